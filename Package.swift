@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Release builds tune the hot kernels for AVX2/FMA (any x86-64 CPU since 2013, every GPU host).
+/// See ../shared/notes/machine.md §2: about 2x for element-wise code.
+let kernelFlags: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "NoTrainNoGain",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ntng", targets: ["ntng"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "NoTrainNoGain", targets: ["NoTrainNoGain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // Tensor engine: tensors, autodiff tape, the Backend protocol and the CPU backend.
+        .target(name: "Engine", swiftSettings: kernelFlags),
+        // Everything above the engine: NN layers, models, optimisers, data, budget, training.
+        .target(
+            name: "NoTrainNoGain",
+            dependencies: ["Engine", .product(name: "Yams", package: "Yams")],
+            swiftSettings: kernelFlags),
+        .executableTarget(
+            name: "ntng",
+            dependencies: ["NoTrainNoGain", "Engine",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NoTrainNoGainTests", dependencies: ["NoTrainNoGain", "Engine"]),
+    ]
+)

@@ -1,0 +1,146 @@
+/// Fused multi-head attention on the CPU.
+///
+/// Work is split over (batch, head) pairs; each pair runs its two GEMMs on the single-threaded
+/// BLAS, reading Q, K and V in place from the projection output (row stride = the projection's
+/// width), and writing the output straight into [B, S, H·D] layout. Probabilities are kept for the
+/// backward pass ([B, H, Sq, Sk], before dropout; the dropout mask is regenerated from its seed).
+extension CPUBackend {
+    public func attention(_ p: AttentionProblem, into out: Tensor, probabilities: Tensor) {
+        let B = p.batch, H = p.heads, D = p.headDim, Sq = p.queryLength, Sk = p.keyLength
+        validate(p)
+        precondition(out.shape == [B, Sq, H * D], "attention: output must be [\(B), \(Sq), \(H * D)]")
+        precondition(probabilities.shape == [B, H, Sq, Sk], "attention: probabilities must be [B, H, Sq, Sk]")
+        let blas = self.blas
+        let q = p.query.tensor.floats + p.query.columnOffset, qs = p.query.rowStride
+        let k = p.key.tensor.floats + p.key.columnOffset, ks = p.key.rowStride
+        let v = p.value.tensor.floats + p.value.columnOffset, vs = p.value.rowStride
+        let probs = probabilities.floats, o = out.floats
+        let bias = p.bias?.floats, lengths = p.keyLengths?.int32s
+        let causal = p.causal, scale = p.scale, dropout = p.dropout, seed = p.dropoutSeed
+        // Dropped probabilities (only with dropout): [B, H, Sq, Sk].
+        let dropped = dropout > 0 ? Tensor(shape: [B, H, Sq, Sk], backend: self) : nil
+        let dp = dropped?.floats
+        Parallel.ranges(B * H) { range in
+            for task in range {
+                let b = task / H, h = task % H
+                let qb = q + b * Sq * qs + h * D, kb = k + b * Sk * ks + h * D, vb = v + b * Sk * vs + h * D
+                let pb = probs + task * Sq * Sk
+                blas.sgemm(transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: scale,
+                           a: qb, lda: qs, b: kb, ldb: ks, beta: 0, c: pb, ldc: Sk)
+                let validKeys = lengths.map { min(max(Int($0[b]), 0), Sk) } ?? Sk
+                for i in 0..<Sq {
+                    let row = pb + i * Sk
+                    if let bias {
+                        let br = bias + (h * Sq + i) * Sk
+                        for j in 0..<Sk { row[j] += br[j] }
+                    }
+                    let limit = causal ? min(validKeys, i + 1) : validKeys
+                    for j in limit..<max(limit, Sk) { row[j] = -.infinity }
+                    CPUBackend.softmaxRow(row, into: row, count: Sk)
+                }
+                var pv = UnsafePointer(pb)
+                if let dp {
+                    let db = dp + task * Sq * Sk
+                    CPUBackend.applyDropout(pb, into: db, count: Sq * Sk, probability: dropout, seed: seed,
+                                            counterBase: UInt64(task * Sq * Sk))
+                    pv = UnsafePointer(db)
+                }
+                blas.sgemm(transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: 1,
+                           a: pv, lda: Sk, b: vb, ldb: vs, beta: 0, c: o + b * Sq * H * D + h * D, ldc: H * D)
+            }
+        }
+    }
+
+    /// With P the probabilities, P' = dropout(P), dO the output gradient:
+    /// dV = P'ᵀ·dO,  dP = dropout(dO·Vᵀ),  dS = P ⊙ (dP − rowsum(P ⊙ dP)),
+    /// dQ = scale·dS·K,  dK = scale·dSᵀ·Q,  dBias[h] = Σ_b dS[b, h].
+    public func attentionBackward(_ p: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
+                                  dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
+                                  dBias: GradientOutput?) {
+        let B = p.batch, H = p.heads, D = p.headDim, Sq = p.queryLength, Sk = p.keyLength
+        validate(p)
+        let blas = self.blas
+        let q = p.query.tensor.floats + p.query.columnOffset, qs = p.query.rowStride
+        let k = p.key.tensor.floats + p.key.columnOffset, ks = p.key.rowStride
+        let v = p.value.tensor.floats + p.value.columnOffset, vs = p.value.rowStride
+        let probs = probabilities.floats, dO = dOut.floats
+        let dropout = p.dropout, seed = p.dropoutSeed, scale = p.scale
+        func target(_ g: HeadsGradient?) -> (UnsafeMutablePointer<Float>, Int, Float)? {
+            g.map { ($0.view.tensor.floats + $0.view.columnOffset, $0.view.rowStride, $0.accumulate ? 1 : 0) }
+        }
+        let dq = target(dQuery), dk = target(dKey), dv = target(dValue)
+        // dS for every (b, h); kept whole so that dBias can be summed over the batch afterwards.
+        let dScores = Tensor(shape: [B, H, Sq, Sk], backend: self)
+        let dropped = dropout > 0 ? Tensor(shape: [B, H, Sq, Sk], backend: self) : nil
+        let ds = dScores.floats, dp = dropped?.floats
+        Parallel.ranges(B * H) { range in
+            for task in range {
+                let b = task / H, h = task % H
+                let qb = q + b * Sq * qs + h * D, kb = k + b * Sk * ks + h * D, vb = v + b * Sk * vs + h * D
+                let pb = probs + task * Sq * Sk, dsb = ds + task * Sq * Sk
+                let dOb = dO + b * Sq * H * D + h * D
+                var pv = UnsafePointer(pb)
+                if let dp {
+                    let db = dp + task * Sq * Sk
+                    CPUBackend.applyDropout(pb, into: db, count: Sq * Sk, probability: dropout, seed: seed,
+                                            counterBase: UInt64(task * Sq * Sk))
+                    pv = UnsafePointer(db)
+                }
+                if let (dvp, stride, beta) = dv {
+                    blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: 1, a: pv, lda: Sk,
+                               b: dOb, ldb: H * D, beta: beta, c: dvp + b * Sk * stride + h * D, ldc: stride)
+                }
+                blas.sgemm(transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: 1, a: dOb, lda: H * D,
+                           b: vb, ldb: vs, beta: 0, c: dsb, ldc: Sk)
+                if dropout > 0 {
+                    CPUBackend.applyDropout(dsb, into: dsb, count: Sq * Sk, probability: dropout, seed: seed,
+                                            counterBase: UInt64(task * Sq * Sk))
+                }
+                for i in 0..<Sq {
+                    let pr = pb + i * Sk, dr = dsb + i * Sk
+                    var dot: Float = 0
+                    for j in 0..<Sk { dot += pr[j] * dr[j] }
+                    for j in 0..<Sk { dr[j] = pr[j] * (dr[j] - dot) }
+                }
+                if let (dqp, stride, beta) = dq {
+                    blas.sgemm(transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: scale, a: dsb, lda: Sk,
+                               b: kb, ldb: ks, beta: beta, c: dqp + b * Sq * stride + h * D, ldc: stride)
+                }
+                if let (dkp, stride, beta) = dk {
+                    blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: scale, a: dsb, lda: Sk,
+                               b: qb, ldb: qs, beta: beta, c: dkp + b * Sk * stride + h * D, ldc: stride)
+                }
+            }
+        }
+        if let dBias {
+            precondition(dBias.tensor.shape == [H, Sq, Sk], "attention: bias gradient must be [H, Sq, Sk]")
+            sumLeading(dScores.view([B, H, Sq, Sk]), into: dBias)
+        }
+    }
+
+    private func validate(_ p: AttentionProblem) {
+        let hd = p.heads * p.headDim
+        for (name, view) in [("query", p.query), ("key", p.key), ("value", p.value)] {
+            precondition(view.tensor.rank == 3 && view.columnOffset + hd <= view.rowStride,
+                         "attention: \(name) must be [B, S, ≥\(hd)] with its heads inside the row")
+            precondition(view.batch == p.batch, "attention: \(name) batch differs")
+        }
+        precondition(p.key.length == p.value.length, "attention: key and value lengths differ")
+        if let bias = p.bias {
+            precondition(bias.shape == [p.heads, p.queryLength, p.keyLength], "attention: bias must be [H, Sq, Sk]")
+        }
+        if let l = p.keyLengths {
+            precondition(l.shape == [p.batch] && l.dtype == .int32, "attention: keyLengths must be int32 [B]")
+        }
+    }
+
+    /// y = x·keep/(1 − p) with keep from the counter hash at `counterBase + i`.
+    @inline(__always)
+    static func applyDropout(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int,
+                             probability p: Float, seed: UInt64, counterBase: UInt64) {
+        let threshold = CounterHash.dropThreshold(p), keepScale = 1 / (1 - p)
+        for i in 0..<count {
+            y[i] = CounterHash.bits(seed: seed, counter: counterBase &+ UInt64(i)) >= threshold ? x[i] * keepScale : 0
+        }
+    }
+}

@@ -1,0 +1,91 @@
+/// Branch-free float transcendentals for hot loops (libm calls are 10–25× too slow there and stop
+/// auto-vectorisation). Each is a plain scalar function that LLVM vectorises inside a loop.
+enum FastMath {
+    /// e^x, relative error < 2e-7 on [-87, 88] (Cephes expf polynomial, Cody–Waite reduction,
+    /// magic-number rounding so no float→int conversion can trap). Below −87 it returns 0, so
+    /// masked (−∞) scores give exactly zero probability.
+    @inline(__always)
+    static func exp(_ x0: Float) -> Float {
+        let x = min(max(x0, -87.0), 88.3)
+        let magic: Float = 12_582_912.0            // 1.5·2^23: adding it rounds to an integer
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
+        let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_6e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_1e-1
+        let er = p * (r * r) + r + 1
+        let scale = Float(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 127) &<< 23)
+        return x0 < -87.0 ? 0 : er * scale
+    }
+
+    /// tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)); absolute error < 3e-7.
+    @inline(__always)
+    static func tanh(_ x: Float) -> Float {
+        let e = exp(2 * abs(x))
+        let t = 1 - 2 / (e + 1)
+        return x < 0 ? -t : t
+    }
+
+    /// erf(x) by Abramowitz & Stegun 7.1.26; absolute error < 3e-7.
+    @inline(__always)
+    static func erf(_ x: Float) -> Float {
+        let a = abs(x)
+        let t = 1 / (1 + 0.327_591_1 * a)
+        var p: Float = 1.061_405_429
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        let y = 1 - p * t * exp(-a * a)
+        return x < 0 ? -y : y
+    }
+
+    static let sqrtHalf: Float = 0.707_106_781_186_547_5      // 1/√2
+    static let invSqrt2Pi: Float = 0.398_942_280_401_432_7    // 1/√(2π)
+    static let sqrt2OverPi: Float = 0.797_884_560_802_865_4   // √(2/π)
+
+    /// GELU(x) = x·Φ(x), Φ the standard normal CDF.
+    @inline(__always)
+    static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * sqrtHalf)) }
+
+    /// d/dx x·Φ(x) = Φ(x) + x·φ(x).
+    @inline(__always)
+    static func geluDerivative(_ x: Float) -> Float {
+        let cdf = 0.5 * (1 + erf(x * sqrtHalf))
+        return cdf + x * invSqrt2Pi * exp(-0.5 * x * x)
+    }
+
+    /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    @inline(__always)
+    static func geluTanh(_ x: Float) -> Float {
+        0.5 * x * (1 + tanh(sqrt2OverPi * (x + 0.044_715 * x * x * x)))
+    }
+
+    @inline(__always)
+    static func geluTanhDerivative(_ x: Float) -> Float {
+        let th = tanh(sqrt2OverPi * (x + 0.044_715 * x * x * x))
+        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x)
+    }
+
+    @inline(__always)
+    static func activate(_ kind: Activation, _ x: Float) -> Float {
+        switch kind {
+        case .relu: return x > 0 ? x : 0
+        case .gelu: return gelu(x)
+        case .geluTanh: return geluTanh(x)
+        }
+    }
+
+    @inline(__always)
+    static func derivative(_ kind: Activation, _ x: Float) -> Float {
+        switch kind {
+        case .relu: return x > 0 ? 1 : 0
+        case .gelu: return geluDerivative(x)
+        case .geluTanh: return geluTanhDerivative(x)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Engine
+import FoundationEssentials
+import NoTrainNoGain
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput and print JSON.",
+        subcommands: [Ops.self])
+
+    struct Ops: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "GEMM (engine vs direct BLAS), element-wise bandwidth, GELU and attention timings.")
+        @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 10
+        @Option(help: "Elements for the element-wise kernels.") var elements = 16 << 20
+
+        func validate() throws {
+            guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
+            guard elements > 0 else { throw ValidationError("--elements must be positive") }
+        }
+
+        func run() throws {
+            try requireBLAS()
+            let report = OpsBenchmark(repeats: repeats, elements: elements).run { stderrLine("bench ops: \($0)") }
+            try printJSON(report)
+        }
+    }
+}
+
+/// Fails with the loader's one-line message when no BLAS library is available.
+func requireBLAS() throws {
+    if case .failure(let e) = BLASProvider.shared { throw CLIError(e.description) }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+import Engine
+import NoTrainNoGain
+
+@main
+struct NTNG: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ntng",
+        abstract: "NoTrainNoGain: fixed-budget pre-training of Transformer language models.",
+        subcommands: [Bench.self])
+}
