@@ -31,7 +31,7 @@ let package = Package(
             name: "ntng",
             dependencies: ["NoTrainNoGain", "Engine",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "NoTrainNoGainTests", dependencies: ["NoTrainNoGain", "Engine"]),
     ]
 )

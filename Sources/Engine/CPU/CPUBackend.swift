@@ -9,6 +9,9 @@ public final class CPUBackend: Backend, @unchecked Sendable {
 
     public let name = "cpu"
     let pool = BufferPool()
+
+    /// A CPU backend with its own buffer pool (`shared` is the one tensors use by default).
+    public init() {}
     public var blas: BLASProvider { BLASProvider.current }
 
     public var report: [String: String] {

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The test command: installs run-time dependencies if missing, then runs the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+NTNG_SKIP_MKL="${NTNG_SKIP_MKL:-1}" scripts/install-deps.sh
+swift test "$@"
