@@ -13,15 +13,28 @@ struct Bench: ParsableCommand {
             abstract: "GEMM (engine vs direct BLAS), element-wise bandwidth, GELU and attention timings.")
         @Option(help: "Timed repetitions per measurement (the median is reported).") var repeats = 10
         @Option(help: "Elements for the element-wise kernels.") var elements = 16 << 20
+        @Option(help: "Comma-separated parts to run: gemm, elementwise, attention (default: all).")
+        var only: String?
+
+        func parts() throws -> Set<OpsBenchmark.Part> {
+            guard let only else { return Set(OpsBenchmark.Part.allCases) }
+            return Set(try only.split(separator: ",").map { name in
+                guard let p = OpsBenchmark.Part(rawValue: String(name)) else {
+                    throw ValidationError("--only: unknown part '\(name)' (use gemm, elementwise, attention)")
+                }
+                return p
+            })
+        }
 
         func validate() throws {
+            _ = try parts()
             guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
             guard elements > 0 else { throw ValidationError("--elements must be positive") }
         }
 
         func run() throws {
             try requireBLAS()
-            let report = OpsBenchmark(repeats: repeats, elements: elements).run { stderrLine("bench ops: \($0)") }
+            let report = OpsBenchmark(repeats: repeats, elements: elements, parts: try parts()).run { stderrLine("bench ops: \($0)") }
             try printJSON(report)
         }
     }

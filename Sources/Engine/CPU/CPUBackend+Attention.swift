@@ -98,8 +98,7 @@ extension CPUBackend {
                 }
                 for i in 0..<Sq {
                     let pr = pb + i * Sk, dr = dsb + i * Sk
-                    var dot: Float = 0
-                    for j in 0..<Sk { dot += pr[j] * dr[j] }
+                    let dot = VectorMath.dot(pr, dr, Sk)
                     for j in 0..<Sk { dr[j] = pr[j] * (dr[j] - dot) }
                 }
                 if let (dqp, stride, beta) = dq {

@@ -27,16 +27,14 @@ extension CPUBackend {
                     if let g { memset(g + i * v, 0, v * 4) }
                     continue
                 }
-                var mx = -Float.infinity
-                for j in 0..<v { mx = max(mx, zr[j]) }
-                var sum: Float = 0
-                for j in 0..<v { sum += FastMath.exp(zr[j] - mx) }
-                let logSum = logf(sum)
-                l[i] = logSum + mx - zr[Int(label)]
-                if let g {
-                    let gr = g + i * v
+                let mx = VectorMath.max(zr, v)
+                let gr = g.map { $0 + i * v }
+                // With a gradient buffer, the exponentials land there and are scaled in place.
+                let sum = VectorMath.expShifted(zr, by: mx, into: gr, v)
+                l[i] = logf(sum) + mx - zr[Int(label)]
+                if let gr {
                     let scale = invCount / sum
-                    for j in 0..<v { gr[j] = FastMath.exp(zr[j] - mx) * scale }
+                    for j in 0..<v { gr[j] *= scale }
                     gr[Int(label)] -= invCount
                 }
             }

@@ -15,12 +15,8 @@ extension CPUBackend {
         Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
             for row in r {
                 let xr = xs + row * d, yr = ys + row * d
-                var sum: Float = 0
-                for j in 0..<d { sum += xr[j] }
-                let m = sum / Float(d)
-                var sq: Float = 0
-                for j in 0..<d { let c = xr[j] - m; sq += c * c }
-                let inv = 1 / (sq / Float(d) + epsilon).squareRoot()
+                let m = VectorMath.sum(xr, d) / Float(d)
+                let inv = 1 / (VectorMath.squaredDeviation(xr, from: m, d) / Float(d) + epsilon).squareRoot()
                 mu[row] = m
                 rs[row] = inv
                 if let b {
@@ -47,9 +43,7 @@ extension CPUBackend {
         Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
             for row in r {
                 let xr = xs + row * d, yr = ys + row * d
-                var sq: Float = 0
-                for j in 0..<d { sq += xr[j] * xr[j] }
-                let inv = 1 / (sq / Float(d) + epsilon).squareRoot()
+                let inv = 1 / (VectorMath.dot(xr, xr, d) / Float(d) + epsilon).squareRoot()
                 rs[row] = inv
                 for j in 0..<d { yr[j] = xr[j] * inv * w[j] }
             }
@@ -88,14 +82,10 @@ extension CPUBackend {
                     }
                 }
                 guard let dxs else { continue }
-                var meanG: Float = 0, meanGX: Float = 0
-                for j in 0..<d {
-                    let g = gr[j] * w[j]
-                    meanG += g
-                    meanGX += g * (xr[j] - m) * inv
-                }
-                meanG = centred ? meanG / Float(d) : 0
-                meanGX /= Float(d)
+                // mean(g) and mean(g·x̂) with g = dy·w, x̂ = (x − m)·rstd.
+                let sumG = VectorMath.dot(gr, w, d)
+                let meanG = centred ? sumG / Float(d) : 0
+                let meanGX = inv * (VectorMath.dot(gr, w, xr, d) - m * sumG) / Float(d)
                 let dxr = dxs + row * d
                 if dxAcc {
                     for j in 0..<d { dxr[j] += inv * (gr[j] * w[j] - meanG - (xr[j] - m) * inv * meanGX) }
@@ -134,8 +124,7 @@ extension CPUBackend {
         Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
             for row in r {
                 let yr = ys + row * d, gr = gs + row * d, orow = o + row * d
-                var dot: Float = 0
-                for j in 0..<d { dot += yr[j] * gr[j] }
+                let dot = VectorMath.dot(yr, gr, d)
                 if acc { for j in 0..<d { orow[j] += yr[j] * (gr[j] - dot) } } else { for j in 0..<d { orow[j] = yr[j] * (gr[j] - dot) } }
             }
         }
@@ -145,19 +134,12 @@ extension CPUBackend {
     /// (every key masked) becomes all zeros instead of NaN.
     @inline(__always)
     static func softmaxRow(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count d: Int) {
-        var mx = -Float.infinity
-        for j in 0..<d { mx = max(mx, x[j]) }
+        let mx = VectorMath.max(x, d)
         if mx == -Float.infinity {
             for j in 0..<d { y[j] = 0 }
             return
         }
-        var sum: Float = 0
-        for j in 0..<d {
-            let e = FastMath.exp(x[j] - mx)
-            y[j] = e
-            sum += e
-        }
-        let inv = 1 / sum
+        let inv = 1 / VectorMath.expShifted(x, by: mx, into: y, d)
         for j in 0..<d { y[j] *= inv }
     }
 }

@@ -31,34 +31,44 @@ public struct OpsBenchmark {
     public struct Report: Codable {
         public let benchmark: String
         public let machine: [String: String]
-        public let gemm: [GEMMResult]
-        public let elementwise: [ElementwiseResult]
-        public let attention: AttentionResult
+        public let gemm: [GEMMResult]?
+        public let elementwise: [ElementwiseResult]?
+        public let attention: AttentionResult?
     }
+
+    public enum Part: String, CaseIterable, Sendable { case gemm, elementwise, attention }
 
     public var repeats: Int
     public var elements: Int
-    public var shapes: [(m: Int, k: Int, n: Int)]
+    public var parts: Set<Part>
+    public var shapes: [(m: Int, k: Int, n: Int)] = [(4096, 256, 768), (4096, 256, 1024), (4096, 1024, 256)]
 
-    public init(repeats: Int = 10, elements: Int = 16 << 20,
-                shapes: [(m: Int, k: Int, n: Int)] = [(4096, 256, 768), (4096, 256, 1024), (4096, 1024, 256)]) {
+    public init(repeats: Int = 10, elements: Int = 16 << 20, parts: Set<Part> = Set(Part.allCases)) {
         self.repeats = repeats
         self.elements = elements
-        self.shapes = shapes
+        self.parts = parts
     }
 
     public func run(progress: (String) -> Void = { _ in }) -> Report {
         let backend = CPUBackend.shared
         var g = SeededGenerator(seed: 1)
-        var gemms: [GEMMResult] = []
-        for s in shapes {
-            progress("gemm \(s.m)x\(s.k)x\(s.n)")
-            gemms.append(gemm(s.m, s.k, s.n, backend: backend, generator: &g))
+        var gemms: [GEMMResult]?
+        if parts.contains(.gemm) {
+            gemms = shapes.map { s in
+                progress("gemm \(s.m)x\(s.k)x\(s.n)")
+                return gemm(s.m, s.k, s.n, backend: backend, generator: &g)
+            }
         }
-        progress("element-wise")
-        let elementwise = elementwiseResults(generator: &g)
-        progress("attention")
-        let attention = attentionResult(generator: &g)
+        var elementwise: [ElementwiseResult]?
+        if parts.contains(.elementwise) {
+            progress("element-wise")
+            elementwise = elementwiseResults(generator: &g)
+        }
+        var attention: AttentionResult?
+        if parts.contains(.attention) {
+            progress("attention")
+            attention = attentionResult(generator: &g)
+        }
         return Report(benchmark: "ops", machine: backend.report, gemm: gemms, elementwise: elementwise,
                       attention: attention)
     }

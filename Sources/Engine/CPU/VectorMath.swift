@@ -1,0 +1,112 @@
+/// Row reductions with explicit 16-lane accumulators. LLVM does not vectorise a float reduction
+/// written as a scalar loop (it may not reorder the additions), so row sums, maxima and dot
+/// products — the inner loops of softmax, the norms and cross-entropy — are written with
+/// `SIMD16<Float>` here. (Per the machine notes, SIMD `max`/`clamped` run lane by lane; masks
+/// with `replacing(with:where:)` are used instead.)
+enum VectorMath {
+    typealias V = SIMD16<Float>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+
+    @inline(__always)
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+
+    /// Σ p[i].
+    @inline(__always)
+    static func sum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = V(), i = 0
+        while i + 16 <= n { acc += load(p + i); i += 16 }
+        var s = acc.sum()
+        while i < n { s += p[i]; i += 1 }
+        return s
+    }
+
+    /// Σ a[i]·b[i].
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = V(), i = 0
+        while i + 16 <= n { acc += load(a + i) * load(b + i); i += 16 }
+        var s = acc.sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    /// Σ a[i]·b[i]·c[i].
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = V(), i = 0
+        while i + 16 <= n { acc += load(a + i) * load(b + i) * load(c + i); i += 16 }
+        var s = acc.sum()
+        while i < n { s += a[i] * b[i] * c[i]; i += 1 }
+        return s
+    }
+
+    /// Σ (p[i] − c)².
+    @inline(__always)
+    static func squaredDeviation(_ p: UnsafePointer<Float>, from c: Float, _ n: Int) -> Float {
+        var acc = V(), i = 0
+        let cv = V(repeating: c)
+        while i + 16 <= n { let d = load(p + i) - cv; acc += d * d; i += 16 }
+        var s = acc.sum()
+        while i < n { let d = p[i] - c; s += d * d; i += 1 }
+        return s
+    }
+
+    /// max_i p[i] (−∞ for an empty row).
+    @inline(__always)
+    static func max(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = V(repeating: -.infinity), i = 0
+        while i + 16 <= n {
+            let v = load(p + i)
+            acc = acc.replacing(with: v, where: v .> acc)
+            i += 16
+        }
+        var m = -Float.infinity
+        for l in 0..<16 where acc[l] > m { m = acc[l] }
+        while i < n { if p[i] > m { m = p[i] }; i += 1 }
+        return m
+    }
+
+    /// y[i] = e^(x[i] − shift) (y may be x); returns Σ y[i].
+    @inline(__always)
+    static func expShifted(_ x: UnsafePointer<Float>, by shift: Float, into y: UnsafeMutablePointer<Float>?, _ n: Int) -> Float {
+        var acc = V(), i = 0
+        let sv = V(repeating: shift)
+        while i + 16 <= n {
+            let e = exp(load(x + i) - sv)
+            if let y { store(e, y + i) }
+            acc += e
+            i += 16
+        }
+        var s = acc.sum()
+        while i < n {
+            let e = FastMath.exp(x[i] - shift)
+            y?[i] = e
+            s += e
+            i += 1
+        }
+        return s
+    }
+
+    /// 16-lane e^x with the same polynomial and range handling as `FastMath.exp`.
+    @inline(__always)
+    static func exp(_ x0: V) -> V {
+        var x = x0.replacing(with: -87, where: x0 .< -87)
+        x = x.replacing(with: 88.3, where: x .> 88.3)
+        let magic = V(repeating: 12_582_912.0)
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
+        let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
+        var p = V(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_6e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_1e-1
+        let er = p * (r * r) + r + 1
+        let bits = (unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
+        let result = er * unsafeBitCast(bits, to: V.self)
+        return result.replacing(with: 0, where: x0 .< -87)
+    }
+}
