@@ -6,7 +6,7 @@ import NoTrainNoGain
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput and print JSON.",
-        subcommands: [Ops.self])
+        subcommands: [Ops.self, Train.self])
 
     struct Ops: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,6 +36,34 @@ struct Bench: ParsableCommand {
             try requireBLAS()
             let report = OpsBenchmark(repeats: repeats, elements: elements, parts: try parts()).run { stderrLine("bench ops: \($0)") }
             try printJSON(report)
+        }
+    }
+}
+
+extension Bench {
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tokens/s of a crammed-BERT training step (tiny CPU model by default).")
+        @Option(help: "Timed steps (the median is reported).") var steps = 10
+        @Option(help: "Sequences per micro-batch.") var batchSize = 32
+        @Option(help: "Tokens per sequence.") var sequenceLength = 128
+        @Option(help: "Model size: tiny (4L/256/4h, vocab 8192) or paper (16L/768/12h, vocab 32768).")
+        var model = "tiny"
+
+        func validate() throws {
+            guard steps > 0, batchSize > 0, sequenceLength > 1 else {
+                throw ValidationError("--steps and --batch-size must be positive, --sequence-length ≥ 2")
+            }
+            guard ["tiny", "paper"].contains(model) else { throw ValidationError("--model must be tiny or paper") }
+            guard sequenceLength <= 512 else { throw ValidationError("--sequence-length must be ≤ 512") }
+        }
+
+        func run() throws {
+            try requireBLAS()
+            var config: CrammedBERTConfig = model == "tiny" ? .tiny : .paper
+            config.maxSequenceLength = max(config.maxSequenceLength, sequenceLength)
+            let bench = TrainBenchmark(config: config, batchSize: batchSize, sequenceLength: sequenceLength, steps: steps)
+            try printJSON(bench.run { stderrLine("bench train: \($0)") })
         }
     }
 }

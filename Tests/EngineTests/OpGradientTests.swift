@@ -98,9 +98,12 @@ struct OpGradientTests {
 
     @Test(arguments: [Activation.gelu, .geluTanh, .relu])
     func gatedLinearUnits(kind: Activation) {
+        // hidden 5: scalar path only; hidden 21: one 16-lane block plus a tail.
         for gate in [GateHalf.first, .second] {
-            expectPasses(check.run(shapes: [[3, 10]], range: -2...2, engine: { $0[0].gatedActivation(kind, gate: gate) },
-                                   reference: { Reference.glu($0[0], hidden: 5, kind: kind, gate: gate) }))
+            for hidden in [5, 21] {
+                expectPasses(check.run(shapes: [[3, 2 * hidden]], range: -3...3, engine: { $0[0].gatedActivation(kind, gate: gate) },
+                                       reference: { Reference.glu($0[0], hidden: hidden, kind: kind, gate: gate) }))
+            }
         }
     }
 

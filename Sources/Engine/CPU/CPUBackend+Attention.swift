@@ -6,6 +6,18 @@
 /// backward pass ([B, H, Sq, Sk], before dropout; the dropout mask is regenerated from its seed).
 extension CPUBackend {
     public func attention(_ p: AttentionProblem, into out: Tensor, probabilities: Tensor) {
+        profile.measure("attention") { attentionForward(p, into: out, probabilities: probabilities) }
+    }
+
+    public func attentionBackward(_ p: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
+                                  dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
+                                  dBias: GradientOutput?) {
+        profile.measure("attention") {
+            attentionGradients(p, probabilities: probabilities, dOut, dQuery: dQuery, dKey: dKey, dValue: dValue, dBias: dBias)
+        }
+    }
+
+    private func attentionForward(_ p: AttentionProblem, into out: Tensor, probabilities: Tensor) {
         let B = p.batch, H = p.heads, D = p.headDim, Sq = p.queryLength, Sk = p.keyLength
         validate(p)
         precondition(out.shape == [B, Sq, H * D], "attention: output must be [\(B), \(Sq), \(H * D)]")
@@ -54,9 +66,9 @@ extension CPUBackend {
     /// With P the probabilities, P' = dropout(P), dO the output gradient:
     /// dV = P'ᵀ·dO,  dP = dropout(dO·Vᵀ),  dS = P ⊙ (dP − rowsum(P ⊙ dP)),
     /// dQ = scale·dS·K,  dK = scale·dSᵀ·Q,  dBias[h] = Σ_b dS[b, h].
-    public func attentionBackward(_ p: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
-                                  dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
-                                  dBias: GradientOutput?) {
+    private func attentionGradients(_ p: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
+                                    dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
+                                    dBias: GradientOutput?) {
         let B = p.batch, H = p.heads, D = p.headDim, Sq = p.queryLength, Sk = p.keyLength
         validate(p)
         let blas = self.blas

@@ -143,17 +143,40 @@ extension CPUBackend {
                 let gp = s + row * 2 * h + gateOffset, lp = s + row * 2 * h + linearOffset, dyr = d + row * h
                 let dg = o + row * 2 * h + gateOffset, dl = o + row * 2 * h + linearOffset
                 switch kind {
-                case .relu:
-                    CPUBackend.store(0..<h, dg, accumulate: acc) { gp[$0] > 0 ? dyr[$0] * lp[$0] : 0 }
-                    CPUBackend.store(0..<h, dl, accumulate: acc) { dyr[$0] * max(gp[$0], 0) }
-                case .gelu:
-                    CPUBackend.store(0..<h, dg, accumulate: acc) { dyr[$0] * FastMath.geluDerivative(gp[$0]) * lp[$0] }
-                    CPUBackend.store(0..<h, dl, accumulate: acc) { dyr[$0] * FastMath.gelu(gp[$0]) }
-                case .geluTanh:
-                    CPUBackend.store(0..<h, dg, accumulate: acc) { dyr[$0] * FastMath.geluTanhDerivative(gp[$0]) * lp[$0] }
-                    CPUBackend.store(0..<h, dl, accumulate: acc) { dyr[$0] * FastMath.geluTanh(gp[$0]) }
+                case .relu: CPUBackend.glaBackwardRow(.relu, gp, lp, dyr, dg, dl, h, acc)
+                case .gelu: CPUBackend.glaBackwardRow(.gelu, gp, lp, dyr, dg, dl, h, acc)
+                case .geluTanh: CPUBackend.glaBackwardRow(.geluTanh, gp, lp, dyr, dg, dl, h, acc)
                 }
             }
+        }
+    }
+
+    /// One row of the gated-activation backward, 16 lanes at a time (act and act' share one
+    /// erf/exp); `kind` is a literal at each call site so the row is specialised.
+    @inline(__always)
+    static func glaBackwardRow(_ kind: Activation, _ g: UnsafeMutablePointer<Float>, _ l: UnsafeMutablePointer<Float>,
+                               _ dy: UnsafeMutablePointer<Float>, _ dg: UnsafeMutablePointer<Float>,
+                               _ dl: UnsafeMutablePointer<Float>, _ h: Int, _ accumulate: Bool) {
+        typealias V = VectorMath
+        var j = 0
+        while j + 16 <= h {
+            let (a, da) = V.valueAndDerivative(kind, V.load(g + j))
+            let d = V.load(dy + j)
+            var gradGate = d * da * V.load(l + j), gradLinear = d * a
+            if accumulate {
+                gradGate += V.load(dg + j)
+                gradLinear += V.load(dl + j)
+            }
+            V.store(gradGate, dg + j)
+            V.store(gradLinear, dl + j)
+            j += 16
+        }
+        while j < h {
+            let (a, da) = FastMath.valueAndDerivative(kind, g[j])
+            let gradGate = dy[j] * da * l[j], gradLinear = dy[j] * a
+            dg[j] = accumulate ? dg[j] + gradGate : gradGate
+            dl[j] = accumulate ? dl[j] + gradLinear : gradLinear
+            j += 1
         }
     }
 

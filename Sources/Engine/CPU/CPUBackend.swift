@@ -9,6 +9,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
 
     public let name = "cpu"
     let pool = BufferPool()
+    /// Kernel-family timings, when enabled.
+    public let profile = KernelProfile()
 
     /// A CPU backend with its own buffer pool (`shared` is the one tensors use by default).
     public init() {}
@@ -107,6 +109,10 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     // MARK: GEMM
 
     public func matmul(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float, accumulate: Bool) {
+        profile.measure("gemm") { matmulKernel(a, b, into: c, alpha: alpha, accumulate: accumulate) }
+    }
+
+    private func matmulKernel(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float, accumulate: Bool) {
         precondition(a.rank >= 2 && b.rank >= 2, "matmul needs matrices, got \(a.shape) and \(b.shape)")
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
         let kb = b.shape[b.rank - 2], n = b.shape[b.rank - 1]

@@ -71,6 +71,21 @@ enum FastMath {
         return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x)
     }
 
+    /// (act(x), act'(x)) sharing the expensive parts (one erf/exp or one tanh).
+    @inline(__always)
+    static func valueAndDerivative(_ kind: Activation, _ x: Float) -> (Float, Float) {
+        switch kind {
+        case .relu:
+            return x > 0 ? (x, 1) : (0, 0)
+        case .gelu:
+            let cdf = 0.5 * (1 + erf(x * sqrtHalf))
+            return (x * cdf, cdf + x * invSqrt2Pi * exp(-0.5 * x * x))
+        case .geluTanh:
+            let th = tanh(sqrt2OverPi * (x + 0.044_715 * x * x * x))
+            return (0.5 * x * (1 + th), 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x))
+        }
+    }
+
     @inline(__always)
     static func activate(_ kind: Activation, _ x: Float) -> Float {
         switch kind {

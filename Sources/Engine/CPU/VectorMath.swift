@@ -109,4 +109,48 @@ enum VectorMath {
         let result = er * unsafeBitCast(bits, to: V.self)
         return result.replacing(with: 0, where: x0 .< -87)
     }
+
+    /// 16-lane tanh (same formula as `FastMath.tanh`).
+    @inline(__always)
+    static func tanh(_ x: V) -> V {
+        let ax = x.replacing(with: -x, where: x .< 0)
+        let t = 1 - 2 / (exp(2 * ax) + 1)
+        return t.replacing(with: -t, where: x .< 0)
+    }
+
+    /// 16-lane erf (Abramowitz & Stegun 7.1.26, as `FastMath.erf`).
+    @inline(__always)
+    static func erf(_ x: V) -> V {
+        let a = x.replacing(with: -x, where: x .< 0)
+        let t = 1 / (1 + 0.327_591_1 * a)
+        var p = V(repeating: 1.061_405_429)
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        let y = 1 - p * t * exp(-a * a)
+        return y.replacing(with: -y, where: x .< 0)
+    }
+
+    /// (act(x), act'(x)) on 16 lanes, sharing one erf/exp or one tanh.
+    @inline(__always)
+    static func valueAndDerivative(_ kind: Activation, _ x: V) -> (V, V) {
+        switch kind {
+        case .relu:
+            let positive = x .> 0
+            return (V().replacing(with: x, where: positive), V().replacing(with: 1, where: positive))
+        case .gelu:
+            let cdf: V = 0.5 * (1 + erf(x * FastMath.sqrtHalf))
+            let pdf: V = FastMath.invSqrt2Pi * exp(-0.5 * x * x)
+            return (x * cdf, cdf + x * pdf)
+        case .geluTanh:
+            let x2 = x * x
+            let inner: V = FastMath.sqrt2OverPi * (x + 0.044_715 * x2 * x)
+            let th = tanh(inner)
+            let onePlus: V = 1 + th
+            let slope: V = FastMath.sqrt2OverPi * (1 + 3 * 0.044_715 * x2)
+            let d: V = 0.5 * onePlus + 0.5 * x * (1 - th * th) * slope
+            return (0.5 * x * onePlus, d)
+        }
+    }
 }

@@ -85,6 +85,33 @@ public protocol Backend: AnyObject, Sendable {
     func sum(_ x: Tensor, into out: GradientOutput)
     /// Σ x², accumulated in double precision (gradient norms).
     func sumOfSquares(_ x: Tensor) -> Double
+
+    // MARK: Optimiser updates (over contiguous runs of a parameter arena)
+    /// One AdamW step (PyTorch semantics) on `parameter` with its `gradient` and moments.
+    func adamW(_ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, _ step: AdamWStep)
+}
+
+/// Scalars of one AdamW step: p ← p·(1 − lr·wd); m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²;
+/// p ← p − (lr / c₁)·m / (√v / √c₂ + ε), with bias corrections c₁ = 1 − β₁ᵗ, c₂ = 1 − β₂ᵗ.
+public struct AdamWStep: Sendable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    public var biasCorrection1: Float
+    public var biasCorrection2: Float
+
+    public init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float,
+                biasCorrection1: Float, biasCorrection2: Float) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.biasCorrection1 = biasCorrection1
+        self.biasCorrection2 = biasCorrection2
+    }
 }
 
 /// Where a kernel writes a gradient, and whether it adds to the existing contents.

@@ -36,3 +36,39 @@ extension Tensor {
         return GradientTape.record(out, inputs: [self]) { dy in self.accumulateGradient(aliasing: dy) }
     }
 }
+
+extension Tensor {
+    /// Rows `range` of the first dimension, as a view sharing storage. Its gradient lands in the
+    /// same rows of this tensor's gradient.
+    public func rows(_ range: Range<Int>) -> Tensor {
+        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0],
+                     "rows \(range) out of 0..<\(shape.first ?? 0)")
+        let source = contiguous()
+        let rowSize = elementCount / Swift.max(shape[0], 1)
+        let view = Tensor(storage: source.storage, offset: source.offset + range.lowerBound * rowSize,
+                          shape: [range.count] + Array(shape.dropFirst()), dtype: dtype)
+        return GradientTape.record(view, inputs: [source]) { dy in
+            source.accumulateGradient { g in
+                var accumulate = g.accumulate
+                if !accumulate && range.count != source.shape[0] {
+                    source.backend.fill(g.tensor, with: 0)
+                    accumulate = true
+                }
+                let slot = Tensor(storage: g.tensor.storage, offset: g.tensor.offset + range.lowerBound * rowSize,
+                                  shape: view.shape, dtype: self.dtype)
+                source.backend.copy(dy, into: slot, accumulate: accumulate)
+            }
+        }
+    }
+}
+
+extension Tensor {
+    /// A view of elements `range` of this contiguous tensor's data, with `shape`, outside the
+    /// autodiff graph (arena slots, checkpoint views).
+    public func storageView(_ range: Range<Int>, shape: [Int]) -> Tensor {
+        precondition(!isTransposed && range.lowerBound >= 0 && range.upperBound <= elementCount,
+                     "storageView: \(range) outside 0..<\(elementCount)")
+        precondition(shape.elementCount == range.count, "storageView: shape \(shape) does not hold \(range.count) elements")
+        return Tensor(storage: storage, offset: offset + range.lowerBound, shape: shape, dtype: dtype)
+    }
+}

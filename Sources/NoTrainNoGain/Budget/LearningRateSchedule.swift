@@ -1,0 +1,35 @@
+/// Learning-rate schedules as functions of budget progress p = consumed RST / budget.
+public enum LearningRateSchedule: Sendable, Codable, Equatable {
+    /// cramming's "budget-one-cycle-seconds" (spec §1a): f = ⌊p·2·10⁶⌋ / 2·10⁶;
+    /// lr = peak·2f for f < ½, else peak·(2 − 2f). Linear warm-up over the first half of the budget,
+    /// linear decay to exactly 0 at its end (the paper's fully decayed baseline).
+    case budgetOneCycle
+    /// nanoT5's "cosine-budget" (spec §1b): fake step s = ⌊p·65536⌋; for s < 10⁴ the factor is
+    /// ½ + ½·s/10⁴, else max(10⁻⁵, ½(1 + cos(π(s − 10⁴)/(65536 − 10⁴)))).
+    case cosineBudget
+    /// Constant learning rate.
+    case constant
+
+    /// The multiplier of the peak learning rate at progress `p`.
+    public func factor(progress p: Double) -> Double {
+        switch self {
+        case .budgetOneCycle:
+            let f = (p * 2e6).rounded(.down) / 2e6
+            return max(0, f < 0.5 ? 2 * f : 2 - 2 * f)
+        case .cosineBudget:
+            let step = (p * 65536).rounded(.down)
+            if step < 10_000 { return 0.5 + 0.5 * step / 10_000 }
+            return max(1e-5, 0.5 * (1 + _cosine(Double.pi * (step - 10_000) / (65536 - 10_000))))
+        case .constant:
+            return 1
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _cosine(_ x: Double) -> Double { Glibc.cos(x) }
+#else
+import Foundation
+@inline(__always) func _cosine(_ x: Double) -> Double { Foundation.cos(x) }
+#endif

@@ -1,0 +1,43 @@
+/// What a run was charged, and for what. The trainer charges every micro-batch's forward and
+/// backward; methods add their own kinds (selection forwards, Hessian passes) to the same ledger,
+/// so a report can split a run's RST by purpose. Some charges are recorded but free (the paper's
+/// "for free" ablations): they count here and do not advance the budget.
+public struct Ledger: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable, CaseIterable, Comparable {
+        /// Forward + backward of a training micro-batch (optimiser amortised in).
+        case training
+        /// Forward-only passes that choose data (selective backprop, RHO-loss).
+        case selection
+        /// Extra passes estimating curvature (Sophia).
+        case hessian
+
+        public static func < (a: Kind, b: Kind) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    public struct Entry: Sendable, Codable, Equatable {
+        /// Number of charged items (micro-batches or passes).
+        public var count: Int = 0
+        /// RST charged against the budget.
+        public var charged: RST = .zero
+        /// RST these items would have cost but that was not charged (free ablations).
+        public var waived: RST = .zero
+    }
+
+    public private(set) var entries: [Kind: Entry] = [:]
+
+    public init() {}
+
+    /// Records `cost` for one item of `kind`; returns the amount to take from the budget.
+    @discardableResult
+    public mutating func charge(_ kind: Kind, _ cost: RST, free: Bool = false) -> RST {
+        var e = entries[kind] ?? Entry()
+        e.count += 1
+        if free { e.waived += cost } else { e.charged += cost }
+        entries[kind] = e
+        return free ? .zero : cost
+    }
+
+    public var totalCharged: RST { entries.values.reduce(RST.zero) { $0 + $1.charged } }
+
+    public subscript(kind: Kind) -> Entry { entries[kind] ?? Entry() }
+}

@@ -1,0 +1,110 @@
+import Engine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Crammed BERT for masked-language-model pre-training (spec §1a; Geiping & Goldstein's recipe as
+/// NTNG runs it):
+///
+///     tokens → Embedding + s·sinusoid (s learnable, 1/√d at init) → LayerNorm → Drop
+///            → L pre-LN blocks (`CrammedBERTBlock`) → final LayerNorm
+///            → rows at masked positions only → Linear(d → d) → tied decoder Eᵀ → cross-entropy
+///
+/// Every block is built up front; a forward pass runs the blocks listed in `activeBlocks`
+/// (all by default), which is how layer stacking and layer dropping act on the model.
+public final class CrammedBERT: Module {
+    public let config: CrammedBERTConfig
+    public let tokenEmbedding: Embedding
+    /// s in x = E[ids] + s·P (scaled sinusoidal positions).
+    public let positionScale: Tensor
+    public let embeddingNorm: LayerNorm
+    public let blocks: [CrammedBERTBlock]
+    public let finalNorm: LayerNorm
+    public let headTransform: Linear
+    /// Fixed sinusoidal table P [maxSequenceLength, d].
+    let positionTable: Tensor
+
+    public static let padID: Int32 = 0
+
+    public init(_ config: CrammedBERTConfig, seed: UInt64) {
+        precondition(config.problems().isEmpty, config.problems().joined(separator: "; "))
+        self.config = config
+        var g = SeededGenerator(seed: seed)
+        tokenEmbedding = Embedding(config.vocabularySize, config.hidden, std: config.initStd,
+                                   paddingIndex: Int(CrammedBERT.padID), generator: &g)
+        positionScale = Tensor([1 / Float(config.hidden).squareRoot()], shape: [], requiresGrad: true)
+        embeddingNorm = LayerNorm(config.hidden, epsilon: config.normEpsilon)
+        blocks = (0..<config.layers).map { _ in CrammedBERTBlock(config, generator: &g) }
+        finalNorm = LayerNorm(config.hidden, epsilon: config.normEpsilon)
+        headTransform = Linear(config.hidden, config.hidden, std: config.initStd, generator: &g)
+        positionTable = CrammedBERT.sinusoidTable(length: config.maxSequenceLength, dim: config.hidden)
+    }
+
+    /// P[pos, 2i] = sin(pos·10000^(−2i/d)), P[pos, 2i+1] = cos(pos·10000^(−2i/d)).
+    static func sinusoidTable(length: Int, dim: Int) -> Tensor {
+        var values = [Float](repeating: 0, count: length * dim)
+        for pos in 0..<length {
+            for i in stride(from: 0, to: dim, by: 2) {
+                let angle = Double(pos) * exp(-log(10000.0) * Double(i) / Double(dim))
+                values[pos * dim + i] = Float(sin(angle))
+                if i + 1 < dim { values[pos * dim + i + 1] = Float(cos(angle)) }
+            }
+        }
+        return Tensor(values, shape: [length, dim])
+    }
+
+    /// Hidden states [B, S, d] after the final norm; with `outputRows` (int32 indices into the B·S
+    /// positions) only those rows, [N, d] (see `CrammedBERTBlock`).
+    public func encode(_ ids: Tensor, keyLengths: Tensor? = nil, activeBlocks: [Int]? = nil,
+                       dropoutSeed: UInt64? = nil, outputRows: Tensor? = nil) -> Tensor {
+        precondition(ids.rank == 2 && ids.dtype == .int32, "encode: ids must be int32 [B, S]")
+        let s = ids.shape[1]
+        precondition(s <= config.maxSequenceLength, "sequence length \(s) exceeds the model's \(config.maxSequenceLength)")
+        let dropout = dropoutSeed.map { (p: config.dropout, seed: $0) }
+        var x = tokenEmbedding(ids) + positionTable.rows(0..<s) * positionScale
+        x = embeddingNorm(x).dropout(probability: dropout?.p ?? 0, seed: dropout?.seed ?? 0)
+        let order = activeBlocks ?? Array(blocks.indices)
+        for (k, i) in order.enumerated() {
+            x = blocks[i](x, keyLengths: keyLengths, dropout: dropout.map { ($0.p, $0.seed &+ UInt64(i + 1) &* 16) },
+                          outputRows: k == order.count - 1 ? outputRows : nil)
+        }
+        if order.isEmpty, let outputRows {
+            x = x.reshaped([ids.shape[0] * s, config.hidden]).gatherRows(outputRows)
+        }
+        return finalNorm(x)
+    }
+
+    /// Masked-LM loss on a batch: mean cross-entropy over masked positions, and the loss of each
+    /// sequence (mean over its masked tokens; selective backprop and RHO-loss rank by it).
+    public func maskedLMLoss(_ batch: MLMBatch, activeBlocks: [Int]? = nil) -> MLMOutput {
+        let ids = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
+        var positions: [Int32] = [], labels: [Int32] = []
+        positions.reserveCapacity(batch.labels.count / 6)
+        for (i, label) in batch.labels.enumerated() where label != MLMBatch.ignoreLabel {
+            positions.append(Int32(i))
+            labels.append(label)
+        }
+        // Sparse prediction: only masked rows leave the last block and reach the head and decoder.
+        let selected = encode(ids, activeBlocks: activeBlocks, outputRows: Tensor(int32: positions, shape: [positions.count]))
+        let logits = linear(headTransform(selected), tokenEmbedding.weight)
+        let ce = softmaxCrossEntropy(logits: logits, labels: Tensor(int32: labels, shape: [labels.count]))
+        let rowLosses = ce.rowLosses.scalars()
+        var sums = [Float](repeating: 0, count: batch.batchSize), counts = [Int](repeating: 0, count: batch.batchSize)
+        for (k, p) in positions.enumerated() {
+            let b = Int(p) / batch.sequenceLength
+            sums[b] += rowLosses[k]
+            counts[b] += 1
+        }
+        let perSequence = zip(sums, counts).map { $1 > 0 ? $0 / Float($1) : 0 }
+        return MLMOutput(loss: ce.loss, sequenceLosses: perSequence, maskedTokens: ce.count)
+    }
+
+    public var parameters: [Parameter] {
+        tokenEmbedding.parameters.prefixed("bert.embeddings.word_embeddings")
+            + [Parameter("bert.embeddings.position_embeddings.scale", positionScale, decays: true)]
+            + embeddingNorm.parameters.prefixed("bert.embeddings.LayerNorm")
+            + blocks.enumerated().flatMap { $1.parameters.prefixed("bert.encoder.layer.\($0)") }
+            + finalNorm.parameters.prefixed("bert.encoder.final_norm")
+            + headTransform.parameters.prefixed("cls.predictions.transform.dense")
+    }
+}

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""PyTorch counterpart of `ntng bench train`: the same crammed-BERT training step (pre-LN, fused
+QKV without biases, GELU-GLU FFN, scaled sinusoidal positions, sparse MLM head with a tied decoder,
+AdamW, gradient clipping 0.5, no dropout), timed the same way, printing JSON.
+Not needed by the tests.
+    /tmp/torchvenv/bin/python scripts/bench_train_torch.py [--steps 10] [--compile]
+"""
+import argparse
+import json
+import math
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+p = argparse.ArgumentParser()
+p.add_argument("--steps", type=int, default=10)
+p.add_argument("--warmup", type=int, default=2)
+p.add_argument("--layers", type=int, default=4)
+p.add_argument("--hidden", type=int, default=256)
+p.add_argument("--heads", type=int, default=4)
+p.add_argument("--intermediate", type=int, default=1024)
+p.add_argument("--vocab", type=int, default=8192)
+p.add_argument("--batch", type=int, default=32)
+p.add_argument("--seq", type=int, default=128)
+p.add_argument("--compile", action="store_true", help="torch.compile the model")
+p.add_argument("--sparse-last-block", action="store_true",
+               help="run the last block's output projection and FFN on masked rows only, as ntng does")
+args = p.parse_args()
+torch.manual_seed(0)
+
+
+class Block(nn.Module):
+    def __init__(self, d, h, inter):
+        super().__init__()
+        self.h = h
+        self.norm1 = nn.LayerNorm(d, eps=1e-12)
+        self.qkv = nn.Linear(d, 3 * d, bias=False)
+        self.out = nn.Linear(d, d, bias=False)
+        self.norm2 = nn.LayerNorm(d, eps=1e-12)
+        self.ffn_in = nn.Linear(d, inter, bias=False)
+        self.ffn_out = nn.Linear(inter // 2, d, bias=False)
+
+    def forward(self, x, rows=None):
+        B, S, d = x.shape
+        q, k, v = self.qkv(self.norm1(x)).view(B, S, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
+        a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, S, d)
+        if rows is not None:
+            x, a = x.reshape(-1, d)[rows], a.reshape(-1, d)[rows]
+        x = x + self.out(a)
+        h, gate = self.ffn_in(self.norm2(x)).chunk(2, dim=-1)
+        return x + self.ffn_out(F.gelu(gate) * h)
+
+
+class CrammedBERT(nn.Module):
+    def __init__(self, L, d, h, inter, V, S):
+        super().__init__()
+        self.emb = nn.Embedding(V, d, padding_idx=0)
+        pos = torch.arange(S).unsqueeze(1)
+        div = torch.exp(torch.arange(0, d, 2) * (-math.log(10000.0) / d))
+        pe = torch.zeros(S, d)
+        pe[:, 0::2] = torch.sin(pos * div)
+        pe[:, 1::2] = torch.cos(pos * div)
+        self.register_buffer("pe", pe)
+        self.scale = nn.Parameter(torch.tensor(1 / math.sqrt(d)))
+        self.emb_norm = nn.LayerNorm(d, eps=1e-12)
+        self.blocks = nn.ModuleList([Block(d, h, inter) for _ in range(L)])
+        self.final_norm = nn.LayerNorm(d, eps=1e-12)
+        self.head = nn.Linear(d, d, bias=False)
+        for m in self.modules():
+            if isinstance(m, (nn.Linear, nn.Embedding)):
+                nn.init.normal_(m.weight, std=0.02)
+
+    def forward(self, ids, labels):
+        x = self.emb_norm(self.emb(ids) + self.scale * self.pe[: ids.shape[1]])
+        labels = labels.view(-1)
+        sel = labels != -100
+        for i, b in enumerate(self.blocks):
+            last = i == len(self.blocks) - 1
+            x = b(x, sel if (last and args.sparse_last_block) else None)
+        x = self.final_norm(x).view(-1, x.shape[-1])
+        if not args.sparse_last_block:
+            x = x[sel]
+        logits = F.linear(self.head(x), self.emb.weight)
+        return F.cross_entropy(logits, labels[sel])
+
+
+model = CrammedBERT(args.layers, args.hidden, args.heads, args.intermediate, args.vocab, args.seq)
+decay = [p for n, p in model.named_parameters() if "norm" not in n]
+no_decay = [p for n, p in model.named_parameters() if "norm" in n]
+opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],
+                        lr=1e-3, betas=(0.9, 0.98), eps=1e-12)
+step_model = torch.compile(model) if args.compile else model
+
+
+def batch():
+    ids = torch.randint(8, args.vocab, (args.batch, args.seq))
+    labels = ids.clone()
+    masked = torch.rand(ids.shape) < 0.15
+    labels[~masked] = -100
+    r = torch.rand(ids.shape)
+    inputs = ids.clone()
+    inputs[masked & (r < 0.8)] = 4
+    rnd = masked & (r >= 0.8) & (r < 0.9)
+    inputs[rnd] = torch.randint(0, args.vocab, (int(rnd.sum()),))
+    return inputs, labels
+
+
+fwd, bwd, optim, total = [], [], [], []
+for step in range(args.warmup + args.steps):
+    ids, labels = batch()
+    t0 = time.perf_counter()
+    loss = step_model(ids, labels)
+    t1 = time.perf_counter()
+    loss.backward()
+    t2 = time.perf_counter()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    t3 = time.perf_counter()
+    if step >= args.warmup:
+        fwd.append(t1 - t0); bwd.append(t2 - t1); optim.append(t3 - t2); total.append(t3 - t0)
+
+t = statistics.median(total)
+ms = lambda xs: round(statistics.median(xs) * 1000, 2)
+print(json.dumps({"benchmark": "train (PyTorch)", "torch": torch.__version__, "threads": torch.get_num_threads(),
+                  "compiled": args.compile, "sparseLastBlock": args.sparse_last_block, "tokensPerSecond": round(args.batch * args.seq / t),
+                  "stepMilliseconds": round(t * 1000, 2),
+                  "phasesMilliseconds": {"forward": ms(fwd), "backward": ms(bwd), "optimizer": ms(optim)},
+                  "finalLoss": float(loss.detach())}, indent=2))
