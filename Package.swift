@@ -22,16 +22,18 @@ let package = Package(
     targets: [
         // Tensor engine: tensors, autodiff tape, the Backend protocol and the CPU backend.
         .target(name: "Engine", swiftSettings: kernelFlags),
+        // zlib, for C4-style .json.gz corpus shards.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // Everything above the engine: NN layers, models, optimisers, data, budget, training.
         .target(
             name: "NoTrainNoGain",
-            dependencies: ["Engine", .product(name: "Yams", package: "Yams")],
+            dependencies: ["Engine", "CZlib", .product(name: "Yams", package: "Yams")],
             swiftSettings: kernelFlags),
         .executableTarget(
             name: "ntng",
             dependencies: ["NoTrainNoGain", "Engine",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
-        .testTarget(name: "NoTrainNoGainTests", dependencies: ["NoTrainNoGain", "Engine"]),
+        .testTarget(name: "NoTrainNoGainTests", dependencies: ["NoTrainNoGain", "Engine"], exclude: ["Fixtures"]),
     ]
 )

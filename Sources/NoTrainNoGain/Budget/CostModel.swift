@@ -1,3 +1,5 @@
+import Foundation
+
 /// The reference cost of each kind of iteration (spec §7).
 ///
 /// `paperBERT` is the NTNG table measured on the BERT reference system (one RTX 3090): seconds per
@@ -31,6 +33,22 @@ public struct CostModel: Sendable, Codable, Equatable {
         forwardOnly: 0.09285, microBatchSize: 128)
 
     public var maxLayers: Int { trainingPerLayers.count }
+
+    /// "paper-bert", or a calibration file written by `ntng calibrate`.
+    public static func named(_ name: String) throws -> CostModel {
+        if name == "paper-bert" { return .paperBERT }
+        guard let data = FileManager.default.contents(atPath: name) else {
+            throw ConfigError("\(name): cannot read the cost model (run `ntng calibrate` to make one, or use paper-bert)")
+        }
+        let c: CostModel
+        do { c = try JSONDecoder().decode(CostModel.self, from: data) } catch {
+            throw ConfigError("\(name): not a cost model written by `ntng calibrate` (\(error))")
+        }
+        guard !c.trainingPerLayers.isEmpty, c.trainingPerLayers.allSatisfy({ $0 > 0 }), c.forwardOnly > 0, c.microBatchSize > 0 else {
+            throw ConfigError("\(name): cost model has non-positive or missing entries")
+        }
+        return c
+    }
 
     /// RST of one training micro-batch of `sequences` sequences with `activeLayers` layers.
     public func training(activeLayers: Int, sequences: Int) -> RST {

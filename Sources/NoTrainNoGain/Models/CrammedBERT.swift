@@ -99,6 +99,20 @@ public final class CrammedBERT: Module {
         return MLMOutput(loss: ce.loss, sequenceLosses: perSequence, maskedTokens: ce.count)
     }
 
+    /// Tensors as stored in a checkpoint: Hugging Face BERT names where a counterpart exists; the
+    /// fused QKV weight [3d, d] is stored as its three [d, d] row blocks, `query`, `key`, `value`
+    /// (views, no copies). Pre-LN norms, the final norm and the position scale keep our own names.
+    public var checkpointTensors: [(String, Tensor)] {
+        let d = config.hidden
+        return parameters.flatMap { p -> [(String, Tensor)] in
+            guard p.name.hasSuffix(".attention.self.qkv.weight") else { return [(p.name, p.tensor)] }
+            let prefix = p.name.dropLast("qkv.weight".count)
+            return ["query", "key", "value"].enumerated().map { i, part in
+                ("\(prefix)\(part).weight", p.tensor.storageView((i * d * d)..<((i + 1) * d * d), shape: [d, d]))
+            }
+        }
+    }
+
     public var parameters: [Parameter] {
         tokenEmbedding.parameters.prefixed("bert.embeddings.word_embeddings")
             + [Parameter("bert.embeddings.position_embeddings.scale", positionScale, decays: true)]

@@ -1,0 +1,70 @@
+import Engine
+import Foundation
+
+/// Saving and restoring a run: `model.safetensors` (Hugging Face BERT names where a counterpart
+/// exists), `optimizer.safetensors` (AdamW moments by parameter name) and `state.json`. A
+/// checkpoint is written to a temporary folder and renamed into place, so an interrupted write
+/// never leaves a half checkpoint.
+public enum Checkpointer {
+    public static func save(to directory: String, model: CrammedBERT, optimizer: AdamW, state: TrainingState,
+                            metadata: [String: String]) throws {
+        let fm = FileManager.default
+        let temporary = directory + ".tmp"
+        try? fm.removeItem(atPath: temporary)
+        try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        var meta = metadata
+        meta["format"] = "pt"
+        meta["ntng_model"] = "crammed-bert"
+        meta["ntng_model_config"] = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
+        try SafeTensors.write(model.checkpointTensors, metadata: meta, to: temporary + "/model.safetensors")
+        var moments: [(String, Tensor)] = []
+        for (i, p) in optimizer.arena.parameters.enumerated() {
+            moments.append(("exp_avg." + p.name, optimizer.arena.view(of: optimizer.firstMoment, parameter: i)))
+            moments.append(("exp_avg_sq." + p.name, optimizer.arena.view(of: optimizer.secondMoment, parameter: i)))
+        }
+        try SafeTensors.write(moments, metadata: ["ntng_optimizer": "adamw"], to: temporary + "/optimizer.safetensors")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(state).write(to: URL(fileURLWithPath: temporary + "/state.json"))
+        let old = directory + ".old"
+        try? fm.removeItem(atPath: old)
+        if fm.fileExists(atPath: directory) { try fm.moveItem(atPath: directory, toPath: old) }
+        try fm.moveItem(atPath: temporary, toPath: directory)
+        try? fm.removeItem(atPath: old)
+    }
+
+    /// Loads model weights (every tensor the model has must be present with its shape).
+    public static func loadModel(from path: String, into model: CrammedBERT) throws {
+        let (tensors, _) = try SafeTensors.read(path)
+        for (name, tensor) in model.checkpointTensors {
+            guard let entry = tensors[name] else { throw CheckpointError.file(path, "tensor '\(name)' is missing") }
+            try SafeTensors.assign(entry, to: tensor, name: name, path: path)
+        }
+    }
+
+    /// Restores weights, optimiser moments and state from a checkpoint folder.
+    public static func load(from directory: String, model: CrammedBERT, optimizer: AdamW) throws -> TrainingState {
+        let statePath = directory + "/state.json"
+        guard let data = FileManager.default.contents(atPath: statePath) else {
+            throw CheckpointError.file(directory, "no checkpoint here (state.json missing)")
+        }
+        let state: TrainingState
+        do { state = try JSONDecoder().decode(TrainingState.self, from: data) } catch {
+            throw CheckpointError.file(statePath, "unreadable (\(error))")
+        }
+        try loadModel(from: directory + "/model.safetensors", into: model)
+        let optimizerPath = directory + "/optimizer.safetensors"
+        let (moments, _) = try SafeTensors.read(optimizerPath)
+        for (i, p) in optimizer.arena.parameters.enumerated() {
+            for (key, buffer) in [("exp_avg." + p.name, optimizer.firstMoment), ("exp_avg_sq." + p.name, optimizer.secondMoment)] {
+                guard let entry = moments[key] else { throw CheckpointError.file(optimizerPath, "tensor '\(key)' is missing") }
+                try SafeTensors.assign(entry, to: optimizer.arena.view(of: buffer, parameter: i), name: key, path: optimizerPath)
+            }
+        }
+        guard state.parameterSteps.count == optimizer.arena.parameters.count else {
+            throw CheckpointError.file(statePath, "holds \(state.parameterSteps.count) parameter step counters, the model has \(optimizer.arena.parameters.count)")
+        }
+        optimizer.restoreSteps(state.parameterSteps)
+        return state
+    }
+}

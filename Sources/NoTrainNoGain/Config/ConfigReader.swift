@@ -1,0 +1,137 @@
+import Foundation
+import Yams
+
+/// Strict reading of YAML configs: every key must be known, every value of the right type and
+/// range; a problem is reported as one line naming the file and the key (e.g.
+/// `bert.yaml: training.budget: must be positive (got -5m)`).
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A YAML mapping being read; `finish()` reports keys nobody asked for.
+public final class ConfigSection {
+    let source: String
+    let path: String
+    private let values: [String: Any]
+    private var used: Set<String> = []
+
+    init(_ values: [String: Any], path: String, source: String) {
+        self.values = values
+        self.path = path
+        self.source = source
+    }
+
+    /// Parses YAML text (after `overrides` such as "training.budget=10m" are applied).
+    public static func parse(yaml: String, source: String, overrides: [String] = []) throws -> ConfigSection {
+        let loaded: Any?
+        do {
+            loaded = try Yams.load(yaml: yaml)
+        } catch {
+            throw ConfigError("\(source): not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))")
+        }
+        guard var root = (loaded ?? [String: Any]()) as? [String: Any] else {
+            throw ConfigError("\(source): the top level must be a mapping of keys to values")
+        }
+        for o in overrides {
+            guard let eq = o.firstIndex(of: "="), eq != o.startIndex else {
+                throw ConfigError("override '\(o)': expected key.path=value")
+            }
+            let keys = o[..<eq].split(separator: ".").map(String.init)
+            let raw = String(o[o.index(after: eq)...])
+            let value = (try? Yams.load(yaml: raw)) ?? raw
+            try ConfigSection.set(&root, keys, value ?? raw, override: o)
+        }
+        return ConfigSection(root, path: "", source: source)
+    }
+
+    private static func set(_ dict: inout [String: Any], _ keys: [String], _ value: Any, override: String) throws {
+        guard let first = keys.first else { return }
+        if keys.count == 1 { dict[first] = value; return }
+        var child = dict[first] as? [String: Any] ?? [:]
+        if dict[first] != nil && !(dict[first] is [String: Any]) {
+            throw ConfigError("override '\(override)': '\(first)' is not a section")
+        }
+        try set(&child, Array(keys.dropFirst()), value, override: override)
+        dict[first] = child
+    }
+
+    func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+    func fail(_ name: String, _ problem: String) -> ConfigError { ConfigError("\(source): \(key(name)): \(problem)") }
+
+    public func has(_ name: String) -> Bool { values[name] != nil && !(values[name] is NSNull) }
+
+    private func raw(_ name: String) -> Any? {
+        used.insert(name)
+        guard let v = values[name], !(v is NSNull) else { return nil }
+        return v
+    }
+
+    public func section(_ name: String) throws -> ConfigSection {
+        guard let v = raw(name) else { return ConfigSection([:], path: key(name), source: source) }
+        guard let d = v as? [String: Any] else { throw fail(name, "must be a section of keys") }
+        return ConfigSection(d, path: key(name), source: source)
+    }
+
+    public func int(_ name: String, default d: Int, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
+        guard let v = raw(name) else { return d }
+        guard let i = v as? Int else { throw fail(name, "must be an integer (got \(v))") }
+        guard range.contains(i) else { throw fail(name, "must be in \(range.lowerBound)…\(range.upperBound) (got \(i))") }
+        return i
+    }
+
+    public func double(_ name: String, default d: Double, range: ClosedRange<Double> = -Double.infinity...Double.infinity) throws -> Double {
+        guard let v = raw(name) else { return d }
+        let x: Double
+        if let i = v as? Int { x = Double(i) } else if let f = v as? Double { x = f } else if let s = v as? String, let f = Double(s) { x = f } else {
+            throw fail(name, "must be a number (got \(v))")
+        }
+        guard range.contains(x), x.isFinite else { throw fail(name, "must be in \(range.lowerBound)…\(range.upperBound) (got \(x))") }
+        return x
+    }
+
+    public func bool(_ name: String, default d: Bool) throws -> Bool {
+        guard let v = raw(name) else { return d }
+        guard let b = v as? Bool else { throw fail(name, "must be true or false (got \(v))") }
+        return b
+    }
+
+    public func string(_ name: String, default d: String?) throws -> String? {
+        guard let v = raw(name) else { return d }
+        if let s = v as? String { return s }
+        if v is Int || v is Double { return "\(v)" }
+        throw fail(name, "must be a string (got \(v))")
+    }
+
+    public func choice(_ name: String, default d: String, from options: [String]) throws -> String {
+        let s = try string(name, default: d) ?? d
+        guard options.contains(s) else { throw fail(name, "must be one of \(options.joined(separator: ", ")) (got '\(s)')") }
+        return s
+    }
+
+    /// A string or a list of strings.
+    public func strings(_ name: String, default d: [String]) throws -> [String] {
+        guard let v = raw(name) else { return d }
+        if let s = v as? String { return [s] }
+        guard let list = v as? [Any], let strings = list as? [String] else { throw fail(name, "must be a string or a list of strings") }
+        return strings
+    }
+
+    /// An RST duration such as "24h", "90m", "30s".
+    public func duration(_ name: String, default d: RST?) throws -> RST? {
+        guard let v = raw(name) else { return d }
+        let text = "\(v)"
+        guard let r = RST(parsing: text) else { throw fail(name, "must be a duration such as 24h, 90m or 30s (got '\(text)')") }
+        guard r.seconds > 0 else { throw fail(name, "must be positive (got \(text))") }
+        return r
+    }
+
+    /// Fails on keys that were never read (typos, options that do not exist).
+    public func finish() throws {
+        let unknown = Set(values.keys).subtracting(used).sorted()
+        if let first = unknown.first {
+            let known = used.sorted().joined(separator: ", ")
+            throw ConfigError("\(source): \(key(first)): unknown key (known here: \(known))")
+        }
+    }
+}

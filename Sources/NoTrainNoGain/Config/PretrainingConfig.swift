@@ -1,0 +1,132 @@
+import Foundation
+
+/// Everything a pre-training run is made of, read from YAML (`ntng pretrain --config bert.yaml`,
+/// overrides with `--set key.path=value`). See `Resources/configs/` for annotated examples.
+public struct PretrainingConfig: Codable, Equatable, Sendable {
+    public struct Data: Codable, Equatable, Sendable {
+        /// Files or folders (relative paths are relative to the config file's folder).
+        public var corpus: [String]
+        public var textField: String = "text"
+        /// "train" learns a cramming WordPiece tokenizer on the corpus; otherwise a tokenizer.json path.
+        public var tokenizer: String = "train"
+        public var sequenceLength: Int = 128
+        public var validationFraction: Double = 0.005
+        public var validationMaximumSequences: Int = 10_000
+        public var documentsPerGroup: Int = 256
+        public var cacheDirectory: String = ".ntng/cache"
+        public var seed: UInt64 = 0
+    }
+
+    public struct Training: Codable, Equatable, Sendable {
+        public var budget: RST
+        public var microBatchSize: Int = 128
+        /// Sequences per optimiser step (a multiple of the micro-batch size).
+        public var batchSize: Int = 1536
+        public var learningRate: Double = 1e-3
+        public var schedule: LearningRateSchedule = .budgetOneCycle
+        /// Global gradient-norm clip; 0 disables.
+        public var gradientClip: Double = 0.5
+        /// "paper-bert" or the path of a calibration written by `ntng calibrate`.
+        public var costModel: String = "paper-bert"
+        public var validateEvery: RST?
+        public var checkpointEvery: RST?
+        /// Print and log a training line every this many optimiser steps.
+        public var logEvery: Int = 10
+        public var seed: UInt64 = 0
+    }
+
+    public var name: String
+    public var model: CrammedBERTConfig
+    public var data: Data
+    public var training: Training
+    public var optimizer: AdamW.Hyperparameters
+    /// Where the run directory goes (default runs/<name>, relative to the current directory).
+    public var runDirectory: String
+
+    /// Reads a config file. Input paths inside it (corpus, tokenizer, cost model) are resolved
+    /// against the file's folder; the cache and run directories against the current directory.
+    public static func load(path: String, overrides: [String] = []) throws -> PretrainingConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(path): cannot read the config file (missing or unreadable)")
+        }
+        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return try parse(yaml: String(decoding: data, as: UTF8.self), source: path, baseDirectory: base, overrides: overrides)
+    }
+
+    public static func parse(yaml: String, source: String, baseDirectory: String, overrides: [String] = []) throws -> PretrainingConfig {
+        let root = try ConfigSection.parse(yaml: yaml, source: source, overrides: overrides)
+        func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : baseDirectory + "/" + p }
+        let name = try root.string("name", default: "run") ?? "run"
+
+        let m = try root.section("model")
+        _ = try m.choice("kind", default: "crammed-bert", from: ["crammed-bert"])
+        var model = CrammedBERTConfig(
+            layers: try m.int("layers", default: 16, range: 1...4096), hidden: try m.int("hidden", default: 768, range: 1...65536),
+            heads: try m.int("heads", default: 12, range: 1...4096), intermediate: try m.int("intermediate", default: 3072, range: 2...1 << 20),
+            vocabularySize: try m.int("vocabulary_size", default: 32768, range: 8...1 << 24),
+            maxSequenceLength: try m.int("max_sequence_length", default: 128, range: 2...65536),
+            normEpsilon: Float(try m.double("norm_epsilon", default: 1e-12, range: 1e-30...1)),
+            initStd: Float(try m.double("init_std", default: 0.02, range: 1e-8...10)),
+            dropout: Float(try m.double("dropout", default: 0.1, range: 0...0.99)))
+        try m.finish()
+        if let p = model.problems().first { throw ConfigError("\(source): \(p)") }
+
+        let d = try root.section("data")
+        let corpus = try d.strings("corpus", default: [])
+        guard !corpus.isEmpty else { throw ConfigError("\(source): data.corpus: required (files or folders of text)") }
+        var data = Data(corpus: corpus.map(resolve))
+        data.textField = try d.string("text_field", default: "text") ?? "text"
+        let tokenizer = try d.string("tokenizer", default: "train") ?? "train"
+        data.tokenizer = tokenizer == "train" ? "train" : resolve(tokenizer)
+        data.sequenceLength = try d.int("sequence_length", default: 128, range: 2...65536)
+        data.validationFraction = try d.double("validation_fraction", default: 0.005, range: 0...0.9)
+        data.validationMaximumSequences = try d.int("validation_max_sequences", default: 10_000, range: 1...Int.max)
+        data.documentsPerGroup = try d.int("documents_per_group", default: 256, range: 1...1 << 30)
+        data.cacheDirectory = try d.string("cache_dir", default: ".ntng/cache") ?? ".ntng/cache"
+        data.seed = UInt64(try d.int("seed", default: 0, range: 0...Int.max))
+        try d.finish()
+        if data.sequenceLength > model.maxSequenceLength {
+            throw ConfigError("\(source): data.sequence_length (\(data.sequenceLength)) exceeds model.max_sequence_length (\(model.maxSequenceLength))")
+        }
+        model.maxSequenceLength = max(model.maxSequenceLength, data.sequenceLength)
+
+        let t = try root.section("training")
+        guard let budget = try t.duration("budget", default: nil) else {
+            throw ConfigError("\(source): training.budget: required (an RST duration such as 6h or 5m)")
+        }
+        var training = Training(budget: budget)
+        training.microBatchSize = try t.int("micro_batch_size", default: 128, range: 1...1 << 20)
+        training.batchSize = try t.int("batch_size", default: 1536, range: 1...1 << 30)
+        guard training.batchSize % training.microBatchSize == 0 else {
+            throw ConfigError("\(source): training.batch_size (\(training.batchSize)) must be a multiple of training.micro_batch_size (\(training.microBatchSize))")
+        }
+        training.learningRate = try t.double("learning_rate", default: 1e-3, range: 0...10)
+        switch try t.choice("schedule", default: "budget-one-cycle", from: ["budget-one-cycle", "cosine-budget", "constant"]) {
+        case "cosine-budget": training.schedule = .cosineBudget
+        case "constant": training.schedule = .constant
+        default: training.schedule = .budgetOneCycle
+        }
+        training.gradientClip = try t.double("gradient_clip", default: 0.5, range: 0...1e9)
+        let cost = try t.string("cost_model", default: "paper-bert") ?? "paper-bert"
+        training.costModel = cost == "paper-bert" ? cost : resolve(cost)
+        training.validateEvery = try t.duration("validate_every", default: nil)
+        training.checkpointEvery = try t.duration("checkpoint_every", default: nil)
+        training.logEvery = try t.int("log_every", default: 10, range: 1...Int.max)
+        training.seed = UInt64(try t.int("seed", default: 0, range: 0...Int.max))
+        try t.finish()
+
+        let o = try root.section("optimizer")
+        _ = try o.choice("name", default: "adamw", from: ["adamw"])
+        let optimizer = AdamW.Hyperparameters(
+            beta1: Float(try o.double("beta1", default: 0.9, range: 0...0.999999)),
+            beta2: Float(try o.double("beta2", default: 0.98, range: 0...0.999999)),
+            epsilon: Float(try o.double("epsilon", default: 1e-12, range: 0...1)),
+            weightDecay: Float(try o.double("weight_decay", default: 0.01, range: 0...10)))
+        try o.finish()
+
+        let runDirectory = try root.string("run_directory", default: "runs/\(name)") ?? "runs/\(name)"
+        try root.finish()
+        return PretrainingConfig(name: name, model: model, data: data, training: training, optimizer: optimizer,
+                                 runDirectory: runDirectory)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+
+/// The data side of a pre-training run: the tokenizer (trained on the corpus or loaded from a
+/// tokenizer.json) and the packed token rows, both cached on disk (`DatasetCache`).
+public struct PretrainingData {
+    public let tokenizer: Tokenizer
+    public let dataset: PackedDataset
+    public let corpus: Corpus
+    /// Where the tokenizer came from: "trained (cached)", a path, ...
+    public let tokenizerSource: String
+
+    public static func prepare(_ config: PretrainingConfig, progress: (String) -> Void) throws -> PretrainingData {
+        let d = config.data
+        let corpus = try Corpus(paths: d.corpus, textField: d.textField)
+        progress("corpus: \(corpus.files.count) file(s), \(corpus.byteCount / 1024) KiB")
+        let cache = DatasetCache(directory: d.cacheDirectory)
+        let clock = ContinuousClock()
+
+        let tokenizer: Tokenizer, source: String
+        if d.tokenizer == "train" {
+            let key = DatasetCache.key(corpus: corpus, ["cramming-wordpiece-v1", "\(config.model.vocabularySize)"])
+            let path = cache.entry(key) + "/tokenizer.json"
+            if FileManager.default.fileExists(atPath: path) {
+                tokenizer = try Tokenizer.load(path)
+                source = "trained on the corpus (cached: \(path))"
+            } else {
+                progress("training a WordPiece tokenizer (vocabulary \(config.model.vocabularySize)) …")
+                let start = clock.now
+                var counts: [String: Int] = [:]
+                try corpus.forEachFile { _, documents in WordCounter.merge(Tokenizer.crammingWordCounts(documents), into: &counts) }
+                tokenizer = try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: config.model.vocabularySize)
+                try FileManager.default.createDirectory(atPath: cache.entry(key), withIntermediateDirectories: true)
+                try tokenizer.save(path)
+                source = "trained on the corpus (\(path))"
+                progress("tokenizer: \(tokenizer.vocabularySize) pieces from \(counts.count) distinct words in \(clock.now - start)")
+            }
+        } else {
+            tokenizer = try Tokenizer.load(d.tokenizer)
+            source = d.tokenizer
+        }
+        guard tokenizer.vocabularySize <= config.model.vocabularySize else {
+            throw ConfigError("the tokenizer has \(tokenizer.vocabularySize) pieces but model.vocabulary_size is \(config.model.vocabularySize)")
+        }
+        guard tokenizer.maskID != nil else { throw ConfigError("the tokenizer has no mask token (<mask> or [MASK])") }
+
+        let tokenizerHash: String = {
+            var h = FNV1a()
+            for t in tokenizer.model.vocabulary { h.add(t) }
+            h.add("\(String(describing: tokenizer.normalizer))|\(String(describing: tokenizer.preTokenizer))|\(String(describing: tokenizer.postProcessor))")
+            return h.hex
+        }()
+        let key = DatasetCache.key(corpus: corpus, ["packed-v1", tokenizerHash, "\(d.sequenceLength)", "\(d.documentsPerGroup)"])
+        if let cached = try cache.loadDataset(key) {
+            progress("data: \(cached.count) rows of \(cached.sequenceLength) tokens (cached: \(cache.entry(key)))")
+            return PretrainingData(tokenizer: tokenizer, dataset: cached, corpus: corpus, tokenizerSource: source)
+        }
+        progress("tokenising and packing into rows of \(d.sequenceLength) tokens …")
+        let start = clock.now
+        var lastReport = clock.now
+        let dataset = try PackedDataset.build(corpus: corpus, tokenizer: tokenizer, sequenceLength: d.sequenceLength,
+                                              documentsPerGroup: d.documentsPerGroup) { docs, rows in
+            if clock.now - lastReport > .seconds(5) {
+                progress("  \(docs) documents, \(rows) rows")
+                lastReport = clock.now
+            }
+        }
+        guard dataset.count >= 2 else {
+            throw ConfigError("the corpus gives only \(dataset.count) row(s) of \(d.sequenceLength) tokens; it is too small")
+        }
+        try cache.storeDataset(dataset, key: key, description: "\(corpus.files.map(\.path)) / \(source)")
+        progress("data: \(dataset.count) rows of \(d.sequenceLength) tokens in \(clock.now - start) (cached: \(cache.entry(key)))")
+        return PretrainingData(tokenizer: tokenizer, dataset: dataset, corpus: corpus, tokenizerSource: source)
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+
+/// Reading and writing Hugging Face `tokenizer.json` files (version 1.0) for WordPiece tokenizers:
+/// normalisers (BertNormalizer, Sequence, NFD/NFC/NFKD/NFKC, Lowercase, StripAccents, Replace),
+/// pre-tokenisers (Whitespace, BertPreTokenizer, WhitespaceSplit, Sequence), post-processors
+/// (TemplateProcessing, BertProcessing) and the WordPiece model. Anything else is refused with an
+/// error naming the file and the field, rather than silently tokenising differently.
+extension Tokenizer {
+    public static func load(_ path: String) throws -> Tokenizer {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenizerError.file(path, "cannot read the file (missing or unreadable)")
+        }
+        let root: [String: Any]
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw TokenizerError.file(path, "not a JSON object")
+            }
+            root = object
+        } catch let e as TokenizerError {
+            throw e
+        } catch {
+            throw TokenizerError.file(path, "malformed JSON (\(error.localizedDescription))")
+        }
+        do {
+            return try Tokenizer(json: root)
+        } catch let TokenizerError.invalid(what) {
+            throw TokenizerError.file(path, what)
+        }
+    }
+
+    convenience init(json root: [String: Any]) throws {
+        if let v = root["version"] as? String, v != "1.0" { throw TokenizerError.invalid("unsupported version '\(v)'") }
+        guard let modelJSON = root["model"] as? [String: Any] else { throw TokenizerError.invalid("missing 'model'") }
+        if let type = modelJSON["type"] as? String, type != "WordPiece" {
+            throw TokenizerError.invalid("model type '\(type)' is not supported (WordPiece only)")
+        }
+        guard let vocab = modelJSON["vocab"] as? [String: Any] else { throw TokenizerError.invalid("model.vocab missing") }
+        guard let unk = modelJSON["unk_token"] as? String else { throw TokenizerError.invalid("model.unk_token missing") }
+        guard let prefix = modelJSON["continuing_subword_prefix"] as? String else {
+            throw TokenizerError.invalid("model.continuing_subword_prefix missing")
+        }
+        guard let maxChars = modelJSON["max_input_chars_per_word"] as? Int else {
+            throw TokenizerError.invalid("model.max_input_chars_per_word missing")
+        }
+        var tokens = [String?](repeating: nil, count: vocab.count)
+        for (token, idValue) in vocab {
+            guard let id = idValue as? Int, id >= 0, id < vocab.count else {
+                throw TokenizerError.invalid("model.vocab['\(token)'] is not an id in 0..<\(vocab.count)")
+            }
+            guard tokens[id] == nil else { throw TokenizerError.invalid("model.vocab gives id \(id) twice") }
+            tokens[id] = token
+        }
+        let model = try WordPiece(vocabulary: tokens.map { $0! }, unknownToken: unk, continuingSubwordPrefix: prefix,
+                                  maxInputCharsPerWord: maxChars)
+        var added: [AddedToken] = []
+        for (i, a) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
+            guard let id = a["id"] as? Int, let content = a["content"] as? String else {
+                throw TokenizerError.invalid("added_tokens[\(i)] needs 'id' and 'content'")
+            }
+            added.append(AddedToken(id: Int32(id), content: content, special: a["special"] as? Bool ?? false,
+                                    normalized: a["normalized"] as? Bool ?? false, lstrip: a["lstrip"] as? Bool ?? false,
+                                    rstrip: a["rstrip"] as? Bool ?? false, singleWord: a["single_word"] as? Bool ?? false))
+        }
+        self.init(normalizer: try (root["normalizer"] as? [String: Any]).map(Tokenizer.parseNormalizer),
+                  preTokenizer: try (root["pre_tokenizer"] as? [String: Any]).map(Tokenizer.parsePreTokenizer),
+                  model: model,
+                  postProcessor: try (root["post_processor"] as? [String: Any]).map { try Tokenizer.parsePost($0, model) },
+                  addedTokens: added)
+    }
+
+    static func parseNormalizer(_ j: [String: Any]) throws -> TextNormalizer {
+        let type = j["type"] as? String ?? "?"
+        switch type {
+        case "Sequence":
+            guard let list = j["normalizers"] as? [[String: Any]] else { throw TokenizerError.invalid("normalizer Sequence without 'normalizers'") }
+            return .sequence(try list.map(parseNormalizer))
+        case "NFD": return .nfd
+        case "NFC": return .nfc
+        case "NFKD": return .nfkd
+        case "NFKC": return .nfkc
+        case "Lowercase": return .lowercase
+        case "StripAccents": return .stripAccents
+        case "Replace":
+            guard let pattern = j["pattern"] as? [String: Any], let content = j["content"] as? String else {
+                throw TokenizerError.invalid("normalizer Replace needs 'pattern' and 'content'")
+            }
+            if let s = pattern["String"] as? String { return .replace(pattern: .string(s), content: content) }
+            if let r = pattern["Regex"] as? String {
+                guard (try? Regex(r)) != nil else { throw TokenizerError.invalid("normalizer Replace: invalid regex '\(r)'") }
+                return .replace(pattern: .regex(r), content: content)
+            }
+            throw TokenizerError.invalid("normalizer Replace: pattern must be String or Regex")
+        case "BertNormalizer":
+            guard let clean = j["clean_text"] as? Bool, let chinese = j["handle_chinese_chars"] as? Bool,
+                  let lower = j["lowercase"] as? Bool, j.keys.contains("strip_accents") else {
+                throw TokenizerError.invalid("BertNormalizer needs clean_text, handle_chinese_chars, strip_accents and lowercase")
+            }
+            return .bert(cleanText: clean, handleChineseChars: chinese, stripAccents: j["strip_accents"] as? Bool, lowercase: lower)
+        default:
+            throw TokenizerError.invalid("normalizer type '\(type)' is not supported")
+        }
+    }
+
+    static func parsePreTokenizer(_ j: [String: Any]) throws -> PreTokenizer {
+        let type = j["type"] as? String ?? "?"
+        switch type {
+        case "Whitespace": return .whitespace
+        case "BertPreTokenizer": return .bert
+        case "WhitespaceSplit": return .whitespaceSplit
+        case "Sequence":
+            guard let list = j["pretokenizers"] as? [[String: Any]] else { throw TokenizerError.invalid("pre_tokenizer Sequence without 'pretokenizers'") }
+            return .sequence(try list.map(parsePreTokenizer))
+        default:
+            throw TokenizerError.invalid("pre_tokenizer type '\(type)' is not supported")
+        }
+    }
+
+    static func parsePost(_ j: [String: Any], _ model: WordPiece) throws -> TemplateProcessor {
+        let type = j["type"] as? String ?? "?"
+        switch type {
+        case "TemplateProcessing":
+            func pieces(_ key: String) throws -> [TemplateProcessor.Piece] {
+                guard let list = j[key] as? [[String: Any]] else { throw TokenizerError.invalid("TemplateProcessing needs '\(key)'") }
+                return try list.map { item in
+                    if let s = item["SpecialToken"] as? [String: Any], let id = s["id"] as? String {
+                        return .special(id, typeID: s["type_id"] as? Int ?? 0)
+                    }
+                    if let s = item["Sequence"] as? [String: Any], let id = s["id"] as? String {
+                        return .sequence(id, typeID: s["type_id"] as? Int ?? 0)
+                    }
+                    throw TokenizerError.invalid("TemplateProcessing.\(key) has an entry that is neither SpecialToken nor Sequence")
+                }
+            }
+            var specials: [String: [Int32]] = [:]
+            for (name, v) in (j["special_tokens"] as? [String: Any]) ?? [:] {
+                guard let ids = (v as? [String: Any])?["ids"] as? [Int] else {
+                    throw TokenizerError.invalid("TemplateProcessing.special_tokens['\(name)'] has no ids")
+                }
+                specials[name] = ids.map { Int32($0) }
+            }
+            return TemplateProcessor(single: try pieces("single"), pair: try pieces("pair"), specialTokens: specials)
+        case "BertProcessing":
+            guard let sep = j["sep"] as? [Any], let cls = j["cls"] as? [Any], sep.count == 2, cls.count == 2,
+                  let sepName = sep[0] as? String, let sepID = sep[1] as? Int,
+                  let clsName = cls[0] as? String, let clsID = cls[1] as? Int else {
+                throw TokenizerError.invalid("BertProcessing needs sep and cls as [token, id]")
+            }
+            return TemplateProcessor(
+                single: [.special(clsName, typeID: 0), .sequence("A", typeID: 0), .special(sepName, typeID: 0)],
+                pair: [.special(clsName, typeID: 0), .sequence("A", typeID: 0), .special(sepName, typeID: 0),
+                       .sequence("B", typeID: 1), .special(sepName, typeID: 1)],
+                specialTokens: [clsName: [Int32(clsID)], sepName: [Int32(sepID)]])
+        default:
+            throw TokenizerError.invalid("post_processor type '\(type)' is not supported")
+        }
+    }
+
+    // MARK: Writing
+
+    /// Writes this tokenizer as a Hugging Face `tokenizer.json` (atomically).
+    public func save(_ path: String) throws {
+        var vocab: [String: Int] = [:]
+        for (i, t) in model.vocabulary.enumerated() { vocab[t] = i }
+        var root: [String: Any] = [
+            "version": "1.0", "truncation": NSNull(), "padding": NSNull(),
+            "added_tokens": addedTokens.map {
+                ["id": Int($0.id), "content": $0.content, "single_word": $0.singleWord, "lstrip": $0.lstrip,
+                 "rstrip": $0.rstrip, "normalized": $0.normalized, "special": $0.special] as [String: Any]
+            },
+            "decoder": ["type": "WordPiece", "prefix": model.continuingSubwordPrefix, "cleanup": true],
+            "model": ["type": "WordPiece", "unk_token": model.unknownToken,
+                      "continuing_subword_prefix": model.continuingSubwordPrefix,
+                      "max_input_chars_per_word": model.maxInputCharsPerWord, "vocab": vocab] as [String: Any],
+        ]
+        root["normalizer"] = normalizer.map(Tokenizer.json) ?? NSNull()
+        root["pre_tokenizer"] = preTokenizer.map(Tokenizer.json) ?? NSNull()
+        root["post_processor"] = postProcessor.map(Tokenizer.json) ?? NSNull()
+        let data = try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes])
+        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    static func json(_ n: TextNormalizer) -> [String: Any] {
+        switch n {
+        case .sequence(let steps): return ["type": "Sequence", "normalizers": steps.map(json)]
+        case .nfd: return ["type": "NFD"]
+        case .nfc: return ["type": "NFC"]
+        case .nfkd: return ["type": "NFKD"]
+        case .nfkc: return ["type": "NFKC"]
+        case .lowercase: return ["type": "Lowercase"]
+        case .stripAccents: return ["type": "StripAccents"]
+        case .replace(let pattern, let content):
+            switch pattern {
+            case .string(let s): return ["type": "Replace", "pattern": ["String": s], "content": content]
+            case .regex(let r): return ["type": "Replace", "pattern": ["Regex": r], "content": content]
+            }
+        case .bert(let clean, let chinese, let strip, let lower):
+            return ["type": "BertNormalizer", "clean_text": clean, "handle_chinese_chars": chinese,
+                    "strip_accents": strip.map { $0 as Any } ?? NSNull(), "lowercase": lower]
+        }
+    }
+
+    static func json(_ p: PreTokenizer) -> [String: Any] {
+        switch p {
+        case .whitespace: return ["type": "Whitespace"]
+        case .bert: return ["type": "BertPreTokenizer"]
+        case .whitespaceSplit: return ["type": "WhitespaceSplit"]
+        case .sequence(let steps): return ["type": "Sequence", "pretokenizers": steps.map(json)]
+        }
+    }
+
+    static func json(_ t: TemplateProcessor) -> [String: Any] {
+        func pieces(_ list: [TemplateProcessor.Piece]) -> [[String: Any]] {
+            list.map {
+                switch $0 {
+                case .special(let id, let type): return ["SpecialToken": ["id": id, "type_id": type]]
+                case .sequence(let id, let type): return ["Sequence": ["id": id, "type_id": type]]
+                }
+            }
+        }
+        var specials: [String: Any] = [:]
+        for (name, ids) in t.specialTokens {
+            specials[name] = ["id": name, "ids": ids.map { Int($0) }, "tokens": [name]]
+        }
+        return ["type": "TemplateProcessing", "single": pieces(t.single), "pair": pieces(t.pair), "special_tokens": specials]
+    }
+}

@@ -1,0 +1,237 @@
+import Engine
+import Foundation
+
+/// One masked-LM pre-training run of crammed BERT under an RST budget (spec §1a, §7):
+///
+///     until the budget is used up:
+///         for each of batch/micro micro-batches:
+///             draw the next rows, mask them (seeded by the micro-batch index)
+///             forward, backward (loss / accumulation steps); charge t_fb[active layers] RST
+///         clip the gradient norm; AdamW step with lr = peak · schedule(consumed / budget)
+///         validate / checkpoint when their RST cadence is crossed (neither is charged)
+///
+/// Every schedule reads the RST clock only, so the same config always takes the same number of
+/// steps. `--resume` restores weights, moments, counters, data position and budget from the last
+/// checkpoint and continues exactly as the uninterrupted run would.
+public final class PretrainingRun {
+    public let config: PretrainingConfig
+    public let directory: String
+    public let tokenizer: Tokenizer
+    public let dataset: PackedDataset
+    public let split: DataSplit
+    public let model: CrammedBERT
+    public let arena: ParameterArena
+    public let optimizer: AdamW
+    public let costModel: CostModel
+    public private(set) var state: TrainingState
+    let masking: MLMMasking
+    let log: MetricsLog
+    let progress: (String) -> Void
+
+    public var checkpointDirectory: String { directory + "/checkpoint" }
+
+    public init(config: PretrainingConfig, resume: Bool = false, overwrite: Bool = false,
+                progress: @escaping (String) -> Void = { _ in }) throws {
+        self.config = config
+        self.progress = progress
+        directory = config.runDirectory
+        let fm = FileManager.default
+        if fm.fileExists(atPath: directory) && !resume {
+            guard overwrite else {
+                throw ConfigError("run directory \(directory) already exists: pass --resume to continue it or --overwrite to start again")
+            }
+            try fm.removeItem(atPath: directory)
+        }
+        if resume && !fm.fileExists(atPath: directory + "/checkpoint/state.json") {
+            throw ConfigError("nothing to resume: \(directory)/checkpoint has no checkpoint")
+        }
+        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+
+        costModel = try CostModel.named(config.training.costModel)
+        guard costModel.maxLayers >= config.model.layers else {
+            throw ConfigError("training.cost_model (\(config.training.costModel)) covers 1…\(costModel.maxLayers) layers, the model has \(config.model.layers)")
+        }
+        let data = try PretrainingData.prepare(config, progress: progress)
+        tokenizer = data.tokenizer
+        dataset = data.dataset
+        split = try DataSplit(count: dataset.count, validationFraction: config.data.validationFraction,
+                              validationMaximum: config.data.validationMaximumSequences, seed: config.data.seed)
+        masking = MLMMasking(maskTokenID: tokenizer.maskID!, vocabularySize: tokenizer.vocabularySize,
+                             specialTokenIDs: tokenizer.specialIDs)
+        model = CrammedBERT(config.model, seed: config.training.seed)
+        arena = ParameterArena(model.parameters)
+        optimizer = AdamW(arena, config.optimizer)
+        try tokenizer.save(directory + "/tokenizer.json")
+
+        var initial = TrainingState(budget: Budget(total: config.training.budget))
+        initial.costModelSource = costModel.source
+        initial.parameterSteps = optimizer.steps
+        initial.nextValidation = config.training.validateEvery.map { $0.seconds / config.training.budget.seconds } ?? .infinity
+        initial.nextCheckpoint = config.training.checkpointEvery.map { $0.seconds / config.training.budget.seconds } ?? .infinity
+        if resume {
+            state = try Checkpointer.load(from: directory + "/checkpoint", model: model, optimizer: optimizer)
+            guard state.budget.total == config.training.budget else {
+                throw ConfigError("the checkpoint's budget is \(state.budget.total), the config's \(config.training.budget); resume with the same budget")
+            }
+            progress("resumed at step \(state.step), \(format(state.budget.consumed)) of \(format(state.budget.total)) RST used")
+        } else {
+            state = initial
+        }
+        log = try MetricsLog(path: directory + "/metrics.jsonl", keepThroughStep: resume ? state.step : nil)
+        if !resume {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            try encoder.encode(config).write(to: URL(fileURLWithPath: directory + "/config.json"))
+            log.write("start", ["step": 0, "parameters": arena.parameters.scalarCount, "train_rows": split.training.count,
+                                "validation_rows": split.validation.count, "cost_model": costModel.source,
+                                "tokenizer": data.tokenizerSource, "budget_rst_seconds": config.training.budget.seconds])
+        }
+        progress("model: \(arena.parameters.scalarCount) parameters; data: \(split.training.count) training rows, \(split.validation.count) validation rows")
+        progress("budget: \(format(config.training.budget)) RST, cost model: \(costModel.source)")
+    }
+
+    var accumulation: Int { config.training.batchSize / config.training.microBatchSize }
+
+    /// Mean masked-LM loss over the validation rows (masks from a fixed seed, so every evaluation
+    /// of a run — and of every method — sees the same inputs); plain mean of micro-batch losses.
+    public func validationLoss() -> Double {
+        let micro = config.training.microBatchSize
+        var losses: [Double] = []
+        var g = SeededGenerator(seed: 0x5EED_0F_7A11D)
+        var start = 0
+        while start < split.validation.count {
+            let indices = Array(split.validation[start..<min(start + micro, split.validation.count)])
+            let batch = masking.mask(dataset.rows(indices), sequenceLength: dataset.sequenceLength, exampleIndices: indices, generator: &g)
+            if batch.labels.contains(where: { $0 != MLMBatch.ignoreLabel }) {
+                losses.append(Double(withoutGradients { model.maskedLMLoss(batch).loss.item() }))
+            }
+            start += micro
+        }
+        return losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count)
+    }
+
+    /// The next micro-batch of training rows, masked with a generator seeded by its index.
+    func nextMicroBatch() -> MLMBatch {
+        let micro = config.training.microBatchSize
+        let indices = split.trainingRows(state.dataPosition..<(state.dataPosition + micro))
+        state.dataPosition += micro
+        var g = SeededGenerator(seed: config.training.seed &+ UInt64(state.microBatches) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+        state.microBatches += 1
+        return masking.mask(dataset.rows(indices), sequenceLength: dataset.sequenceLength, exampleIndices: indices, generator: &g)
+    }
+
+    public struct Summary: Sendable {
+        public var steps: Int
+        public var rstUsed: RST
+        public var finalValidationLoss: Double?
+        public var tokensPerSecond: Double
+        public var stoppedEarly: Bool
+    }
+
+    /// Trains until the budget is used (or `stopAfterSteps` steps, leaving a checkpoint to resume).
+    @discardableResult
+    public func train(stopAfterSteps: Int? = nil) throws -> Summary {
+        let clock = ContinuousClock()
+        let parameters = arena.tensors
+        let layers = config.model.layers
+        let microCost = costModel.training(activeLayers: layers, sequences: config.training.microBatchSize)
+        var windowStart = clock.now, windowTokens = 0
+        var stepsThisSession = 0
+        if state.step == 0 && state.validations.isEmpty { try validate() }
+        while !state.budget.isExhausted {
+            if let stop = stopAfterSteps, stepsThisSession >= stop {
+                try checkpoint(reason: "stop")
+                return summary(stoppedEarly: true)
+            }
+            let stepStart = clock.now
+            var lossSum = 0.0
+            for _ in 0..<accumulation {
+                let batch = nextMicroBatch()
+                let output = model.maskedLMLoss(batch)
+                output.loss.scaled(by: 1 / Float(accumulation)).backward()
+                lossSum += Double(output.loss.item())
+                state.budget.consume(state.ledger.charge(.training, microCost))
+                state.tokensSeen += batch.tokenCount
+                windowTokens += batch.tokenCount
+            }
+            let learningRate = config.training.learningRate * config.training.schedule.factor(progress: state.budget.progress)
+            let norm = config.training.gradientClip > 0
+                ? clipGradientNorm(parameters, maxNorm: Float(config.training.gradientClip)) : gradientNorm(parameters)
+            optimizer.step(learningRate: Float(learningRate))
+            arena.zeroGrad()
+            state.step += 1
+            stepsThisSession += 1
+            state.parameterSteps = optimizer.steps
+            state.wallSeconds += seconds(clock.now - stepStart)
+
+            if state.step % config.training.logEvery == 0 || state.budget.isExhausted {
+                let window = seconds(clock.now - windowStart)
+                let tokensPerSecond = Double(windowTokens) / max(window, 1e-9)
+                log.write("train", ["step": state.step, "loss": lossSum / Double(accumulation), "lr": learningRate,
+                                    "grad_norm": Double(norm), "rst_seconds": state.budget.consumed.seconds,
+                                    "progress": state.budget.progress, "tokens": state.tokensSeen,
+                                    "tokens_per_second": tokensPerSecond, "wall_seconds": state.wallSeconds])
+                progress(progressLine(loss: lossSum / Double(accumulation), learningRate: learningRate, tokensPerSecond: tokensPerSecond))
+                windowStart = clock.now
+                windowTokens = 0
+            }
+            if state.budget.progress >= state.nextValidation || state.budget.isExhausted {
+                try validate()
+                if let every = config.training.validateEvery {
+                    while state.nextValidation <= state.budget.progress { state.nextValidation += every.seconds / state.budget.total.seconds }
+                }
+            }
+            if state.budget.progress >= state.nextCheckpoint && !state.budget.isExhausted {
+                try checkpoint(reason: "cadence")
+                if let every = config.training.checkpointEvery {
+                    while state.nextCheckpoint <= state.budget.progress { state.nextCheckpoint += every.seconds / state.budget.total.seconds }
+                }
+            }
+        }
+        try checkpoint(reason: "end")
+        let s = summary(stoppedEarly: false)
+        log.write("end", ["step": state.step, "rst_seconds": state.budget.consumed.seconds, "tokens": state.tokensSeen,
+                          "final_validation_loss": s.finalValidationLoss ?? Double.nan, "wall_seconds": state.wallSeconds])
+        return s
+    }
+
+    func validate() throws {
+        let loss = validationLoss()
+        state.validations.append(.init(step: state.step, rstSeconds: state.budget.consumed.seconds, loss: loss))
+        log.write("validation", ["step": state.step, "loss": loss, "rst_seconds": state.budget.consumed.seconds,
+                                 "progress": state.budget.progress])
+        progress("validation at step \(state.step) (\(format(state.budget.consumed)) RST): loss \(String(format: "%.4f", loss))")
+    }
+
+    func checkpoint(reason: String) throws {
+        try Checkpointer.save(to: checkpointDirectory, model: model, optimizer: optimizer, state: state,
+                              metadata: ["ntng_step": "\(state.step)", "ntng_rst_seconds": "\(state.budget.consumed.seconds)"])
+        log.write("checkpoint", ["step": state.step, "rst_seconds": state.budget.consumed.seconds, "reason": reason])
+    }
+
+    func summary(stoppedEarly: Bool) -> Summary {
+        Summary(steps: state.step, rstUsed: state.budget.consumed, finalValidationLoss: state.validations.last?.loss,
+                tokensPerSecond: Double(state.tokensSeen) / max(state.wallSeconds, 1e-9), stoppedEarly: stoppedEarly)
+    }
+
+    func progressLine(loss: Double, learningRate: Double, tokensPerSecond: Double) -> String {
+        let b = state.budget
+        let wallPerRST = state.wallSeconds / max(b.consumed.seconds, 1e-9)
+        let eta = formatWall(wallPerRST * b.remaining.seconds)
+        return "step \(state.step) | loss \(String(format: "%.4f", loss)) | lr \(String(format: "%.2e", learningRate))"
+            + " | RST \(format(b.consumed)) / \(format(b.total)) (\(String(format: "%.1f", 100 * b.progress))%)"
+            + " | \(Int(tokensPerSecond)) tok/s | ETA \(eta)"
+    }
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+
+/// "1h02m", "4m10s", "12.5s".
+func format(_ r: RST) -> String { formatWall(r.seconds) }
+
+func formatWall(_ s: Double) -> String {
+    guard s.isFinite else { return "?" }
+    if s >= 3600 { return String(format: "%dh%02dm", Int(s) / 3600, (Int(s) % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) }
+    return String(format: "%.1fs", s)
+}

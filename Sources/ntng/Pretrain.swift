@@ -1,0 +1,85 @@
+import ArgumentParser
+import Engine
+import Foundation
+import NoTrainNoGain
+
+struct Pretrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pre-train crammed BERT with masked-LM under an RST budget.",
+        discussion: """
+        Reads a YAML config (see Resources/configs/), prepares the tokenizer and packed data (cached),
+        trains until the RST budget is used, validating and checkpointing on the RST clock, and writes
+        the run directory: metrics.jsonl, tokenizer.json, config.json, checkpoint/ (safetensors + state).
+        """)
+
+    @Option(help: "YAML config file.") var config: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set training.budget=10m (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+    @Flag(help: "Continue the run in the config's run directory from its last checkpoint.") var resume = false
+    @Flag(help: "Delete an existing run directory and start again.") var overwrite = false
+    @Option(help: "Stop (with a checkpoint) after this many optimiser steps; resume later with --resume.")
+    var stopAfterSteps: Int?
+
+    func validate() throws {
+        if let n = stopAfterSteps, n < 1 { throw ValidationError("--stop-after-steps must be ≥ 1") }
+        if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
+    }
+
+    func run() throws {
+        try requireBLAS()
+        let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        let run = try PretrainingRun(config: cfg, resume: resume, overwrite: overwrite) { stderrLine($0) }
+        let s = try run.train(stopAfterSteps: stopAfterSteps)
+        stderrLine(s.stoppedEarly
+            ? "stopped after step \(s.steps) (checkpoint in \(run.checkpointDirectory)); continue with --resume"
+            : "done: \(s.steps) steps, \(s.rstUsed.seconds) RST seconds, final validation loss \(s.finalValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a")")
+    }
+}
+
+struct Calibrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure this machine's cost table (seconds per micro-batch by active layers) for a config's model.")
+
+    @Option(help: "YAML config file (its model and micro-batch are measured).") var config: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+    @Option(help: "Where to write the cost model JSON.") var output: String
+    @Option(help: "Timed repetitions per measurement.") var repeats = 3
+
+    func run() throws {
+        try requireBLAS()
+        guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
+        let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        let cost = Calibration.measure(cfg, repeats: repeats) { stderrLine("calibrate: \($0)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(cost).write(to: URL(fileURLWithPath: output), options: .atomic)
+        stderrLine("wrote \(output)")
+    }
+}
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a tiny crammed BERT for a few RST minutes on the bundled corpus; print validation loss before and after.")
+
+    @Option(help: "Demo config.") var config = "Resources/configs/demo.yaml"
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set training.budget=1m.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    func run() throws {
+        try requireBLAS()
+        guard FileManager.default.fileExists(atPath: config) else {
+            throw CLIError("\(config): demo config not found (run from the repository root, or pass --config)")
+        }
+        let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        let run = try PretrainingRun(config: cfg, overwrite: true) { stderrLine($0) }
+        let s = try run.train()
+        let v = run.state.validations
+        print("demo: \(s.steps) optimiser steps, \(run.state.tokensSeen) tokens, \(String(format: "%.0f", s.tokensPerSecond)) tok/s")
+        if let first = v.first, let last = v.last {
+            print("validation loss before training: \(String(format: "%.4f", first.loss))")
+            print("validation loss after training:  \(String(format: "%.4f", last.loss))")
+        }
+        print("run directory: \(run.directory)")
+    }
+}

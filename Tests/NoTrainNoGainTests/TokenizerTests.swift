@@ -1,0 +1,75 @@
+import Foundation
+import NoTrainNoGain
+import Testing
+
+@Suite("WordPiece tokenizer")
+struct TokenizerTests {
+    struct Case: Decodable { let text: String; let ids: [Int32] }
+    struct File: Decodable { let cases: [Case] }
+
+    @Test(arguments: ["hf-bert-wordpiece", "hf-cramming-wordpiece"])
+    func loadedTokenizerGivesHuggingFaceIds(name: String) throws {
+        let tokenizer = try Tokenizer.load(Fixtures.path("\(name).json"))
+        let cases = try Fixtures.json("\(name)-ids.json", as: File.self).cases
+        #expect(cases.count >= 10)
+        for c in cases {
+            #expect(tokenizer.encode(c.text) == c.ids, "text: \(c.text.prefix(60))")
+        }
+    }
+
+    @Test func crammingNormalizerFollowsTheSpec() {
+        let n = TextNormalizer.cramming
+        #expect(n("``Hi''  THERE   Café 東京") == "\"hi\" there cafe ")
+        #expect(n("plain ascii") == "plain ascii")
+    }
+
+    @Test func whitespacePreTokenizerSplitsWordsAndPunctuationRuns() {
+        #expect(PreTokenizer.whitespace("hello, world!! a_b 3.5").map(String.init) == ["hello", ",", "world", "!!", "a_b", "3", ".", "5"])
+        #expect(PreTokenizer.bert("a,b!!c").map(String.init) == ["a", ",", "b", "!", "!", "c"])
+    }
+
+    @Test func trainedTokenizerRoundTripsThroughTokenizerJSON() throws {
+        let docs = ["the cat sat on the mat", "the dog sat on the log", "cats and dogs", "a mat and a log"]
+        let tokenizer = try Tokenizer.trainCramming(documents: docs, vocabularySize: 60)
+        #expect(tokenizer.vocabularySize <= 60)
+        #expect(tokenizer.padID == 0 && tokenizer.maskID == 6 && tokenizer.sepID == 5)
+        let ids = tokenizer.encode("the cat sat")
+        #expect(ids.last == tokenizer.sepID)
+        #expect(tokenizer.decode(ids) == "the cat sat")
+        let dir = Fixtures.temporaryDirectory()
+        let path = dir + "/tokenizer.json"
+        try tokenizer.save(path)
+        let reloaded = try Tokenizer.load(path)
+        for text in docs + ["unseen words zebra"] {
+            #expect(reloaded.encode(text) == tokenizer.encode(text))
+        }
+        #expect(reloaded.model.vocabulary == tokenizer.model.vocabulary)
+    }
+
+    @Test func trainerMergesTheMostFrequentPairFirst() {
+        // "ab" occurs 10 times, "cd" 3 times: the first merge is a + ##b.
+        let trainer = WordPieceTrainer(vocabularySize: 100, specialTokens: ["<unk>"])
+        let vocab = trainer.train(wordCounts: ["ab": 10, "cd": 3])
+        // specials, the alphabet by code point, continuation symbols as words are read, then merges
+        // by frequency ("ab": 10 before "cd": 3).
+        #expect(vocab == ["<unk>", "a", "b", "c", "d", "##b", "##d", "ab", "cd"])
+        // The vocabulary size caps the merges.
+        #expect(WordPieceTrainer(vocabularySize: 8, specialTokens: ["<unk>"]).train(wordCounts: ["ab": 10, "cd": 3]).last == "ab")
+    }
+
+    @Test func malformedFilesGiveOneLineErrorsNamingTheFile() throws {
+        let dir = Fixtures.temporaryDirectory()
+        let missing = dir + "/missing.json"
+        #expect(throws: TokenizerError.file(missing, "cannot read the file (missing or unreadable)")) { try Tokenizer.load(missing) }
+        let bad = dir + "/bad.json"
+        try "{ not json".write(toFile: bad, atomically: true, encoding: .utf8)
+        #expect { try Tokenizer.load(bad) } throws: { "\($0)".hasPrefix(bad + ": malformed JSON") }
+        let unigram = dir + "/unigram.json"
+        try #"{"version":"1.0","model":{"type":"Unigram","vocab":[]}}"#.write(toFile: unigram, atomically: true, encoding: .utf8)
+        #expect { try Tokenizer.load(unigram) } throws: { "\($0)" == unigram + ": model type 'Unigram' is not supported (WordPiece only)" }
+        let noUnk = dir + "/nounk.json"
+        try ###"{"version":"1.0","model":{"type":"WordPiece","vocab":{"a":0},"unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100}}"###
+            .write(toFile: noUnk, atomically: true, encoding: .utf8)
+        #expect { try Tokenizer.load(noUnk) } throws: { "\($0)".contains("unknown token '[UNK]' is not in the vocabulary") }
+    }
+}
