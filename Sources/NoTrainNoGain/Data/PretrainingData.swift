@@ -43,12 +43,9 @@ public struct PretrainingData {
         }
         guard tokenizer.maskID != nil else { throw ConfigError("the tokenizer has no mask token (<mask> or [MASK])") }
 
-        let tokenizerHash: String = {
-            var h = FNV1a()
-            for t in tokenizer.model.vocabulary { h.add(t) }
-            h.add("\(String(describing: tokenizer.normalizer))|\(String(describing: tokenizer.preTokenizer))|\(String(describing: tokenizer.postProcessor))")
-            return h.hex
-        }()
+        var hash = FNV1a()
+        hash.add(try tokenizer.jsonData())
+        let tokenizerHash = hash.hex
         let key = DatasetCache.key(corpus: corpus, ["packed-v1", tokenizerHash, "\(d.sequenceLength)", "\(d.documentsPerGroup)"])
         if let cached = try cache.loadDataset(key) {
             progress("data: \(cached.count) rows of \(cached.sequenceLength) tokens (cached: \(cache.entry(key)))")

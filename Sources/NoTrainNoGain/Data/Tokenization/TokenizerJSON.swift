@@ -159,6 +159,11 @@ extension Tokenizer {
 
     /// Writes this tokenizer as a Hugging Face `tokenizer.json` (atomically).
     public func save(_ path: String) throws {
+        try jsonData().write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// The `tokenizer.json` bytes (keys sorted, so equal tokenizers give equal bytes).
+    public func jsonData() throws -> Data {
         var vocab: [String: Int] = [:]
         for (i, t) in model.vocabulary.enumerated() { vocab[t] = i }
         var root: [String: Any] = [
@@ -175,8 +180,7 @@ extension Tokenizer {
         root["normalizer"] = normalizer.map(Tokenizer.json) ?? NSNull()
         root["pre_tokenizer"] = preTokenizer.map(Tokenizer.json) ?? NSNull()
         root["post_processor"] = postProcessor.map(Tokenizer.json) ?? NSNull()
-        let data = try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes])
-        try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        return try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys, .withoutEscapingSlashes])
     }
 
     static func json(_ n: TextNormalizer) -> [String: Any] {

@@ -1,0 +1,170 @@
+import Engine
+import Foundation
+import NoTrainNoGain
+import Testing
+
+/// A tiny, fast pre-training setup in a temporary folder: a synthetic corpus, a cost model and
+/// a config (2 layers, hidden 32, vocabulary 120, sequences of 16).
+struct TinyRun {
+    let directory: String
+    let configPath: String
+
+    /// `documents` random sentences of 6–15 words (or `wordsPerDocument` words) from 20 words; with
+    /// `repeatWord`, document k is word k repeated.
+    init(budgetSeconds: Int = 12, documents: Int = 300, wordsPerDocument: Int? = nil, repeatWord: Bool = false,
+         extra: String = "") throws {
+        directory = Fixtures.temporaryDirectory()
+        let words = ["the", "cat", "dog", "sat", "ran", "on", "under", "a", "mat", "log", "big", "small", "red", "blue",
+                     "quickly", "slowly", "and", "then", "home", "park"]
+        var g = SeededGenerator(seed: 5)
+        var text = ""
+        for k in 0..<documents {
+            let n = wordsPerDocument ?? 6 + g.int(below: 10)
+            text += (0..<n).map { _ in words[repeatWord ? k % words.count : g.int(below: words.count)] }.joined(separator: " ") + ".\n\n"
+        }
+        try text.write(toFile: directory + "/corpus.txt", atomically: true, encoding: .utf8)
+        // One RST second per micro-batch of 8 sequences, whatever the number of layers.
+        try #"{"source":"test","trainingPerLayers":[1,1],"forwardOnly":0.5,"microBatchSize":8}"#
+            .write(toFile: directory + "/cost.json", atomically: true, encoding: .utf8)
+        configPath = directory + "/tiny.yaml"
+        try """
+        name: tiny
+        run_directory: \(directory)/run
+        model: {layers: 2, hidden: 32, heads: 2, intermediate: 64, vocabulary_size: 120, max_sequence_length: 16}
+        data: {corpus: corpus.txt, sequence_length: 16, validation_fraction: 0.1, cache_dir: \(directory)/cache}
+        training:
+          budget: \(budgetSeconds)s
+          micro_batch_size: 8
+          batch_size: 16
+          learning_rate: 3.0e-3
+          cost_model: cost.json
+          validate_every: 4s
+          checkpoint_every: 6s
+          log_every: 1
+        \(extra)
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    func config(_ overrides: [String] = []) throws -> PretrainingConfig {
+        try PretrainingConfig.load(path: configPath, overrides: overrides)
+    }
+
+    func trainLosses(_ runDirectory: String) throws -> [Double] {
+        try MetricsLog.read(runDirectory + "/metrics.jsonl").filter { $0["event"] as? String == "train" }.map { $0["loss"] as! Double }
+    }
+}
+
+@Suite("Pre-training runs", .serialized)
+struct TrainingTests {
+    @Test func budgetDecidesTheStepsAndTheLearningRateEndsAtZero() throws {
+        let tiny = try TinyRun()
+        let run = try PretrainingRun(config: try tiny.config())
+        let summary = try run.train()
+        // 12 RST s at 1 s per micro-batch, 2 micro-batches per step: exactly 6 steps.
+        #expect(summary.steps == 6)
+        #expect(run.state.budget.consumed.seconds == 12)
+        #expect(run.state.ledger[.training].count == 12)
+        let log = try MetricsLog.read(run.directory + "/metrics.jsonl")
+        let lrs = log.filter { $0["event"] as? String == "train" }.map { $0["lr"] as! Double }
+        #expect(lrs.count == 6 && lrs.last == 0)
+        #expect(lrs[2] == 3e-3)   // progress 0.5 → the peak
+        // Validation at 0, 4, 8 and 12 RST seconds (the end), none charged.
+        let validations = log.filter { $0["event"] as? String == "validation" }.map { $0["rst_seconds"] as! Double }
+        #expect(validations == [0, 4, 8, 12])
+        #expect(FileManager.default.fileExists(atPath: run.directory + "/checkpoint/model.safetensors"))
+    }
+
+    @Test func resumeContinuesExactlyAsAnUninterruptedRun() throws {
+        let tiny = try TinyRun(budgetSeconds: 20)
+        let straight = try PretrainingRun(config: try tiny.config())
+        try straight.train()
+        let reference = try tiny.trainLosses(straight.directory)
+
+        let second = try tiny.config(["run_directory=\(tiny.directory)/interrupted"])
+        let first = try PretrainingRun(config: second)
+        let stopped = try first.train(stopAfterSteps: 4)
+        #expect(stopped.stoppedEarly && stopped.steps == 4)
+        let resumed = try PretrainingRun(config: second, resume: true)
+        #expect(resumed.state.step == 4)
+        let final = try resumed.train()
+        #expect(final.steps == straight.state.step)
+        #expect(resumed.state.budget.consumed == straight.state.budget.consumed)
+        #expect(try tiny.trainLosses(resumed.directory) == reference)   // bit for bit
+        #expect(resumed.state.validations.map(\.loss) == straight.state.validations.map(\.loss))
+        // Same weights at the end.
+        let a = straight.arena.values.scalars(), b = resumed.arena.values.scalars()
+        #expect(a == b)
+    }
+
+    @Test func aTinyModelOverfitsATinyCorpus() throws {
+        // Ten documents, each one word repeated 48 times: a masked token is its neighbours' word.
+        // Word frequencies alone give ln(10) ≈ 2.3; fitting the corpus takes the loss far below.
+        // A wider initialisation (0.1 instead of 0.02) shortens BERT's early plateau for the test.
+        let tiny = try TinyRun(budgetSeconds: 600, documents: 10, wordsPerDocument: 48, repeatWord: true,
+                               extra: "optimizer: {weight_decay: 0.0}")
+        let config = try tiny.config(["training.schedule=constant", "training.learning_rate=3.0e-3", "model.init_std=0.1",
+                                      "training.validate_every=1000s", "training.checkpoint_every=1000s",
+                                      "training.log_every=5", "data.validation_fraction=0.05"])
+        let run = try PretrainingRun(config: config)
+        try run.train()
+        let losses = try tiny.trainLosses(run.directory)
+        // (Few masked tokens per step make single losses noisy; average the last 50 steps.)
+        #expect(losses.first! > 2)
+        #expect(losses.suffix(10).reduce(0, +) / 10 < 0.3, "last losses \(losses.suffix(10))")
+    }
+
+    @Test func secondRunReusesTheTokenizedCache() throws {
+        let tiny = try TinyRun(budgetSeconds: 2)
+        var messages: [String] = []
+        _ = try PretrainingRun(config: try tiny.config())
+        _ = try PretrainingRun(config: try tiny.config(), overwrite: true) { messages.append($0) }
+        #expect(messages.contains { $0.hasPrefix("data:") && $0.contains("(cached:") })
+        #expect(!messages.contains { $0.contains("tokenising") })
+    }
+
+    @Test func existingRunDirectoryNeedsResumeOrOverwrite() throws {
+        let tiny = try TinyRun(budgetSeconds: 2)
+        try PretrainingRun(config: try tiny.config()).train()
+        #expect { _ = try PretrainingRun(config: try tiny.config()) } throws: { "\($0)".contains("already exists: pass --resume") }
+        #expect { _ = try PretrainingRun(config: try tiny.config(["run_directory=\(tiny.directory)/none"]), resume: true) }
+            throws: { "\($0)".contains("nothing to resume") }
+    }
+}
+
+@Suite("Config errors")
+struct ConfigTests {
+    func error(_ yaml: String, overrides: [String] = []) -> String {
+        do {
+            _ = try PretrainingConfig.parse(yaml: yaml, source: "x.yaml", baseDirectory: "/tmp", overrides: overrides)
+            return "no error"
+        } catch { return "\(error)" }
+    }
+
+    let valid = "data: {corpus: c.txt}\ntraining: {budget: 5m, micro_batch_size: 4, batch_size: 8}\n"
+
+    @Test func validConfigParsesWithDefaults() throws {
+        let c = try PretrainingConfig.parse(yaml: valid, source: "x.yaml", baseDirectory: "/tmp")
+        #expect(c.model == .paper)
+        #expect(c.training.budget == .minutes(5) && c.data.corpus == ["/tmp/c.txt"])
+        #expect(c.optimizer == AdamW.Hyperparameters(beta1: 0.9, beta2: 0.98, epsilon: 1e-12, weightDecay: 0.01))
+    }
+
+    @Test func problemsAreOneLineNamingTheKey() {
+        #expect(error(valid + "trainig: {}") .hasPrefix("x.yaml: trainig: unknown key"))
+        #expect(error(valid, overrides: ["training.learnig_rate=1"]).hasPrefix("x.yaml: training.learnig_rate: unknown key"))
+        #expect(error(valid, overrides: ["training.budget=-5m"]) == "x.yaml: training.budget: must be a duration such as 24h, 90m or 30s (got '-5m')")
+        #expect(error(valid, overrides: ["model.vocabulary_size=0"]) == "x.yaml: model.vocabulary_size: must be in 8…16777216 (got 0)")
+        #expect(error(valid, overrides: ["training.batch_size=10"]).contains("must be a multiple of training.micro_batch_size"))
+        #expect(error(valid, overrides: ["model.heads=5"]).contains("model.heads (5) must divide model.hidden (768)"))
+        #expect(error("training: {budget: 1h}") == "x.yaml: data.corpus: required (files or folders of text)")
+        #expect(error("data: {corpus: c.txt}") == "x.yaml: training.budget: required (an RST duration such as 6h or 5m)")
+        #expect(error("{ [") .hasPrefix("x.yaml: not valid YAML"))
+        #expect(error(valid, overrides: ["training.schedule=linear"]).contains("must be one of budget-one-cycle, cosine-budget, constant"))
+    }
+
+    @Test func missingFilesAreNamed() throws {
+        #expect { try PretrainingConfig.load(path: "/nonexistent/x.yaml") } throws: { "\($0)" == "/nonexistent/x.yaml: cannot read the config file (missing or unreadable)" }
+        #expect { try Corpus(paths: ["/nonexistent/corpus"]) } throws: { "\($0)" == "/nonexistent/corpus: no such file or folder" }
+        #expect { try CostModel.named("/nonexistent/cost.json") } throws: { "\($0)".hasPrefix("/nonexistent/cost.json: cannot read the cost model") }
+    }
+}
