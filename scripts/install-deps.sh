@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what NoTrainNoGain needs at run time, only where it is missing:
+# Installs what NoTrainNoGain needs, only where it is missing:
 #  - OpenBLAS (Debian/Ubuntu package libopenblas-dev), the default BLAS provider;
+#  - zlib headers (zlib1g-dev), to build the reader of C4-style .json.gz shards;
 #  - on Intel CPUs, Intel MKL from its PyPI wheel, unpacked to ~/.cache/ntng/mkl/lib (1.4-1.5x faster
 #    GEMMs there; set NTNG_SKIP_MKL=1 to skip). The engine picks the provider itself at run time.
 set -euo pipefail
@@ -8,12 +9,15 @@ set -euo pipefail
 say() { echo "install-deps: $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else say "need root for: $*"; return 1; fi; }
 
-if ! ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0'; then
-    say "installing OpenBLAS (apt-get install libopenblas-dev)"
+missing=()
+ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' || missing+=(libopenblas-dev)
+[ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
     as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas-dev >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-    say "OpenBLAS present"
+    say "OpenBLAS and zlib present"
 fi
 
 mkl_dir="${XDG_CACHE_HOME:-$HOME/.cache}/ntng/mkl/lib"
