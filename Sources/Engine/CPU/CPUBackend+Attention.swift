@@ -23,22 +23,16 @@ extension CPUBackend {
         precondition(out.shape == [B, Sq, H * D], "attention: output must be [\(B), \(Sq), \(H * D)]")
         precondition(probabilities.shape == [B, H, Sq, Sk], "attention: probabilities must be [B, H, Sq, Sk]")
         let blas = self.blas
-        let q = p.query.tensor.floats + p.query.columnOffset, qs = p.query.rowStride
-        let k = p.key.tensor.floats + p.key.columnOffset, ks = p.key.rowStride
-        let v = p.value.tensor.floats + p.value.columnOffset, vs = p.value.rowStride
-        let probs = probabilities.floats, o = out.floats
-        let bias = p.bias?.floats, lengths = p.keyLengths?.int32s
-        let causal = p.causal, scale = p.scale, dropout = p.dropout, seed = p.dropoutSeed
-        // Dropped probabilities (only with dropout): [B, H, Sq, Sk].
-        let dropped = dropout > 0 ? Tensor(shape: [B, H, Sq, Sk], backend: self) : nil
-        let dp = dropped?.floats
+        let dropped = p.dropout > 0 ? Tensor(shape: [B, H, Sq, Sk], backend: self) : nil
+        let ptr = AttentionPointers(p, probabilities: probabilities, dropped: dropped)
+        let o = out.floats
+        let bias = p.bias?.floats, lengths = p.keyLengths?.int32s, causal = p.causal
         Parallel.ranges(B * H) { range in
             for task in range {
                 let b = task / H, h = task % H
-                let qb = q + b * Sq * qs + h * D, kb = k + b * Sk * ks + h * D, vb = v + b * Sk * vs + h * D
-                let pb = probs + task * Sq * Sk
-                blas.sgemm(transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: scale,
-                           a: qb, lda: qs, b: kb, ldb: ks, beta: 0, c: pb, ldc: Sk)
+                let pb = ptr.probabilities(task)
+                blas.sgemm(transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: p.scale,
+                           a: ptr.query(task), lda: ptr.queryStride, b: ptr.key(task), ldb: ptr.keyStride, beta: 0, c: pb, ldc: Sk)
                 let validKeys = lengths.map { min(max(Int($0[b]), 0), Sk) } ?? Sk
                 for i in 0..<Sq {
                     let row = pb + i * Sk
@@ -50,15 +44,9 @@ extension CPUBackend {
                     for j in limit..<max(limit, Sk) { row[j] = -.infinity }
                     CPUBackend.softmaxRow(row, into: row, count: Sk)
                 }
-                var pv = UnsafePointer(pb)
-                if let dp {
-                    let db = dp + task * Sq * Sk
-                    CPUBackend.applyDropout(pb, into: db, count: Sq * Sk, probability: dropout, seed: seed,
-                                            counterBase: UInt64(task * Sq * Sk))
-                    pv = UnsafePointer(db)
-                }
                 blas.sgemm(transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: 1,
-                           a: pv, lda: Sk, b: vb, ldb: vs, beta: 0, c: o + b * Sq * H * D + h * D, ldc: H * D)
+                           a: ptr.mixing(task), lda: Sk, b: ptr.value(task), ldb: ptr.valueStride,
+                           beta: 0, c: o + b * Sq * H * D + h * D, ldc: H * D)
             }
         }
     }
@@ -72,40 +60,29 @@ extension CPUBackend {
         let B = p.batch, H = p.heads, D = p.headDim, Sq = p.queryLength, Sk = p.keyLength
         validate(p)
         let blas = self.blas
-        let q = p.query.tensor.floats + p.query.columnOffset, qs = p.query.rowStride
-        let k = p.key.tensor.floats + p.key.columnOffset, ks = p.key.rowStride
-        let v = p.value.tensor.floats + p.value.columnOffset, vs = p.value.rowStride
-        let probs = probabilities.floats, dO = dOut.floats
-        let dropout = p.dropout, seed = p.dropoutSeed, scale = p.scale
+        let dropped = p.dropout > 0 ? Tensor(shape: [B, H, Sq, Sk], backend: self) : nil
+        let ptr = AttentionPointers(p, probabilities: probabilities, dropped: dropped)
+        let dO = dOut.floats
         func target(_ g: HeadsGradient?) -> (UnsafeMutablePointer<Float>, Int, Float)? {
             g.map { ($0.view.tensor.floats + $0.view.columnOffset, $0.view.rowStride, $0.accumulate ? 1 : 0) }
         }
         let dq = target(dQuery), dk = target(dKey), dv = target(dValue)
         // dS for every (b, h); kept whole so that dBias can be summed over the batch afterwards.
         let dScores = Tensor(shape: [B, H, Sq, Sk], backend: self)
-        let dropped = dropout > 0 ? Tensor(shape: [B, H, Sq, Sk], backend: self) : nil
-        let ds = dScores.floats, dp = dropped?.floats
+        let ds = dScores.floats
         Parallel.ranges(B * H) { range in
             for task in range {
                 let b = task / H, h = task % H
-                let qb = q + b * Sq * qs + h * D, kb = k + b * Sk * ks + h * D, vb = v + b * Sk * vs + h * D
-                let pb = probs + task * Sq * Sk, dsb = ds + task * Sq * Sk
+                let pb = ptr.probabilities(task), dsb = ds + task * Sq * Sk
                 let dOb = dO + b * Sq * H * D + h * D
-                var pv = UnsafePointer(pb)
-                if let dp {
-                    let db = dp + task * Sq * Sk
-                    CPUBackend.applyDropout(pb, into: db, count: Sq * Sk, probability: dropout, seed: seed,
-                                            counterBase: UInt64(task * Sq * Sk))
-                    pv = UnsafePointer(db)
-                }
                 if let (dvp, stride, beta) = dv {
-                    blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: 1, a: pv, lda: Sk,
+                    blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: 1, a: ptr.mixing(task), lda: Sk,
                                b: dOb, ldb: H * D, beta: beta, c: dvp + b * Sk * stride + h * D, ldc: stride)
                 }
                 blas.sgemm(transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: 1, a: dOb, lda: H * D,
-                           b: vb, ldb: vs, beta: 0, c: dsb, ldc: Sk)
-                if dropout > 0 {
-                    CPUBackend.applyDropout(dsb, into: dsb, count: Sq * Sk, probability: dropout, seed: seed,
+                           b: ptr.value(task), ldb: ptr.valueStride, beta: 0, c: dsb, ldc: Sk)
+                if p.dropout > 0 {
+                    CPUBackend.applyDropout(dsb, into: dsb, count: Sq * Sk, probability: p.dropout, seed: p.dropoutSeed,
                                             counterBase: UInt64(task * Sq * Sk))
                 }
                 for i in 0..<Sq {
@@ -114,12 +91,12 @@ extension CPUBackend {
                     for j in 0..<Sk { dr[j] = pr[j] * (dr[j] - dot) }
                 }
                 if let (dqp, stride, beta) = dq {
-                    blas.sgemm(transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: scale, a: dsb, lda: Sk,
-                               b: kb, ldb: ks, beta: beta, c: dqp + b * Sq * stride + h * D, ldc: stride)
+                    blas.sgemm(transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: p.scale, a: dsb, lda: Sk,
+                               b: ptr.key(task), ldb: ptr.keyStride, beta: beta, c: dqp + b * Sq * stride + h * D, ldc: stride)
                 }
                 if let (dkp, stride, beta) = dk {
-                    blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: scale, a: dsb, lda: Sk,
-                               b: qb, ldb: qs, beta: beta, c: dkp + b * Sk * stride + h * D, ldc: stride)
+                    blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: p.scale, a: dsb, lda: Sk,
+                               b: ptr.query(task), ldb: ptr.queryStride, beta: beta, c: dkp + b * Sk * stride + h * D, ldc: stride)
                 }
             }
         }
@@ -153,5 +130,56 @@ extension CPUBackend {
         for i in 0..<count {
             y[i] = CounterHash.bits(seed: seed, counter: counterBase &+ UInt64(i)) >= threshold ? x[i] * keepScale : 0
         }
+    }
+}
+
+/// The raw pointers of one attention call, and each (batch, head) task's slices of them.
+private struct AttentionPointers {
+    let queryBase: UnsafeMutablePointer<Float>, keyBase: UnsafeMutablePointer<Float>, valueBase: UnsafeMutablePointer<Float>
+    let queryStride: Int, keyStride: Int, valueStride: Int
+    let probabilityBase: UnsafeMutablePointer<Float>
+    let droppedBase: UnsafeMutablePointer<Float>?
+    let problem: AttentionProblem
+
+    init(_ p: AttentionProblem, probabilities: Tensor, dropped: Tensor?) {
+        queryBase = p.query.tensor.floats + p.query.columnOffset
+        keyBase = p.key.tensor.floats + p.key.columnOffset
+        valueBase = p.value.tensor.floats + p.value.columnOffset
+        queryStride = p.query.rowStride
+        keyStride = p.key.rowStride
+        valueStride = p.value.rowStride
+        probabilityBase = probabilities.floats
+        droppedBase = dropped?.floats
+        problem = p
+    }
+
+    private func split(_ task: Int) -> (b: Int, h: Int) { (task / problem.heads, task % problem.heads) }
+
+    func query(_ task: Int) -> UnsafeMutablePointer<Float> {
+        let (b, h) = split(task)
+        return queryBase + b * problem.queryLength * queryStride + h * problem.headDim
+    }
+
+    func key(_ task: Int) -> UnsafeMutablePointer<Float> {
+        let (b, h) = split(task)
+        return keyBase + b * problem.keyLength * keyStride + h * problem.headDim
+    }
+
+    func value(_ task: Int) -> UnsafeMutablePointer<Float> {
+        let (b, h) = split(task)
+        return valueBase + b * problem.keyLength * valueStride + h * problem.headDim
+    }
+
+    func probabilities(_ task: Int) -> UnsafeMutablePointer<Float> {
+        probabilityBase + task * problem.queryLength * problem.keyLength
+    }
+
+    /// The matrix that mixes V: the probabilities P, or dropout(P) regenerated from the seed.
+    func mixing(_ task: Int) -> UnsafePointer<Float> {
+        let n = problem.queryLength * problem.keyLength
+        guard let droppedBase else { return UnsafePointer(probabilities(task)) }
+        CPUBackend.applyDropout(probabilities(task), into: droppedBase + task * n, count: n, probability: problem.dropout,
+                                seed: problem.dropoutSeed, counterBase: UInt64(task * n))
+        return UnsafePointer(droppedBase + task * n)
     }
 }

@@ -6,20 +6,39 @@ enum FastMath {
     /// masked (−∞) scores give exactly zero probability.
     @inline(__always)
     static func exp(_ x0: Float) -> Float {
-        let x = min(max(x0, -87.0), 88.3)
-        let magic: Float = 12_582_912.0            // 1.5·2^23: adding it rounds to an integer
-        let shifted = x * 1.442_695_04 + magic
-        let n = shifted - magic
+        let (er, shifted) = expReduction(min(max(x0, -87.0), 88.3))
+        let scale = Float(bitPattern: (shifted.bitPattern &- expMagic.bitPattern &+ 127) &<< 23)
+        return x0 < -87.0 ? 0 : er * scale
+    }
+
+    /// 1.5·2^23: adding it to a float rounds it to an integer (kept in the low mantissa bits).
+    static let expMagic: Float = 12_582_912.0
+
+    /// The shared core of the scalar and 16-lane exp: n = round(x·log₂e) (as `shifted` = n + magic),
+    /// r = x − n·ln2 (Cody–Waite, two constants), and e^r ≈ 1 + r + r²·P(r) (Cephes expf).
+    @inline(__always)
+    static func expReduction<T: FloatLanes>(_ x: T) -> (er: T, shifted: T) {
+        let shifted = x * 1.442_695_04 + expMagic
+        let n = shifted - expMagic
         let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
-        var p: Float = 1.987_569_15e-4
+        var p = r * 0 + 1.987_569_15e-4
         p = p * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3
         p = p * r + 4.166_579_6e-2
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_1e-1
-        let er = p * (r * r) + r + 1
-        let scale = Float(bitPattern: (shifted.bitPattern &- magic.bitPattern &+ 127) &<< 23)
-        return x0 < -87.0 ? 0 : er * scale
+        return (p * (r * r) + r + 1, shifted)
+    }
+
+    /// Abramowitz & Stegun 7.1.26: erf(a) = 1 − P(t)·t·e^(−a²) with t = 1/(1 + 0.3275911·a), a ≥ 0.
+    @inline(__always)
+    static func erfPolynomial<T: FloatLanes>(_ t: T) -> T {
+        var p = t * 0 + 1.061_405_429
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        return p * t
     }
 
     /// tanh(x) = sign(x)·(1 − 2/(e^{2|x|} + 1)); absolute error < 3e-7.
@@ -34,13 +53,7 @@ enum FastMath {
     @inline(__always)
     static func erf(_ x: Float) -> Float {
         let a = abs(x)
-        let t = 1 / (1 + 0.327_591_1 * a)
-        var p: Float = 1.061_405_429
-        p = p * t - 1.453_152_027
-        p = p * t + 1.421_413_741
-        p = p * t - 0.284_496_736
-        p = p * t + 0.254_829_592
-        let y = 1 - p * t * exp(-a * a)
+        let y = 1 - erfPolynomial(1 / (1 + 0.327_591_1 * a)) * exp(-a * a)
         return x < 0 ? -y : y
     }
 
@@ -104,3 +117,17 @@ enum FastMath {
         }
     }
 }
+
+/// The arithmetic the shared polynomial cores need, so one formula serves scalar `Float` code
+/// and 16-lane `SIMD16<Float>` code.
+protocol FloatLanes {
+    static func + (a: Self, b: Self) -> Self
+    static func - (a: Self, b: Self) -> Self
+    static func * (a: Self, b: Self) -> Self
+    static func + (a: Self, b: Float) -> Self
+    static func - (a: Self, b: Float) -> Self
+    static func * (a: Self, b: Float) -> Self
+}
+
+extension Float: FloatLanes {}
+extension SIMD16: FloatLanes where Scalar == Float {}

@@ -94,17 +94,7 @@ enum VectorMath {
     static func exp(_ x0: V) -> V {
         var x = x0.replacing(with: -87, where: x0 .< -87)
         x = x.replacing(with: 88.3, where: x .> 88.3)
-        let magic = V(repeating: 12_582_912.0)
-        let shifted = x * 1.442_695_04 + magic
-        let n = shifted - magic
-        let r = x - n * 0.693_359_375 - n * -2.121_944_4e-4
-        var p = V(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_1e-1
-        let er = p * (r * r) + r + 1
+        let (er, shifted) = FastMath.expReduction(x)
         let bits = (unsafeBitCast(shifted, to: SIMD16<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         let result = er * unsafeBitCast(bits, to: V.self)
         return result.replacing(with: 0, where: x0 .< -87)
@@ -122,13 +112,7 @@ enum VectorMath {
     @inline(__always)
     static func erf(_ x: V) -> V {
         let a = x.replacing(with: -x, where: x .< 0)
-        let t = 1 / (1 + 0.327_591_1 * a)
-        var p = V(repeating: 1.061_405_429)
-        p = p * t - 1.453_152_027
-        p = p * t + 1.421_413_741
-        p = p * t - 0.284_496_736
-        p = p * t + 0.254_829_592
-        let y = 1 - p * t * exp(-a * a)
+        let y = 1 - FastMath.erfPolynomial(1 / (1 + 0.327_591_1 * a)) * exp(-a * a)
         return y.replacing(with: -y, where: x .< 0)
     }
 

@@ -25,6 +25,29 @@ public struct HeadsGradient {
     }
 }
 
+/// Masks, bias, scale and dropout of an attention call.
+public struct AttentionOptions {
+    public var causal: Bool
+    /// int32 [B]: number of valid (unpadded) keys per sequence.
+    public var keyLengths: Tensor?
+    /// [H, Sq, Sk] additive score bias (T5's relative positions); receives a gradient.
+    public var bias: Tensor?
+    /// Scale of the scores; nil means 1/√D (BERT). T5 uses 1.
+    public var scale: Float?
+    public var dropout: Float
+    public var dropoutSeed: UInt64
+
+    public init(causal: Bool = false, keyLengths: Tensor? = nil, bias: Tensor? = nil, scale: Float? = nil,
+                dropout: Float = 0, dropoutSeed: UInt64 = 0) {
+        self.causal = causal
+        self.keyLengths = keyLengths
+        self.bias = bias
+        self.scale = scale
+        self.dropout = dropout
+        self.dropoutSeed = dropoutSeed
+    }
+}
+
 /// One multi-head attention call: scores = scale · Q·Kᵀ (+ bias[h]) with masks, softmax over keys,
 /// optional dropout on the probabilities, then · V.
 public struct AttentionProblem {
@@ -33,34 +56,25 @@ public struct AttentionProblem {
     public var value: HeadsView
     public var heads: Int
     public var headDim: Int
-    public var scale: Float
-    /// Query i attends to keys j ≤ i only (T5 decoder self-attention).
-    public var causal: Bool
-    /// int32 [B]: keys at positions ≥ keyLengths[b] are masked (right padding). nil = none.
-    public var keyLengths: Tensor?
-    /// float32 [H, Sq, Sk], added to the scores of every batch element (T5 relative positions).
-    public var bias: Tensor?
-    /// Dropout probability on the attention probabilities (fine-tuning); 0 = off.
-    public var dropout: Float
-    public var dropoutSeed: UInt64
+    public var options: AttentionOptions
 
-    public init(query: HeadsView, key: HeadsView, value: HeadsView, heads: Int, headDim: Int,
-                scale: Float, causal: Bool = false, keyLengths: Tensor? = nil, bias: Tensor? = nil,
-                dropout: Float = 0, dropoutSeed: UInt64 = 0) {
+    public init(query: HeadsView, key: HeadsView, value: HeadsView, heads: Int, headDim: Int, options: AttentionOptions) {
         self.query = query
         self.key = key
         self.value = value
         self.heads = heads
         self.headDim = headDim
-        self.scale = scale
-        self.causal = causal
-        self.keyLengths = keyLengths
-        self.bias = bias
-        self.dropout = dropout
-        self.dropoutSeed = dropoutSeed
+        self.options = options
     }
 
     public var batch: Int { query.batch }
     public var queryLength: Int { query.length }
     public var keyLength: Int { key.length }
+    /// The options' scale, or 1/√D.
+    public var scale: Float { options.scale ?? 1 / Float(headDim).squareRoot() }
+    public var causal: Bool { options.causal }
+    public var keyLengths: Tensor? { options.keyLengths }
+    public var bias: Tensor? { options.bias }
+    public var dropout: Float { options.dropout }
+    public var dropoutSeed: UInt64 { options.dropoutSeed }
 }

@@ -1,27 +1,5 @@
 /// Fused multi-head attention (spec §1a, §1b): softmax(scale·QKᵀ + bias + mask)·V over H heads of
 /// size D, reading Q, K and V as column ranges of projection outputs and returning [B, Sq, H·D].
-public struct AttentionOptions {
-    public var causal: Bool
-    /// int32 [B]: number of valid (unpadded) keys per sequence.
-    public var keyLengths: Tensor?
-    /// [H, Sq, Sk] additive score bias (T5's relative positions); receives a gradient.
-    public var bias: Tensor?
-    /// Scale of the scores; nil means 1/√D (BERT). T5 uses 1.
-    public var scale: Float?
-    public var dropout: Float
-    public var dropoutSeed: UInt64
-
-    public init(causal: Bool = false, keyLengths: Tensor? = nil, bias: Tensor? = nil, scale: Float? = nil,
-                dropout: Float = 0, dropoutSeed: UInt64 = 0) {
-        self.causal = causal
-        self.keyLengths = keyLengths
-        self.bias = bias
-        self.scale = scale
-        self.dropout = dropout
-        self.dropoutSeed = dropoutSeed
-    }
-}
-
 /// Self-attention on a fused projection `qkv` [B, S, 3·H·D] laid out as [Q | K | V].
 public func selfAttention(_ qkv: Tensor, heads: Int, options: AttentionOptions = AttentionOptions()) -> Tensor {
     precondition(qkv.rank == 3 && qkv.shape[2] % (3 * heads) == 0, "selfAttention: qkv must be [B, S, 3·H·D]")
@@ -36,10 +14,7 @@ public func selfAttention(_ qkv: Tensor, heads: Int, options: AttentionOptions =
 public func multiHeadAttention(query: HeadsView, key: HeadsView, value: HeadsView, heads: Int, headDim: Int,
                                options: AttentionOptions = AttentionOptions()) -> Tensor {
     for v in [query, key, value] { precondition(!v.tensor.isTransposed, "attention inputs must be contiguous") }
-    let problem = AttentionProblem(query: query, key: key, value: value, heads: heads, headDim: headDim,
-                                   scale: options.scale ?? 1 / Float(headDim).squareRoot(),
-                                   causal: options.causal, keyLengths: options.keyLengths, bias: options.bias,
-                                   dropout: options.dropout, dropoutSeed: options.dropoutSeed)
+    let problem = AttentionProblem(query: query, key: key, value: value, heads: heads, headDim: headDim, options: options)
     let backend = query.tensor.backend
     let B = query.batch, Sq = query.length, Sk = key.length
     let out = Tensor(shape: [B, Sq, heads * headDim], backend: backend)
