@@ -113,6 +113,50 @@ struct TrainingTests {
         #expect(losses.suffix(10).reduce(0, +) / 10 < 0.3, "last losses \(losses.suffix(10))")
     }
 
+    @Test func sophiaChargesItsHessianPassesAndStopsAtTheBudget() throws {
+        let tiny = try TinyRun(budgetSeconds: 30)
+        let config = try tiny.config(["optimizer.name=sophia", "optimizer.hessian_interval=3", "optimizer.hessian_micro_batches=2",
+                                      "training.learning_rate=4.0e-4"])
+        let run = try PretrainingRun(config: config)
+        try run.train()
+        // Each step: 2 training micro-batches (2 RST s); before steps 0, 3, 6, 9: 2 Hessian micro-batches
+        // (2 s). Steps 0–2 cost 2 + 6 = 8 s, steps 3–5 and 6–8 another 8 each (24 s); then 2 s of
+        // Hessian and steps 9 and 10 reach exactly 30 s: 11 steps.
+        let ledger = run.state.ledger
+        #expect(run.state.step == 11)
+        #expect(ledger[.hessian].count == 8 && ledger[.hessian].charged.seconds == 8)
+        #expect(ledger[.training].count == 22)
+        #expect(run.state.budget.consumed.seconds == 30)
+        #expect((run.optimizer as! Sophia).curvatureUpdates == 4)
+        let start = try MetricsLog.read(run.directory + "/metrics.jsonl").first { $0["event"] as? String == "start" }!
+        #expect(start["optimizer"] as? String == "sophia" && start["hessian_labels"] as? String == "vocabulary")
+
+        let free = try PretrainingRun(config: try tiny.config(["optimizer.name=sophia", "optimizer.hessian_interval=3",
+                                                               "optimizer.hessian_micro_batches=2", "optimizer.free_hessian=true",
+                                                               "run_directory=\(tiny.directory)/free"]))
+        try free.train()
+        #expect(free.state.step == 15)   // only training is charged: 30 s / 2 s
+        #expect(free.state.ledger[.hessian].charged == .zero && free.state.ledger[.hessian].waived.seconds == 10)
+    }
+
+    @Test func everyOptimizerTrainsAndResumesExactly() throws {
+        for (name, extra) in [("lion", ["training.learning_rate=3.0e-4"]),
+                              ("sophia", ["optimizer.hessian_interval=2", "optimizer.hessian_micro_batches=1",
+                                          "optimizer.hessian_labels=hidden-states"])] {
+            let tiny = try TinyRun(budgetSeconds: 16)
+            let base = ["optimizer.name=\(name)"] + extra
+            let straight = try PretrainingRun(config: try tiny.config(base))
+            try straight.train()
+            #expect(straight.state.validations.last!.loss < straight.state.validations.first!.loss, "\(name) did not learn")
+            let second = try tiny.config(base + ["run_directory=\(tiny.directory)/resumed"])
+            try PretrainingRun(config: second).train(stopAfterSteps: 3)
+            let resumed = try PretrainingRun(config: second, resume: true)
+            try resumed.train()
+            #expect(try tiny.trainLosses(resumed.directory) == tiny.trainLosses(straight.directory), "\(name)")
+            #expect(resumed.arena.values.scalars() == straight.arena.values.scalars(), "\(name)")
+        }
+    }
+
     @Test func secondRunReusesTheTokenizedCache() throws {
         let tiny = try TinyRun(budgetSeconds: 2)
         var messages: [String] = []
@@ -146,7 +190,7 @@ struct ConfigTests {
         let c = try PretrainingConfig.parse(yaml: valid, source: "x.yaml", baseDirectory: "/tmp")
         #expect(c.model == .paper)
         #expect(c.training.budget == .minutes(5) && c.data.corpus == ["/tmp/c.txt"])
-        #expect(c.optimizer == AdamW.Hyperparameters(beta1: 0.9, beta2: 0.98, epsilon: 1e-12, weightDecay: 0.01))
+        #expect(c.optimizer == OptimizerConfig(name: .adamw) && c.optimizer.beta2 == 0.98 && c.optimizer.epsilon == 1e-12)
     }
 
     @Test func problemsAreOneLineNamingTheKey() {
@@ -160,6 +204,9 @@ struct ConfigTests {
         #expect(error("data: {corpus: c.txt}") == "x.yaml: training.budget: required (an RST duration such as 6h or 5m)")
         #expect(error("{ [") .hasPrefix("x.yaml: not valid YAML"))
         #expect(error(valid, overrides: ["training.schedule=linear"]).contains("must be one of budget-one-cycle, cosine-budget, constant"))
+        #expect(error(valid, overrides: ["optimizer.rho=0.02"]) == "x.yaml: optimizer.rho: only applies to optimizer sophia (this config uses adamw)")
+        #expect(error(valid, overrides: ["optimizer.name=adam"]).contains("optimizer.name: must be one of adamw, lion, sophia"))
+        #expect(error(valid, overrides: ["optimizer.name=sophia", "optimizer.hessian_labels=logits"]).contains("must be one of vocabulary, hidden-states"))
     }
 
     @Test func missingFilesAreNamed() throws {

@@ -89,6 +89,43 @@ public protocol Backend: AnyObject, Sendable {
     // MARK: Optimiser updates (over contiguous runs of a parameter arena)
     /// One AdamW step (PyTorch semantics) on `parameter` with its `gradient` and moments.
     func adamW(_ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, _ step: AdamWStep)
+    /// One Lion step: p ← p·(1 − lr·wd); p ← p − lr·sign(β₁m + (1 − β₁)g); m ← β₂m + (1 − β₂)g.
+    func lion(_ parameter: Tensor, gradient: Tensor, momentum: Tensor, _ step: LionStep)
+    /// One Sophia-G step: p ← p·(1 − lr·wd); m ← β₁m + (1 − β₁)g;
+    /// p ← p − lr·sign(m)·min(|m| / (ρ·bs·h + ε), 1).
+    func sophia(_ parameter: Tensor, gradient: Tensor, momentum: Tensor, hessian: Tensor, _ step: SophiaStep)
+    /// h ← β·h + (1 − β)·g⊙g (Sophia's Hessian EMA from a sampled-label gradient).
+    func squaredEMA(_ h: Tensor, gradient: Tensor, beta: Float)
+}
+
+/// Scalars of one Lion step (see `Backend.lion`).
+public struct LionStep: Sendable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var weightDecay: Float
+    public init(learningRate: Float, beta1: Float, beta2: Float, weightDecay: Float) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.weightDecay = weightDecay
+    }
+}
+
+/// Scalars of one Sophia-G step (see `Backend.sophia`); `rhoTimesBatch` is ρ·bs.
+public struct SophiaStep: Sendable {
+    public var learningRate: Float
+    public var beta1: Float
+    public var rhoTimesBatch: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    public init(learningRate: Float, beta1: Float, rhoTimesBatch: Float, epsilon: Float, weightDecay: Float) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.rhoTimesBatch = rhoTimesBatch
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
 }
 
 /// Scalars of one AdamW step: p ← p·(1 − lr·wd); m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²;

@@ -19,6 +19,8 @@ public struct TrainBenchmark {
         public let phasesMilliseconds: [String: Double]
         /// Milliseconds per step in GEMMs (linear layers), fused attention, and everything else.
         public let kernelsMilliseconds: [String: Double]
+        /// Median milliseconds of one optimiser step (the update over all parameters) per optimiser.
+        public let optimizerStepMilliseconds: [String: Double]
         public let finalLoss: Float
     }
 
@@ -40,7 +42,7 @@ public struct TrainBenchmark {
         let backend = CPUBackend.shared
         let model = CrammedBERT(config, seed: 0)
         let arena = ParameterArena(model.parameters)
-        let optimizer = AdamW(arena)
+        let optimizer: ArenaOptimizer = AdamW(arena)
         // Token ids 8… (the first ids are special), masked as in pre-training.
         let masking = MLMMasking(maskTokenID: 4, vocabularySize: config.vocabularySize, specialTokenIDs: Array(0..<8))
         var g = SeededGenerator(seed: 1)
@@ -74,6 +76,16 @@ public struct TrainBenchmark {
             kernels["attention", default: []].append(attention)
             kernels["other", default: []].append(tf + tb + to - gemm - attention)
         }
+        // Optimiser step alone, per optimiser, on the gradients of one more backward pass.
+        let output = model.maskedLMLoss(batch())
+        output.loss.backward()
+        var optimizerSteps: [String: Double] = [:]
+        for name in OptimizerConfig.Name.allCases {
+            let o = OptimizerConfig(name: name).make(arena, batchTokens: batchSize * sequenceLength)
+            let ms = Stopwatch.median(repeats: max(steps, 5)) { o.step(learningRate: 1e-9) } * 1000
+            optimizerSteps[name.rawValue] = ms.rounded(to: 2)
+        }
+        arena.zeroGrad()
         let t = Stopwatch.median(total)
         let tokens = Double(batchSize * sequenceLength)
         let flops = config.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: 0.15) * tokens
@@ -82,6 +94,6 @@ public struct TrainBenchmark {
                       sequenceLength: sequenceLength, steps: steps, tokensPerSecond: (tokens / t).rounded(to: 0),
                       stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
                       phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
-                      kernelsMilliseconds: kernels.mapValues(ms), finalLoss: loss)
+                      kernelsMilliseconds: kernels.mapValues(ms), optimizerStepMilliseconds: optimizerSteps, finalLoss: loss)
     }
 }

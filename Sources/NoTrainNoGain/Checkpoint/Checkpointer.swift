@@ -6,7 +6,7 @@ import Foundation
 /// checkpoint is written to a temporary folder and renamed into place, so an interrupted write
 /// never leaves a half checkpoint.
 public enum Checkpointer {
-    public static func save(to directory: String, model: CrammedBERT, optimizer: AdamW, state: TrainingState,
+    public static func save(to directory: String, model: CrammedBERT, optimizer: ArenaOptimizer, state: TrainingState,
                             metadata: [String: String]) throws {
         let fm = FileManager.default
         let temporary = directory + ".tmp"
@@ -17,12 +17,11 @@ public enum Checkpointer {
         meta["ntng_model"] = "crammed-bert"
         meta["ntng_model_config"] = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
         try SafeTensors.write(model.checkpointTensors, metadata: meta, to: temporary + "/model.safetensors")
-        var moments: [(String, Tensor)] = []
+        var buffers: [(String, Tensor)] = []
         for (i, p) in optimizer.arena.parameters.enumerated() {
-            moments.append(("exp_avg." + p.name, optimizer.arena.view(of: optimizer.firstMoment, parameter: i)))
-            moments.append(("exp_avg_sq." + p.name, optimizer.arena.view(of: optimizer.secondMoment, parameter: i)))
+            for (prefix, buffer) in optimizer.state { buffers.append((prefix + "." + p.name, optimizer.arena.view(of: buffer, parameter: i))) }
         }
-        try SafeTensors.write(moments, metadata: ["ntng_optimizer": "adamw"], to: temporary + "/optimizer.safetensors")
+        try SafeTensors.write(buffers, metadata: ["ntng_optimizer": optimizer.name], to: temporary + "/optimizer.safetensors")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(state).write(to: URL(fileURLWithPath: temporary + "/state.json"))
@@ -43,7 +42,7 @@ public enum Checkpointer {
     }
 
     /// Restores weights, optimiser moments and state from a checkpoint folder.
-    public static func load(from directory: String, model: CrammedBERT, optimizer: AdamW) throws -> TrainingState {
+    public static func load(from directory: String, model: CrammedBERT, optimizer: ArenaOptimizer) throws -> TrainingState {
         let statePath = directory + "/state.json"
         guard let data = FileManager.default.contents(atPath: statePath) else {
             throw CheckpointError.file(directory, "no checkpoint here (state.json missing)")
@@ -54,10 +53,14 @@ public enum Checkpointer {
         }
         try loadModel(from: directory + "/model.safetensors", into: model)
         let optimizerPath = directory + "/optimizer.safetensors"
-        let (moments, _) = try SafeTensors.read(optimizerPath)
+        let (stored, metadata) = try SafeTensors.read(optimizerPath)
+        guard metadata["ntng_optimizer"] == optimizer.name else {
+            throw CheckpointError.file(optimizerPath, "holds \(metadata["ntng_optimizer"] ?? "unknown") state, the run uses \(optimizer.name)")
+        }
         for (i, p) in optimizer.arena.parameters.enumerated() {
-            for (key, buffer) in [("exp_avg." + p.name, optimizer.firstMoment), ("exp_avg_sq." + p.name, optimizer.secondMoment)] {
-                guard let entry = moments[key] else { throw CheckpointError.file(optimizerPath, "tensor '\(key)' is missing") }
+            for (prefix, buffer) in optimizer.state {
+                let key = prefix + "." + p.name
+                guard let entry = stored[key] else { throw CheckpointError.file(optimizerPath, "tensor '\(key)' is missing") }
                 try SafeTensors.assign(entry, to: optimizer.arena.view(of: buffer, parameter: i), name: key, path: optimizerPath)
             }
         }

@@ -39,7 +39,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
     public var model: CrammedBERTConfig
     public var data: Data
     public var training: Training
-    public var optimizer: AdamW.Hyperparameters
+    public var optimizer: OptimizerConfig
     /// Where the run directory goes (default runs/<name>, relative to the current directory).
     public var runDirectory: String
 
@@ -115,14 +115,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         training.seed = UInt64(try t.int("seed", default: 0, range: 0...Int.max))
         try t.finish()
 
-        let o = try root.section("optimizer")
-        _ = try o.choice("name", default: "adamw", from: ["adamw"])
-        let optimizer = AdamW.Hyperparameters(
-            beta1: Float(try o.double("beta1", default: 0.9, range: 0...0.999999)),
-            beta2: Float(try o.double("beta2", default: 0.98, range: 0...0.999999)),
-            epsilon: Float(try o.double("epsilon", default: 1e-12, range: 0...1)),
-            weightDecay: Float(try o.double("weight_decay", default: 0.01, range: 0...10)))
-        try o.finish()
+        let optimizer = try OptimizerConfig.read(try root.section("optimizer"))
 
         let runDirectory = try root.string("run_directory", default: "runs/\(name)") ?? "runs/\(name)"
         try root.finish()

@@ -74,9 +74,10 @@ public final class CrammedBERT: Module {
         return finalNorm(x)
     }
 
-    /// Masked-LM loss on a batch: mean cross-entropy over masked positions, and the loss of each
-    /// sequence (mean over its masked tokens; selective backprop and RHO-loss rank by it).
-    public func maskedLMLoss(_ batch: MLMBatch, activeBlocks: [Int]? = nil) -> MLMOutput {
+    /// Vocabulary logits [N, V] at the N masked positions of a batch (sparse prediction: only those
+    /// rows leave the last block and reach the head and the tied decoder), with the positions
+    /// (indices into the B·S tokens) and their labels.
+    public func maskedLMLogits(_ batch: MLMBatch, activeBlocks: [Int]? = nil) -> (logits: Tensor, positions: [Int32], labels: [Int32]) {
         let ids = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
         var positions: [Int32] = [], labels: [Int32] = []
         positions.reserveCapacity(batch.labels.count / 6)
@@ -84,9 +85,14 @@ public final class CrammedBERT: Module {
             positions.append(Int32(i))
             labels.append(label)
         }
-        // Sparse prediction: only masked rows leave the last block and reach the head and decoder.
         let selected = encode(ids, activeBlocks: activeBlocks, outputRows: Tensor(int32: positions, shape: [positions.count]))
-        let logits = linear(headTransform(selected), tokenEmbedding.weight)
+        return (linear(headTransform(selected), tokenEmbedding.weight), positions, labels)
+    }
+
+    /// Masked-LM loss on a batch: mean cross-entropy over masked positions, and the loss of each
+    /// sequence (mean over its masked tokens; selective backprop and RHO-loss rank by it).
+    public func maskedLMLoss(_ batch: MLMBatch, activeBlocks: [Int]? = nil) -> MLMOutput {
+        let (logits, positions, labels) = maskedLMLogits(batch, activeBlocks: activeBlocks)
         let ce = softmaxCrossEntropy(logits: logits, labels: Tensor(int32: labels, shape: [labels.count]))
         let rowLosses = ce.rowLosses.scalars()
         var sums = [Float](repeating: 0, count: batch.batchSize), counts = [Int](repeating: 0, count: batch.batchSize)

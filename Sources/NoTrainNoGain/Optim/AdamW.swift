@@ -1,13 +1,8 @@
 import Engine
 
-/// AdamW (Loshchilov & Hutter) with PyTorch's update, over a `ParameterArena` (spec §1a: β = (0.9,
-/// 0.98), ε = 1e-12, weight decay 0.01 except on norm weights and biases).
-///
-/// Each parameter has its own step counter for bias correction, so a parameter that starts
-/// training late (a block activated by layer stacking) starts from fresh moments at step 0 while
-/// the others keep theirs. A parameter without a gradient this step (an inactive or dropped block)
-/// is left untouched, as PyTorch does for `grad is None`.
-public final class AdamW {
+/// AdamW (Loshchilov & Hutter) with PyTorch's update (spec §1a: β = (0.9, 0.98), ε = 1e-12,
+/// weight decay 0.01 except on norm weights and biases), with bias correction per parameter.
+public final class AdamW: ArenaOptimizer {
     public struct Hyperparameters: Codable, Equatable, Sendable {
         public var beta1: Float = 0.9
         public var beta2: Float = 0.98
@@ -21,59 +16,22 @@ public final class AdamW {
         }
     }
 
-    public let arena: ParameterArena
     public var hyperparameters: Hyperparameters
-    /// First and second moments, arena-shaped.
-    public let firstMoment: Tensor
-    public let secondMoment: Tensor
-    /// Optimiser steps taken by each parameter (0 = no state yet).
-    public private(set) var steps: [Int]
+    public var firstMoment: Tensor { state[0].buffer }
+    public var secondMoment: Tensor { state[1].buffer }
 
     public init(_ arena: ParameterArena, _ hyperparameters: Hyperparameters = Hyperparameters()) {
-        self.arena = arena
         self.hyperparameters = hyperparameters
-        firstMoment = Tensor.zeros([arena.count], backend: arena.values.backend)
-        secondMoment = Tensor.zeros([arena.count], backend: arena.values.backend)
-        steps = [Int](repeating: 0, count: arena.parameters.count)
+        super.init(arena: arena, name: "adamw", statePrefixes: ["exp_avg", "exp_avg_sq"])
     }
 
-    /// Applies one update with learning rate `lr` to every parameter that has a gradient.
-    public func step(learningRate lr: Float) {
-        let h = hyperparameters
-        for i in arena.parameters.indices where arena.parameters[i].tensor.hasGrad { steps[i] += 1 }
-        struct Run: Equatable { let step: Int; let decays: Bool }
-        let runs = arena.runs { i -> Run? in
-            let p = arena.parameters[i]
-            return p.tensor.hasGrad ? Run(step: steps[i], decays: p.decays) : nil
-        }
-        let backend = arena.values.backend
-        for (range, run) in runs {
-            guard let run else { continue }
-            let t = Float(run.step), decays = run.decays
-            let view = { (b: Tensor) in b.storageView(range, shape: [range.count]) }
-            backend.adamW(view(arena.values), gradient: view(arena.gradients), firstMoment: view(firstMoment),
-                          secondMoment: view(secondMoment),
-                          AdamWStep(learningRate: lr, beta1: h.beta1, beta2: h.beta2, epsilon: h.epsilon,
-                                    weightDecay: decays ? h.weightDecay : 0,
-                                    biasCorrection1: 1 - pow(h.beta1, t), biasCorrection2: 1 - pow(h.beta2, t)))
-        }
-    }
-
-    /// Forgets the state of parameters `indices` (fresh moments, step 0).
-    public func resetState(parameters indices: [Int]) {
-        for i in indices {
-            steps[i] = 0
-            let p = arena.parameters[i].tensor
-            for buffer in [firstMoment, secondMoment] {
-                arena.view(of: buffer, parameter: i).assign([Float](repeating: 0, count: p.elementCount))
-            }
-        }
-    }
-
-    /// Restores per-parameter step counts (checkpoints).
-    public func restoreSteps(_ s: [Int]) {
-        precondition(s.count == steps.count, "optimizer state has \(s.count) step counters, model has \(steps.count) parameters")
-        steps = s
+    override func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {
+        let h = hyperparameters, t = Float(step)
+        arena.values.backend.adamW(view(arena.values, range), gradient: view(arena.gradients, range),
+                                   firstMoment: view(firstMoment, range), secondMoment: view(secondMoment, range),
+                                   AdamWStep(learningRate: learningRate, beta1: h.beta1, beta2: h.beta2, epsilon: h.epsilon,
+                                             weightDecay: decays ? h.weightDecay : 0,
+                                             biasCorrection1: 1 - pow(h.beta1, t), biasCorrection2: 1 - pow(h.beta2, t)))
     }
 }
 

@@ -12,7 +12,7 @@ public enum Calibration {
         let accumulation = config.training.batchSize / micro
         let model = CrammedBERT(config.model, seed: 0)
         let arena = ParameterArena(model.parameters)
-        let optimizer = AdamW(arena, config.optimizer)
+        let optimizer = config.optimizer.make(arena, batchTokens: config.training.batchSize * config.data.sequenceLength)
         let vocabulary = config.model.vocabularySize
         let masking = MLMMasking(maskTokenID: 6, vocabularySize: vocabulary, specialTokenIDs: Array(0..<7))
         var g = SeededGenerator(seed: 3)

@@ -21,9 +21,9 @@ public final class PretrainingRun {
     public let split: DataSplit
     public let model: CrammedBERT
     public let arena: ParameterArena
-    public let optimizer: AdamW
+    public let optimizer: ArenaOptimizer
     public let costModel: CostModel
-    public private(set) var state: TrainingState
+    public internal(set) var state: TrainingState
     let masking: MLMMasking
     let log: MetricsLog
     let progress: (String) -> Void
@@ -60,7 +60,7 @@ public final class PretrainingRun {
                              specialTokenIDs: tokenizer.specialIDs)
         model = CrammedBERT(config.model, seed: config.training.seed)
         arena = ParameterArena(model.parameters)
-        optimizer = AdamW(arena, config.optimizer)
+        optimizer = config.optimizer.make(arena, batchTokens: config.training.batchSize * config.data.sequenceLength)
         try tokenizer.save(directory + "/tokenizer.json")
 
         var initial = TrainingState(budget: Budget(total: config.training.budget))
@@ -70,6 +70,7 @@ public final class PretrainingRun {
         initial.nextCheckpoint = config.training.checkpointEvery.map { $0.seconds / config.training.budget.seconds } ?? .infinity
         if resume {
             state = try Checkpointer.load(from: directory + "/checkpoint", model: model, optimizer: optimizer)
+            (optimizer as? Sophia)?.restoreCurvatureUpdates(state.curvatureUpdates)
             guard state.budget.total == config.training.budget else {
                 throw ConfigError("the checkpoint's budget is \(state.budget.total), the config's \(config.training.budget); resume with the same budget")
             }
@@ -82,12 +83,21 @@ public final class PretrainingRun {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(config).write(to: URL(fileURLWithPath: directory + "/config.json"))
-            log.write("start", ["step": 0, "parameters": arena.parameters.scalarCount, "train_rows": split.training.count,
-                                "validation_rows": split.validation.count, "cost_model": costModel.source,
-                                "tokenizer": data.tokenizerSource, "budget_rst_seconds": config.training.budget.seconds])
+            var start: [String: Any] = ["step": 0, "parameters": arena.parameters.scalarCount, "train_rows": split.training.count,
+                                        "validation_rows": split.validation.count, "cost_model": costModel.source,
+                                        "tokenizer": data.tokenizerSource, "budget_rst_seconds": config.training.budget.seconds,
+                                        "optimizer": optimizer.name, "missing_gradient": config.optimizer.missingGradient.rawValue,
+                                        "rms_scaled_lr": config.optimizer.rmsScaledLearningRate]
+            if optimizer is Sophia {
+                start["hessian_labels"] = config.optimizer.hessianLabels.rawValue
+                start["free_hessian"] = config.optimizer.freeHessian
+            }
+            log.write("start", start)
         }
         progress("model: \(arena.parameters.scalarCount) parameters; data: \(split.training.count) training rows, \(split.validation.count) validation rows")
         progress("budget: \(format(config.training.budget)) RST, cost model: \(costModel.source)")
+        progress("optimizer: \(optimizer.name)" + (optimizer is Sophia
+            ? " (Hessian every \(config.optimizer.hessianInterval) steps on \(config.optimizer.hessianMicroBatches) fresh micro-batches, labels from \(config.optimizer.hessianLabels.rawValue)\(config.optimizer.freeHessian ? ", not charged" : ""))" : ""))
     }
 
     var accumulation: Int { config.training.batchSize / config.training.microBatchSize }
@@ -144,6 +154,9 @@ public final class PretrainingRun {
                 return summary(stoppedEarly: true)
             }
             let stepStart = clock.now
+            if let sophia = optimizer as? Sophia, sophia.wantsCurvatureUpdate(beforeStep: state.step) {
+                curvaturePass(sophia, layers: layers)
+            }
             var lossSum = 0.0
             for _ in 0..<accumulation {
                 let batch = nextMicroBatch()
@@ -162,6 +175,7 @@ public final class PretrainingRun {
             state.step += 1
             stepsThisSession += 1
             state.parameterSteps = optimizer.steps
+            state.curvatureUpdates = (optimizer as? Sophia)?.curvatureUpdates ?? 0
             state.wallSeconds += seconds(clock.now - stepStart)
 
             if state.step % config.training.logEvery == 0 || state.budget.isExhausted {
@@ -170,7 +184,8 @@ public final class PretrainingRun {
                 log.write("train", ["step": state.step, "loss": lossSum / Double(accumulation), "lr": learningRate,
                                     "grad_norm": Double(norm), "rst_seconds": state.budget.consumed.seconds,
                                     "progress": state.budget.progress, "tokens": state.tokensSeen,
-                                    "tokens_per_second": tokensPerSecond, "wall_seconds": state.wallSeconds])
+                                    "tokens_per_second": tokensPerSecond, "wall_seconds": state.wallSeconds,
+                                    "ledger": ledgerSummary])
                 progress(progressLine(loss: lossSum / Double(accumulation), learningRate: learningRate, tokensPerSecond: tokensPerSecond))
                 windowStart = clock.now
                 windowTokens = 0
@@ -191,8 +206,18 @@ public final class PretrainingRun {
         try checkpoint(reason: "end")
         let s = summary(stoppedEarly: false)
         log.write("end", ["step": state.step, "rst_seconds": state.budget.consumed.seconds, "tokens": state.tokensSeen,
-                          "final_validation_loss": s.finalValidationLoss ?? Double.nan, "wall_seconds": state.wallSeconds])
+                          "final_validation_loss": s.finalValidationLoss ?? Double.nan, "wall_seconds": state.wallSeconds,
+                          "ledger": ledgerSummary])
         return s
+    }
+
+    /// The ledger as {kind: {count, charged_rst_seconds, waived_rst_seconds}}.
+    var ledgerSummary: [String: Any] {
+        var out: [String: Any] = [:]
+        for (kind, e) in state.ledger.entries {
+            out[kind.rawValue] = ["count": e.count, "charged_rst_seconds": e.charged.seconds, "waived_rst_seconds": e.waived.seconds]
+        }
+        return out
     }
 
     func validate() throws {

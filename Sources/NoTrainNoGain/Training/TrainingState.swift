@@ -12,6 +12,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var budget: Budget
     public var ledger = Ledger()
     public var parameterSteps: [Int] = []
+    /// Sophia's Hessian updates so far.
+    public var curvatureUpdates = 0
     public var tokensSeen = 0
     /// (RST seconds, validation loss) after each validation.
     public var validations: [ValidationPoint] = []

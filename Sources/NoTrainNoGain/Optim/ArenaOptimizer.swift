@@ -1,0 +1,100 @@
+import Engine
+
+/// What an optimiser does with a parameter that received no gradient in a step (an inactive or
+/// dropped block).
+public enum MissingGradientPolicy: String, Codable, Sendable {
+    /// Leave it untouched, as PyTorch does for `grad is None` (also `zero_grad(set_to_none=True)`).
+    case skip
+    /// Once it has optimiser state, update it with a zero gradient (momentum and weight decay
+    /// still act), as the original BERT code does on torch 1.13 where `zero_grad()` zeroes
+    /// gradients instead of freeing them (spec §3, "optimiser subtlety").
+    case zeroGradientIfStateExists = "zero-gradient"
+}
+
+/// Machinery every optimiser over a `ParameterArena` shares: per-parameter step counters (a
+/// parameter that starts training late, e.g. a block activated by layer stacking, starts from
+/// fresh state at step 0 while the others keep theirs), arena-shaped state buffers saved in
+/// checkpoints, grouping of consecutive parameters with equal settings into one fused update
+/// call, the policy for parameters without a gradient, and T5's RMS-scaled learning rate
+/// (lr·max(10⁻³, RMS(p)) per parameter, used for both the step and the weight decay).
+public class ArenaOptimizer {
+    public let arena: ParameterArena
+    /// "adamw", "lion", "sophia".
+    public let name: String
+    /// Optimiser steps taken by each parameter (0 = no state yet).
+    public private(set) var steps: [Int]
+    /// State buffers (arena-shaped) and their checkpoint name prefixes.
+    public let state: [(prefix: String, buffer: Tensor)]
+    public var rmsScaledLearningRate = false
+    public var missingGradient = MissingGradientPolicy.skip
+
+    init(arena: ParameterArena, name: String, statePrefixes: [String]) {
+        self.arena = arena
+        self.name = name
+        steps = [Int](repeating: 0, count: arena.parameters.count)
+        state = statePrefixes.map { ($0, Tensor.zeros([arena.count], backend: arena.values.backend)) }
+    }
+
+    /// A flat view of elements `range` of an arena-shaped buffer.
+    func view(_ buffer: Tensor, _ range: Range<Int>) -> Tensor { buffer.storageView(range, shape: [range.count]) }
+
+    /// RMS(p) = ‖p‖₂ / √n, floored at 10⁻³ (nanoT5's `_rms`, spec §1b, §6).
+    func rmsScale(_ index: Int) -> Float {
+        let p = arena.parameters[index].tensor
+        let rms = Float((p.backend.sumOfSquares(arena.view(of: arena.values, parameter: index)) / Double(p.elementCount)).squareRoot())
+        return max(1e-3, rms)
+    }
+
+    /// Parameters that take part in this step, after applying the missing-gradient policy.
+    func participants() -> [Bool] {
+        arena.parameters.indices.map { i in
+            let t = arena.parameters[i].tensor
+            if t.hasGrad { return true }
+            guard missingGradient == .zeroGradientIfStateExists, steps[i] > 0, let g = t.grad else { return false }
+            t.backend.fill(g, with: 0)
+            return true
+        }
+    }
+
+    struct Run: Equatable {
+        let step: Int
+        let decays: Bool
+        let learningRateScale: Float
+    }
+
+    /// One optimiser step: counts steps, groups parameters into runs with equal settings, and
+    /// calls `update` once per run.
+    public func step(learningRate lr: Float) {
+        let active = participants()
+        for i in active.indices where active[i] { steps[i] += 1 }
+        let scales = rmsScaledLearningRate ? arena.parameters.indices.map { active[$0] ? rmsScale($0) : 1 } : nil
+        for (range, run) in arena.runs({ i -> Run? in
+            active[i] ? Run(step: steps[i], decays: arena.parameters[i].decays, learningRateScale: scales?[i] ?? 1) : nil
+        }) {
+            guard let run else { continue }
+            update(range, step: run.step, learningRate: lr * run.learningRateScale, decays: run.decays)
+        }
+    }
+
+    /// Updates the parameters in `range` (subclasses).
+    func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {
+        fatalError("\(type(of: self)) must implement update")
+    }
+
+    /// Forgets the state of parameters `indices` (fresh state, step 0).
+    public func resetState(parameters indices: [Int]) {
+        for i in indices {
+            steps[i] = 0
+            for (_, buffer) in state { arena.view(of: buffer, parameter: i).assign(Tensor.zeros(arena.parameters[i].tensor.shape)) }
+        }
+    }
+
+    /// Restores per-parameter step counts (checkpoints).
+    public func restoreSteps(_ s: [Int]) {
+        precondition(s.count == steps.count, "optimizer state has \(s.count) step counters, model has \(steps.count) parameters")
+        steps = s
+    }
+
+    /// Whether a curvature (Hessian) estimate is due before optimiser step `step` (Sophia).
+    public func wantsCurvatureUpdate(beforeStep step: Int) -> Bool { false }
+}

@@ -1,0 +1,27 @@
+import Engine
+
+/// Lion (Chen et al. 2023; spec §6): decoupled weight decay, a step of the sign of the
+/// interpolated momentum, then the momentum update with β₂:
+///
+///     p ← p·(1 − lr·wd);   p ← p − lr·sign(β₁m + (1 − β₁)g);   m ← β₂m + (1 − β₂)g
+///
+/// β = (0.9, 0.99). BERT: lr 7e-4, wd 0.1. T5: lr 7.5e-4, wd 0, RMS-scaled learning rate.
+public final class Lion: ArenaOptimizer {
+    public var beta1: Float
+    public var beta2: Float
+    public var weightDecay: Float
+    public var momentum: Tensor { state[0].buffer }
+
+    public init(_ arena: ParameterArena, beta1: Float = 0.9, beta2: Float = 0.99, weightDecay: Float = 0.1) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.weightDecay = weightDecay
+        super.init(arena: arena, name: "lion", statePrefixes: ["exp_avg"])
+    }
+
+    override func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {
+        arena.values.backend.lion(view(arena.values, range), gradient: view(arena.gradients, range), momentum: view(momentum, range),
+                                  LionStep(learningRate: learningRate, beta1: beta1, beta2: beta2,
+                                           weightDecay: decays ? weightDecay : 0))
+    }
+}

@@ -1,0 +1,65 @@
+import Engine
+
+/// Sophia-G's curvature estimate inside a run (spec §6): before optimiser step 0 and every k
+/// steps, `hessian_micro_batches` fresh micro-batches (drawn from the training stream and not
+/// trained on) go forward; labels ŷ are sampled from the model's own softmax; the gradient ĝ of
+/// the cross-entropy against ŷ (averaged over the micro-batches) updates h ← β₂h + (1 − β₂)ĝ⊙ĝ.
+/// Each of those micro-batches is charged as a full forward + backward (ledger kind `hessian`),
+/// or recorded as waived with `free_hessian`.
+extension PretrainingRun {
+    func curvaturePass(_ sophia: Sophia, layers: Int) {
+        arena.zeroGrad()
+        let n = config.optimizer.hessianMicroBatches
+        let cost = costModel.training(activeLayers: layers, sequences: config.training.microBatchSize)
+        for _ in 0..<n {
+            let batch = nextMicroBatch()
+            var g = SeededGenerator(seed: config.training.seed ^ 0x50F1A &+ UInt64(state.microBatches) &* 0xD1B5_4A32_D192_ED03)
+            let logits: Tensor
+            switch config.optimizer.hessianLabels {
+            case .vocabulary:
+                logits = model.maskedLMLogits(batch).logits
+            case .hiddenStates:
+                let ids = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
+                logits = model.encode(ids).reshaped([batch.tokenCount, config.model.hidden])
+            }
+            let sampled = SampledLabels.draw(logits: logits, generator: &g)
+            softmaxCrossEntropy(logits: logits, labels: Tensor(int32: sampled, shape: [sampled.count]))
+                .loss.scaled(by: 1 / Float(n)).backward()
+            state.budget.consume(state.ledger.charge(.hessian, cost, free: config.optimizer.freeHessian))
+        }
+        sophia.updateCurvature()
+        arena.zeroGrad()
+    }
+}
+
+/// Labels drawn from each row's softmax: ŷᵢ ~ Categorical(softmax(zᵢ)), by inverse CDF.
+public enum SampledLabels {
+    public static func draw(logits: Tensor, generator g: inout SeededGenerator) -> [Int32] {
+        let classes = logits.shape.lastDimension, rows = logits.shape.rowCount
+        let z = logits.scalars()
+        var labels = [Int32](repeating: 0, count: rows)
+        var weights = [Double](repeating: 0, count: classes)
+        for r in 0..<rows {
+            let row = z[(r * classes)..<((r + 1) * classes)]
+            let mx = Double(row.max() ?? 0)
+            var total = 0.0
+            for (j, v) in row.enumerated() {
+                weights[j] = _exp(Double(v) - mx)
+                total += weights[j]
+            }
+            var u = g.uniformDouble() * total
+            var pick = classes - 1
+            for j in 0..<classes {
+                u -= weights[j]
+                if u < 0 { pick = j; break }
+            }
+            labels[r] = Int32(pick)
+        }
+        return labels
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _exp(_ x: Double) -> Double { Glibc.exp(x) }
+#endif
