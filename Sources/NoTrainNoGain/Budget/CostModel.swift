@@ -51,10 +51,15 @@ public struct CostModel: Sendable, Codable, Equatable {
     }
 
     /// RST of one training micro-batch of `sequences` sequences with `activeLayers` layers.
+    /// With no layer at all (every block dropped) the table is extrapolated linearly to 0 layers
+    /// (2·t₁ − t₂), the cost of embedding and head alone; the original code charged the full
+    /// model there (Python's index −1).
     public func training(activeLayers: Int, sequences: Int) -> RST {
-        precondition(activeLayers >= 1 && activeLayers <= maxLayers,
+        precondition(activeLayers >= 0 && activeLayers <= maxLayers,
                      "cost table covers 1…\(maxLayers) layers, asked for \(activeLayers)")
-        return RST(seconds: trainingPerLayers[activeLayers - 1] * Double(sequences) / Double(microBatchSize))
+        let seconds = activeLayers > 0 ? trainingPerLayers[activeLayers - 1]
+            : max(0, 2 * trainingPerLayers[0] - (trainingPerLayers.count > 1 ? trainingPerLayers[1] : 2 * trainingPerLayers[0]))
+        return RST(seconds: seconds * Double(sequences) / Double(microBatchSize))
     }
 
     /// RST of one forward-only selection pass over `sequences` sequences.

@@ -117,6 +117,20 @@ public final class ConfigSection {
         return strings
     }
 
+    /// A list of numbers.
+    public func doubles(_ name: String, default d: [Double], range: ClosedRange<Double>) throws -> [Double] {
+        guard let v = raw(name) else { return d }
+        guard let list = v as? [Any] else { throw fail(name, "must be a list of numbers") }
+        return try list.map { item in
+            let x: Double
+            if let i = item as? Int { x = Double(i) } else if let f = item as? Double { x = f } else {
+                throw fail(name, "must be a list of numbers (got \(item))")
+            }
+            guard range.contains(x) else { throw fail(name, "values must be in \(range.lowerBound)…\(range.upperBound) (got \(x))") }
+            return x
+        }
+    }
+
     /// An RST duration such as "24h", "90m", "30s".
     public func duration(_ name: String, default d: RST?) throws -> RST? {
         guard let v = raw(name) else { return d }

@@ -35,8 +35,26 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         public var seed: UInt64 = 0
     }
 
+    /// `stacking:` — layer stacking (spec §2).
+    public struct Stacking: Codable, Equatable, Sendable {
+        public var initialBlocks: Int
+        public var fractions: [Double] = [0.125, 0.30]
+    }
+
+    /// `layer_drop:` — progressive layer dropping (spec §3).
+    public struct LayerDrop: Codable, Equatable, Sendable {
+        public var thetaBar: Double = 0.5
+        public var gamma: Double = 100
+        public var perStep = false
+        /// How the optimiser treats dropped blocks: `zero-gradient` (the original BERT code: momentum
+        /// and weight decay still act) or `skip`.
+        public var droppedBlocks = MissingGradientPolicy.zeroGradientIfStateExists
+    }
+
     public var name: String
     public var model: CrammedBERTConfig
+    public var stacking: Stacking?
+    public var layerDrop: LayerDrop?
     public var data: Data
     public var training: Training
     public var optimizer: OptimizerConfig
@@ -117,9 +135,31 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
 
         let optimizer = try OptimizerConfig.read(try root.section("optimizer"))
 
+        var stacking: Stacking?
+        if root.has("stacking") {
+            let st = try root.section("stacking")
+            stacking = Stacking(initialBlocks: try st.int("initial_blocks", default: max(1, model.layers / 4), range: 1...model.layers))
+            stacking!.fractions = try st.doubles("fractions", default: [0.125, 0.30], range: 0...1)
+            try st.finish()
+            guard stacking!.fractions == stacking!.fractions.sorted() else {
+                throw ConfigError("\(source): stacking.fractions must be increasing (got \(stacking!.fractions))")
+            }
+        }
+        var layerDrop: LayerDrop?
+        if root.has("layer_drop") {
+            let ld = try root.section("layer_drop")
+            layerDrop = LayerDrop()
+            layerDrop!.thetaBar = try ld.double("theta_bar", default: 0.5, range: 0...1)
+            layerDrop!.gamma = try ld.double("gamma", default: 100, range: 0...1e6)
+            layerDrop!.perStep = try ld.bool("per_step", default: false)
+            layerDrop!.droppedBlocks = MissingGradientPolicy(rawValue: try ld.choice("dropped_blocks", default: "zero-gradient",
+                                                                                     from: ["zero-gradient", "skip"]))!
+            try ld.finish()
+        }
+
         let runDirectory = try root.string("run_directory", default: "runs/\(name)") ?? "runs/\(name)"
         try root.finish()
-        return PretrainingConfig(name: name, model: model, data: data, training: training, optimizer: optimizer,
-                                 runDirectory: runDirectory)
+        return PretrainingConfig(name: name, model: model, stacking: stacking, layerDrop: layerDrop, data: data,
+                                 training: training, optimizer: optimizer, runDirectory: runDirectory)
     }
 }

@@ -23,6 +23,8 @@ public final class PretrainingRun {
     public let arena: ParameterArena
     public let optimizer: ArenaOptimizer
     public let costModel: CostModel
+    /// Efficient-training methods in the order they act (empty for the baseline).
+    public let methods: [TrainingMethod]
     public internal(set) var state: TrainingState
     let masking: MLMMasking
     let log: MetricsLog
@@ -62,6 +64,15 @@ public final class PretrainingRun {
         arena = ParameterArena(model.parameters)
         optimizer = config.optimizer.make(arena, batchTokens: config.training.batchSize * config.data.sequenceLength)
         try tokenizer.save(directory + "/tokenizer.json")
+        var methods: [TrainingMethod] = []
+        if let st = config.stacking {
+            methods.append(LayerStacking(initialBlocks: st.initialBlocks, fractions: st.fractions))
+        }
+        if let ld = config.layerDrop {
+            methods.append(LayerDropping(minimumTheta: ld.thetaBar, gamma: ld.gamma, perStep: ld.perStep))
+            optimizer.missingGradient = ld.droppedBlocks
+        }
+        self.methods = methods
 
         var initial = TrainingState(budget: Budget(total: config.training.budget))
         initial.costModelSource = costModel.source
@@ -71,6 +82,9 @@ public final class PretrainingRun {
         if resume {
             state = try Checkpointer.load(from: directory + "/checkpoint", model: model, optimizer: optimizer)
             (optimizer as? Sophia)?.restoreCurvatureUpdates(state.curvatureUpdates)
+            if let stacking = methods.first(where: { $0 is LayerStacking }) as? LayerStacking, let n = state.stackedBlocks {
+                stacking.restore(activeCount: n)
+            }
             guard state.budget.total == config.training.budget else {
                 throw ConfigError("the checkpoint's budget is \(state.budget.total), the config's \(config.training.budget); resume with the same budget")
             }
@@ -92,15 +106,37 @@ public final class PretrainingRun {
                 start["hessian_labels"] = config.optimizer.hessianLabels.rawValue
                 start["free_hessian"] = config.optimizer.freeHessian
             }
+            start["methods"] = methods.map { ["name": $0.name, "settings": $0.description] as [String: Any] }
+            start["optimizer_missing_gradient"] = optimizer.missingGradient.rawValue
             log.write("start", start)
         }
         progress("model: \(arena.parameters.scalarCount) parameters; data: \(split.training.count) training rows, \(split.validation.count) validation rows")
         progress("budget: \(format(config.training.budget)) RST, cost model: \(costModel.source)")
+        for m in methods { progress("method: \(m.name) \(m.description.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))") }
         progress("optimizer: \(optimizer.name)" + (optimizer is Sophia
             ? " (Hessian every \(config.optimizer.hessianInterval) steps on \(config.optimizer.hessianMicroBatches) fresh micro-batches, labels from \(config.optimizer.hessianLabels.rawValue)\(config.optimizer.freeHessian ? ", not charged" : ""))" : ""))
     }
 
     var accumulation: Int { config.training.batchSize / config.training.microBatchSize }
+
+    func methodContext() -> MethodContext {
+        MethodContext(model: model, optimizer: optimizer, progress: state.budget.progress, step: state.step,
+                      seed: config.training.seed) { [log, progress] line, fields in
+            var f = fields
+            f["rst_seconds"] = self.state.budget.consumed.seconds
+            log.write(fields["event"] as? String ?? "method", f)
+            progress(line)
+        }
+    }
+
+    /// The blocks the methods choose for training micro-batch `index` (nil = every block).
+    func trainingBlocks(microBatch index: Int) -> [Int]? {
+        let context = methodContext()
+        return methods.reduce(nil as [Int]?) { $1.blocks(forMicroBatch: index, chosen: $0, context: context) }
+    }
+
+    /// The blocks validation (and Sophia's Hessian pass) run: every active block.
+    var evaluationBlocks: [Int]? { methods.reduce(nil as [Int]?) { $1.evaluationBlocks(chosen: $0) } }
 
     /// Mean masked-LM loss over the validation rows (masks from a fixed seed, so every evaluation
     /// of a run — and of every method — sees the same inputs); plain mean of micro-batch losses.
@@ -113,7 +149,7 @@ public final class PretrainingRun {
             let indices = Array(split.validation[start..<min(start + micro, split.validation.count)])
             let batch = masking.mask(dataset.rows(indices), sequenceLength: dataset.sequenceLength, exampleIndices: indices, generator: &g)
             if batch.labels.contains(where: { $0 != MLMBatch.ignoreLabel }) {
-                losses.append(Double(withoutGradients { model.maskedLMLoss(batch).loss.item() }))
+                losses.append(Double(withoutGradients { model.maskedLMLoss(batch, activeBlocks: evaluationBlocks).loss.item() }))
             }
             start += micro
         }
@@ -143,8 +179,6 @@ public final class PretrainingRun {
     public func train(stopAfterSteps: Int? = nil) throws -> Summary {
         let clock = ContinuousClock()
         let parameters = arena.tensors
-        let layers = config.model.layers
-        let microCost = costModel.training(activeLayers: layers, sequences: config.training.microBatchSize)
         var windowStart = clock.now, windowTokens = 0
         var stepsThisSession = 0
         if state.step == 0 && state.validations.isEmpty { try validate() }
@@ -154,16 +188,22 @@ public final class PretrainingRun {
                 return summary(stoppedEarly: true)
             }
             let stepStart = clock.now
+            let context = methodContext()
+            for m in methods { m.willStep(context) }
+            state.stackedBlocks = (methods.first { $0 is LayerStacking } as? LayerStacking)?.activeCount
             if let sophia = optimizer as? Sophia, sophia.wantsCurvatureUpdate(beforeStep: state.step) {
-                curvaturePass(sophia, layers: layers)
+                curvaturePass(sophia)
             }
-            var lossSum = 0.0
+            var lossSum = 0.0, blocksRun = 0
             for _ in 0..<accumulation {
+                let blocks = trainingBlocks(microBatch: state.microBatches)
+                let layers = blocks?.count ?? config.model.layers
                 let batch = nextMicroBatch()
-                let output = model.maskedLMLoss(batch)
+                let output = model.maskedLMLoss(batch, activeBlocks: blocks)
                 output.loss.scaled(by: 1 / Float(accumulation)).backward()
                 lossSum += Double(output.loss.item())
-                state.budget.consume(state.ledger.charge(.training, microCost))
+                blocksRun += layers
+                state.budget.consume(state.ledger.charge(.training, costModel.training(activeLayers: layers, sequences: batch.batchSize)))
                 state.tokensSeen += batch.tokenCount
                 windowTokens += batch.tokenCount
             }
@@ -185,7 +225,7 @@ public final class PretrainingRun {
                                     "grad_norm": Double(norm), "rst_seconds": state.budget.consumed.seconds,
                                     "progress": state.budget.progress, "tokens": state.tokensSeen,
                                     "tokens_per_second": tokensPerSecond, "wall_seconds": state.wallSeconds,
-                                    "ledger": ledgerSummary])
+                                    "active_blocks": Double(blocksRun) / Double(accumulation), "ledger": ledgerSummary])
                 progress(progressLine(loss: lossSum / Double(accumulation), learningRate: learningRate, tokensPerSecond: tokensPerSecond))
                 windowStart = clock.now
                 windowTokens = 0

@@ -7,20 +7,21 @@ import Engine
 /// Each of those micro-batches is charged as a full forward + backward (ledger kind `hessian`),
 /// or recorded as waived with `free_hessian`.
 extension PretrainingRun {
-    func curvaturePass(_ sophia: Sophia, layers: Int) {
+    func curvaturePass(_ sophia: Sophia) {
         arena.zeroGrad()
         let n = config.optimizer.hessianMicroBatches
-        let cost = costModel.training(activeLayers: layers, sequences: config.training.microBatchSize)
+        let blocks = evaluationBlocks
+        let cost = costModel.training(activeLayers: blocks?.count ?? config.model.layers, sequences: config.training.microBatchSize)
         for _ in 0..<n {
             let batch = nextMicroBatch()
             var g = SeededGenerator(seed: config.training.seed ^ 0x50F1A &+ UInt64(state.microBatches) &* 0xD1B5_4A32_D192_ED03)
             let logits: Tensor
             switch config.optimizer.hessianLabels {
             case .vocabulary:
-                logits = model.maskedLMLogits(batch).logits
+                logits = model.maskedLMLogits(batch, activeBlocks: blocks).logits
             case .hiddenStates:
                 let ids = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
-                logits = model.encode(ids).reshaped([batch.tokenCount, config.model.hidden])
+                logits = model.encode(ids, activeBlocks: blocks).reshaped([batch.tokenCount, config.model.hidden])
             }
             let sampled = SampledLabels.draw(logits: logits, generator: &g)
             softmaxCrossEntropy(logits: logits, labels: Tensor(int32: sampled, shape: [sampled.count]))

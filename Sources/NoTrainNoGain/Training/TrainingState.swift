@@ -14,6 +14,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var parameterSteps: [Int] = []
     /// Sophia's Hessian updates so far.
     public var curvatureUpdates = 0
+    /// Layer stacking's active block count (nil without stacking).
+    public var stackedBlocks: Int?
     public var tokensSeen = 0
     /// (RST seconds, validation loss) after each validation.
     public var validations: [ValidationPoint] = []
