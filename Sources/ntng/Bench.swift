@@ -49,6 +49,8 @@ extension Bench {
         @Option(help: "Tokens per sequence.") var sequenceLength = 128
         @Option(help: "Model size: tiny (4L/256/4h, vocab 8192) or paper (16L/768/12h, vocab 32768).")
         var model = "tiny"
+        @Option(help: "Override the number of blocks of the model.") var layers: Int?
+        @Option(help: "Run only the first N blocks (as layer stacking or dropping would).") var activeBlocks: Int?
 
         func validate() throws {
             guard steps > 0, batchSize > 0, sequenceLength > 1 else {
@@ -56,13 +58,19 @@ extension Bench {
             }
             guard ["tiny", "paper"].contains(model) else { throw ValidationError("--model must be tiny or paper") }
             guard sequenceLength <= 512 else { throw ValidationError("--sequence-length must be ≤ 512") }
+            if let l = layers, l < 1 { throw ValidationError("--layers must be ≥ 1") }
+            if let a = activeBlocks, a < 0 || a > (layers ?? (model == "tiny" ? 4 : 16)) {
+                throw ValidationError("--active-blocks must be between 0 and the number of layers")
+            }
         }
 
         func run() throws {
             try requireBLAS()
             var config: CrammedBERTConfig = model == "tiny" ? .tiny : .paper
             config.maxSequenceLength = max(config.maxSequenceLength, sequenceLength)
-            let bench = TrainBenchmark(config: config, batchSize: batchSize, sequenceLength: sequenceLength, steps: steps)
+            if let layers { config.layers = layers }
+            var bench = TrainBenchmark(config: config, batchSize: batchSize, sequenceLength: sequenceLength, steps: steps)
+            bench.activeBlocks = activeBlocks
             try printJSON(bench.run { stderrLine("bench train: \($0)") })
         }
     }

@@ -9,6 +9,7 @@ public struct TrainBenchmark {
         public let benchmark: String
         public let machine: [String: String]
         public let model: CrammedBERTConfig
+        public let activeBlocks: Int
         public let batchSize: Int
         public let sequenceLength: Int
         public let steps: Int
@@ -29,6 +30,8 @@ public struct TrainBenchmark {
     public var sequenceLength: Int
     public var steps: Int
     public var warmup: Int
+    /// Run only the first n blocks (what layer stacking / dropping leave active); nil = all.
+    public var activeBlocks: Int?
 
     public init(config: CrammedBERTConfig = .tiny, batchSize: Int = 32, sequenceLength: Int = 128, steps: Int = 10, warmup: Int = 2) {
         self.config = config
@@ -58,7 +61,8 @@ public struct TrainBenchmark {
             backend.profile.reset()
             backend.profile.isEnabled = true
             var output: MLMOutput?
-            let tf = Stopwatch.time { output = model.maskedLMLoss(b) }
+            let blocks = activeBlocks.map { Array(0..<$0) }
+            let tf = Stopwatch.time { output = model.maskedLMLoss(b, activeBlocks: blocks) }
             let tb = Stopwatch.time { output!.loss.backward() }
             let to = Stopwatch.time {
                 clipGradientNorm(arena.tensors, maxNorm: 0.5)
@@ -90,7 +94,8 @@ public struct TrainBenchmark {
         let tokens = Double(batchSize * sequenceLength)
         let flops = config.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: 0.15) * tokens
         let ms = { (xs: [Double]) in (Stopwatch.median(xs) * 1000).rounded(to: 2) }
-        return Report(benchmark: "train", machine: backend.report, model: config, batchSize: batchSize,
+        return Report(benchmark: "train", machine: backend.report, model: config, activeBlocks: activeBlocks ?? config.layers,
+                      batchSize: batchSize,
                       sequenceLength: sequenceLength, steps: steps, tokensPerSecond: (tokens / t).rounded(to: 0),
                       stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
                       phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
