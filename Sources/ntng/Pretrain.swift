@@ -19,6 +19,8 @@ struct Pretrain: ParsableCommand {
     @Flag(help: "Delete an existing run directory and start again.") var overwrite = false
     @Option(help: "Stop (with a checkpoint) after this many optimiser steps; resume later with --resume.")
     var stopAfterSteps: Int?
+    @Flag(help: "Train RHO-loss's irreducible-loss model: on the held-out rows (data.reserve_fraction), in <run_directory>-il.")
+    var ilModel = false
 
     func validate() throws {
         if let n = stopAfterSteps, n < 1 { throw ValidationError("--stop-after-steps must be ≥ 1") }
@@ -27,8 +29,9 @@ struct Pretrain: ParsableCommand {
 
     func run() throws {
         try requireBLAS()
-        let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
-        let run = try PretrainingRun(config: cfg, resume: resume, overwrite: overwrite) { stderrLine($0) }
+        var cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        if ilModel { cfg.runDirectory += "-il" }
+        let run = try PretrainingRun(config: cfg, resume: resume, overwrite: overwrite, irreducibleLossModel: ilModel) { stderrLine($0) }
         let s = try run.train(stopAfterSteps: stopAfterSteps)
         stderrLine(s.stoppedEarly
             ? "stopped after step \(s.steps) (checkpoint in \(run.checkpointDirectory)); continue with --resume"
@@ -81,5 +84,35 @@ struct Demo: ParsableCommand {
             print("validation loss after training:  \(String(format: "%.4f", last.loss))")
         }
         print("run directory: \(run.directory)")
+    }
+}
+
+struct ExtractILLosses: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extract-il-losses",
+        abstract: "Store an irreducible-loss model's per-example losses over a target run's training rows (RHO-loss).",
+        discussion: """
+        1. ntng pretrain --config target.yaml --set data.reserve_fraction=0.2 --il-model     (trains runs/<name>-il)
+        2. ntng extract-il-losses --config target.yaml --il-run runs/<name>-il
+        3. ntng pretrain --config target.yaml --set batch_selection.method=rho \
+               --set batch_selection.il_losses=runs/<name>-il/il_losses.safetensors
+        """)
+
+    @Option(help: "The target run's config (its data, split and model shape).") var config: String
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key (repeatable).", valueName: "key=value"))
+    var overrides: [String] = []
+    @Option(help: "The IL model's run directory (its checkpoint/model.safetensors is used).") var ilRun: String
+    @Option(help: "Output file (default: <il-run>/il_losses.safetensors).") var output: String?
+
+    func run() throws {
+        try requireBLAS()
+        let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        let model = ilRun + "/checkpoint/model.safetensors"
+        guard FileManager.default.fileExists(atPath: model) else {
+            throw CLIError("\(ilRun): no checkpoint/model.safetensors (train the IL model first with `ntng pretrain --il-model`)")
+        }
+        try IrreducibleLossExtraction.run(config: cfg, modelCheckpoint: model, output: output ?? ilRun + "/il_losses.safetensors") {
+            stderrLine($0)
+        }
     }
 }

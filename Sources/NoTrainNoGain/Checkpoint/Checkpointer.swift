@@ -7,7 +7,7 @@ import Foundation
 /// never leaves a half checkpoint.
 public enum Checkpointer {
     public static func save(to directory: String, model: CrammedBERT, optimizer: ArenaOptimizer, state: TrainingState,
-                            metadata: [String: String]) throws {
+                            methodState: [(String, Tensor)] = [], metadata: [String: String]) throws {
         let fm = FileManager.default
         let temporary = directory + ".tmp"
         try? fm.removeItem(atPath: temporary)
@@ -22,6 +22,7 @@ public enum Checkpointer {
             for (prefix, buffer) in optimizer.state { buffers.append((prefix + "." + p.name, optimizer.arena.view(of: buffer, parameter: i))) }
         }
         try SafeTensors.write(buffers, metadata: ["ntng_optimizer": optimizer.name], to: temporary + "/optimizer.safetensors")
+        if !methodState.isEmpty { try SafeTensors.write(methodState, to: temporary + "/methods.safetensors") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(state).write(to: URL(fileURLWithPath: temporary + "/state.json"))
@@ -39,6 +40,13 @@ public enum Checkpointer {
             guard let entry = tensors[name] else { throw CheckpointError.file(path, "tensor '\(name)' is missing") }
             try SafeTensors.assign(entry, to: tensor, name: name, path: path)
         }
+    }
+
+    /// The methods' saved state (`methods.safetensors`), empty if there is none.
+    public static func loadMethodState(from directory: String) throws -> [String: SafeTensors.Entry] {
+        let path = directory + "/methods.safetensors"
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        return try SafeTensors.read(path).tensors
     }
 
     /// Restores weights, optimiser moments and state from a checkpoint folder.

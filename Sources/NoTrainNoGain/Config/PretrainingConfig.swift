@@ -12,6 +12,8 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         public var sequenceLength: Int = 128
         public var validationFraction: Double = 0.005
         public var validationMaximumSequences: Int = 10_000
+        /// Rows held out after the validation rows for an irreducible-loss model (RHO-loss).
+        public var reserveFraction: Double = 0
         public var documentsPerGroup: Int = 256
         public var cacheDirectory: String = ".ntng/cache"
         public var seed: UInt64 = 0
@@ -51,8 +53,23 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         public var droppedBlocks = MissingGradientPolicy.zeroGradientIfStateExists
     }
 
+    /// `batch_selection:` — selective backprop or RHO-loss (spec §4, §5).
+    public struct BatchSelectionConfig: Codable, Equatable, Sendable {
+        public enum Method: String, Codable, Sendable { case sb, rho }
+        public var method: Method
+        /// SB: keep with probability percentile^β.
+        public var beta: Double = 1
+        public var history: Int = 5000
+        /// RHO: the mega-batch in batches, and the IL losses file.
+        public var megaBatch: Int = 2
+        public var ilLosses: String?
+        /// Record selection forwards as waived instead of charging them (the paper's ablation).
+        public var freeSelection = false
+    }
+
     public var name: String
     public var model: CrammedBERTConfig
+    public var batchSelection: BatchSelectionConfig?
     public var stacking: Stacking?
     public var layerDrop: LayerDrop?
     public var data: Data
@@ -99,6 +116,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         data.sequenceLength = try d.int("sequence_length", default: 128, range: 2...65536)
         data.validationFraction = try d.double("validation_fraction", default: 0.005, range: 0...0.9)
         data.validationMaximumSequences = try d.int("validation_max_sequences", default: 10_000, range: 1...Int.max)
+        data.reserveFraction = try d.double("reserve_fraction", default: 0, range: 0...0.9)
         data.documentsPerGroup = try d.int("documents_per_group", default: 256, range: 1...1 << 30)
         data.cacheDirectory = try d.string("cache_dir", default: ".ntng/cache") ?? ".ntng/cache"
         data.seed = UInt64(try d.int("seed", default: 0, range: 0...Int.max))
@@ -157,9 +175,29 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
             try ld.finish()
         }
 
+        var selection: BatchSelectionConfig?
+        if root.has("batch_selection") {
+            let bs = try root.section("batch_selection")
+            var c = BatchSelectionConfig(method: BatchSelectionConfig.Method(rawValue: try bs.choice("method", default: "sb", from: ["sb", "rho"]))!)
+            let only: [(String, BatchSelectionConfig.Method)] = [("beta", .sb), ("history", .sb), ("mega_batch", .rho), ("il_losses", .rho)]
+            for (key, owner) in only where bs.has(key) && owner != c.method {
+                throw bs.fail(key, "only applies to method \(owner.rawValue) (this config uses \(c.method.rawValue))")
+            }
+            c.beta = try bs.double("beta", default: 1, range: 0...100)
+            c.history = try bs.int("history", default: 5000, range: 1...100_000_000)
+            c.megaBatch = try bs.int("mega_batch", default: 2, range: 1...1000)
+            c.ilLosses = try bs.string("il_losses", default: nil).map(resolve)
+            c.freeSelection = try bs.bool("free_selection", default: false)
+            try bs.finish()
+            if c.method == .rho && c.ilLosses == nil {
+                throw ConfigError("\(source): batch_selection.il_losses: required for rho (extract them with `ntng extract-il-losses`)")
+            }
+            selection = c
+        }
+
         let runDirectory = try root.string("run_directory", default: "runs/\(name)") ?? "runs/\(name)"
         try root.finish()
-        return PretrainingConfig(name: name, model: model, stacking: stacking, layerDrop: layerDrop, data: data,
-                                 training: training, optimizer: optimizer, runDirectory: runDirectory)
+        return PretrainingConfig(name: name, model: model, batchSelection: selection, stacking: stacking, layerDrop: layerDrop,
+                                 data: data, training: training, optimizer: optimizer, runDirectory: runDirectory)
     }
 }

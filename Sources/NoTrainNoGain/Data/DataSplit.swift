@@ -1,23 +1,47 @@
 import Engine
 
-/// A deterministic train/validation split of `count` rows (spec §8): a seeded permutation of the
-/// rows, the first `validationCount` for validation and the rest for training. Training reads its
-/// rows in a seeded shuffled order, reshuffled every pass (epoch) over them.
+/// A deterministic split of `count` rows (spec §8, §5): a seeded permutation of the rows, whose
+/// first rows are for validation, the next `reservedFraction` are held out for an irreducible-loss
+/// model (RHO-loss; the paper holds out 20% including the validation rows), and the rest are for
+/// training. Training reads its rows in a seeded shuffled order, reshuffled every pass (epoch).
+/// Every method's run with the same split validates on the same rows and trains on the same rows.
 public struct DataSplit: Sendable, Equatable {
     public let validation: [Int]
+    public let reserved: [Int]
     public let training: [Int]
     public let seed: UInt64
 
-    /// `validationFraction` of the rows, at most `validationMaximum` and at least one.
-    public init(count: Int, validationFraction: Double, validationMaximum: Int, seed: UInt64) throws {
+    /// `validationFraction` of the rows (at most `validationMaximum`, at least one) for validation,
+    /// then `reservedFraction` held out, the rest for training.
+    public init(count: Int, validationFraction: Double, validationMaximum: Int, reservedFraction: Double = 0,
+                seed: UInt64) throws {
         guard count >= 2 else { throw CorpusError.invalid("the corpus gives \(count) row(s); at least 2 are needed for a train/validation split") }
         var g = SeededGenerator(seed: seed)
         var order = Array(0..<count)
         order.shuffle(using: &g)
         let v = min(max(1, Int((Double(count) * validationFraction).rounded())), validationMaximum, count - 1)
+        let r = min(Int((Double(count) * reservedFraction).rounded()), count - v - 1)
+        guard reservedFraction == 0 || r > 0 else {
+            throw CorpusError.invalid("data.reserve_fraction \(reservedFraction) leaves no held-out rows of \(count)")
+        }
         validation = Array(order[0..<v])
-        training = Array(order[v...])
+        reserved = Array(order[v..<(v + r)])
+        training = Array(order[(v + r)...])
         self.seed = seed
+    }
+
+    private init(validation: [Int], reserved: [Int], training: [Int], seed: UInt64) {
+        self.validation = validation
+        self.reserved = reserved
+        self.training = training
+        self.seed = seed
+    }
+
+    /// The split an irreducible-loss model trains on: the held-out rows become its training rows
+    /// (same validation rows).
+    public func trainingOnReserved() throws -> DataSplit {
+        guard !reserved.isEmpty else { throw CorpusError.invalid("no held-out rows: set data.reserve_fraction (0.2 in the paper) to train an IL model") }
+        return DataSplit(validation: validation, reserved: [], training: reserved, seed: seed)
     }
 
     /// The training row read at global position `position` (0, 1, 2, … across epochs).

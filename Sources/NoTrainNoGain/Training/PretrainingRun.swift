@@ -25,6 +25,8 @@ public final class PretrainingRun {
     public let costModel: CostModel
     /// Efficient-training methods in the order they act (empty for the baseline).
     public let methods: [TrainingMethod]
+    /// Selective backprop or RHO-loss, if configured.
+    public let selection: BatchSelection?
     public internal(set) var state: TrainingState
     let masking: MLMMasking
     let log: MetricsLog
@@ -32,7 +34,9 @@ public final class PretrainingRun {
 
     public var checkpointDirectory: String { directory + "/checkpoint" }
 
-    public init(config: PretrainingConfig, resume: Bool = false, overwrite: Bool = false,
+    /// With `irreducibleLossModel`, the run trains an IL model for RHO-loss: on the held-out rows
+    /// (`data.reserve_fraction`) instead of the training rows, without batch selection.
+    public init(config: PretrainingConfig, resume: Bool = false, overwrite: Bool = false, irreducibleLossModel: Bool = false,
                 progress: @escaping (String) -> Void = { _ in }) throws {
         self.config = config
         self.progress = progress
@@ -56,8 +60,10 @@ public final class PretrainingRun {
         let data = try PretrainingData.prepare(config, progress: progress)
         tokenizer = data.tokenizer
         dataset = data.dataset
-        split = try DataSplit(count: dataset.count, validationFraction: config.data.validationFraction,
-                              validationMaximum: config.data.validationMaximumSequences, seed: config.data.seed)
+        let fullSplit = try DataSplit(count: dataset.count, validationFraction: config.data.validationFraction,
+                                      validationMaximum: config.data.validationMaximumSequences,
+                                      reservedFraction: config.data.reserveFraction, seed: config.data.seed)
+        split = irreducibleLossModel ? try fullSplit.trainingOnReserved() : fullSplit
         masking = MLMMasking(maskTokenID: tokenizer.maskID!, vocabularySize: tokenizer.vocabularySize,
                              specialTokenIDs: tokenizer.specialIDs)
         model = CrammedBERT(config.model, seed: config.training.seed)
@@ -73,6 +79,12 @@ public final class PretrainingRun {
             optimizer.missingGradient = ld.droppedBlocks
         }
         self.methods = methods
+        switch irreducibleLossModel ? nil : config.batchSelection {
+        case .none: selection = nil
+        case .some(let c) where c.method == .sb: selection = SelectiveBackprop(beta: c.beta, historySize: c.history)
+        case .some(let c): selection = RhoLoss(megaBatchMultiple: c.megaBatch,
+                                               irreducible: try IrreducibleLosses.load(c.ilLosses!, rows: dataset.count))
+        }
 
         var initial = TrainingState(budget: Budget(total: config.training.budget))
         initial.costModelSource = costModel.source
@@ -81,6 +93,7 @@ public final class PretrainingRun {
         initial.nextCheckpoint = config.training.checkpointEvery.map { $0.seconds / config.training.budget.seconds } ?? .infinity
         if resume {
             state = try Checkpointer.load(from: directory + "/checkpoint", model: model, optimizer: optimizer)
+            if let selection { try selection.restoreState(try Checkpointer.loadMethodState(from: directory + "/checkpoint")) }
             (optimizer as? Sophia)?.restoreCurvatureUpdates(state.curvatureUpdates)
             if let stacking = methods.first(where: { $0 is LayerStacking }) as? LayerStacking, let n = state.stackedBlocks {
                 stacking.restore(activeCount: n)
@@ -107,11 +120,15 @@ public final class PretrainingRun {
                 start["free_hessian"] = config.optimizer.freeHessian
             }
             start["methods"] = methods.map { ["name": $0.name, "settings": $0.description] as [String: Any] }
+                + (selection.map { [["name": $0.name, "settings": $0.description, "free_selection": config.batchSelection!.freeSelection]] } ?? [])
+            start["irreducible_loss_model"] = irreducibleLossModel
             start["optimizer_missing_gradient"] = optimizer.missingGradient.rawValue
             log.write("start", start)
         }
         progress("model: \(arena.parameters.scalarCount) parameters; data: \(split.training.count) training rows, \(split.validation.count) validation rows")
         progress("budget: \(format(config.training.budget)) RST, cost model: \(costModel.source)")
+        if let s = selection { progress("batch selection: \(s.name) \(s.description.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))\(config.batchSelection!.freeSelection ? ", selection not charged" : "")") }
+        if irreducibleLossModel { progress("training the irreducible-loss model on \(split.training.count) held-out rows") }
         for m in methods { progress("method: \(m.name) \(m.description.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))") }
         progress("optimizer: \(optimizer.name)" + (optimizer is Sophia
             ? " (Hessian every \(config.optimizer.hessianInterval) steps on \(config.optimizer.hessianMicroBatches) fresh micro-batches, labels from \(config.optimizer.hessianLabels.rawValue)\(config.optimizer.freeHessian ? ", not charged" : ""))" : ""))
@@ -195,10 +212,11 @@ public final class PretrainingRun {
                 curvaturePass(sophia)
             }
             var lossSum = 0.0, blocksRun = 0
-            for _ in 0..<accumulation {
-                let blocks = trainingBlocks(microBatch: state.microBatches)
+            let microBatches = try selection.map { try $0.nextBatch(from: self).microBatches(of: config.training.microBatchSize) }
+                ?? (0..<accumulation).map { _ in nextMicroBatch() }
+            for batch in microBatches {
+                let blocks = trainingBlocks(microBatch: state.ledger[.training].count)
                 let layers = blocks?.count ?? config.model.layers
-                let batch = nextMicroBatch()
                 let output = model.maskedLMLoss(batch, activeBlocks: blocks)
                 output.loss.scaled(by: 1 / Float(accumulation)).backward()
                 lossSum += Double(output.loss.item())
@@ -225,7 +243,8 @@ public final class PretrainingRun {
                                     "grad_norm": Double(norm), "rst_seconds": state.budget.consumed.seconds,
                                     "progress": state.budget.progress, "tokens": state.tokensSeen,
                                     "tokens_per_second": tokensPerSecond, "wall_seconds": state.wallSeconds,
-                                    "active_blocks": Double(blocksRun) / Double(accumulation), "ledger": ledgerSummary])
+                                    "active_blocks": Double(blocksRun) / Double(accumulation), "ledger": ledgerSummary,
+                                    "kept_fraction": state.selectionSeen > 0 ? Double(state.selectionKept) / Double(state.selectionSeen) : 1])
                 progress(progressLine(loss: lossSum / Double(accumulation), learningRate: learningRate, tokensPerSecond: tokensPerSecond))
                 windowStart = clock.now
                 windowTokens = 0
@@ -270,6 +289,7 @@ public final class PretrainingRun {
 
     func checkpoint(reason: String) throws {
         try Checkpointer.save(to: checkpointDirectory, model: model, optimizer: optimizer, state: state,
+                              methodState: selection?.stateTensors() ?? [],
                               metadata: ["ntng_step": "\(state.step)", "ntng_rst_seconds": "\(state.budget.consumed.seconds)"])
         log.write("checkpoint", ["step": state.step, "rst_seconds": state.budget.consumed.seconds, "reason": reason])
     }
@@ -299,4 +319,24 @@ func formatWall(_ s: Double) -> String {
     if s >= 3600 { return String(format: "%dh%02dm", Int(s) / 3600, (Int(s) % 3600) / 60) }
     if s >= 60 { return String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) }
     return String(format: "%.1fs", s)
+}
+
+extension PretrainingRun: BatchSource {
+    public var microBatchSize: Int { config.training.microBatchSize }
+    public var batchSize: Int { config.training.batchSize }
+    public var seed: UInt64 { config.training.seed }
+
+    public func drawMicroBatch() -> MLMBatch { nextMicroBatch() }
+
+    public func scoreSequences(_ batch: MLMBatch) -> [Float] {
+        let losses = withoutGradients { model.maskedLMLoss(batch, activeBlocks: evaluationBlocks).sequenceLosses }
+        state.budget.consume(state.ledger.charge(.selection, costModel.forward(sequences: batch.batchSize),
+                                                 free: config.batchSelection?.freeSelection ?? false))
+        return losses
+    }
+
+    public func recordSelection(seen: Int, kept: Int) {
+        state.selectionSeen += seen
+        state.selectionKept += kept
+    }
 }

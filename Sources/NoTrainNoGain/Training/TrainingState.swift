@@ -16,6 +16,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var curvatureUpdates = 0
     /// Layer stacking's active block count (nil without stacking).
     public var stackedBlocks: Int?
+    /// Sequences scored and kept by batch selection.
+    public var selectionSeen = 0
+    public var selectionKept = 0
     public var tokensSeen = 0
     /// (RST seconds, validation loss) after each validation.
     public var validations: [ValidationPoint] = []

@@ -1,0 +1,120 @@
+import Engine
+import Foundation
+
+/// Selective backprop (Jiang et al.; NTNG's `SBForward`, spec §4). Every incoming micro-batch goes
+/// forward without gradients; its per-sequence losses join a history of the last 5,000 losses; a
+/// sequence is kept with probability pct^β, pct its percentile in the history (scipy's
+/// `percentileofscore(kind='rank')`, the current batch already included). Kept sequences, with the
+/// masks they were scored with, fill a buffer; each time it holds a batch, the first `batchSize`
+/// are trained on and the rest carry over. With β = 1 about half the sequences are kept, so an
+/// update costs ≈ 1.82× the baseline's RST (spec §4).
+public final class SelectiveBackprop: BatchSelection {
+    public let name = "selective-backprop"
+    public let beta: Double
+    public let historySize: Int
+    /// Most recent losses, oldest first.
+    public private(set) var history: [Float] = []
+    /// Kept sequences waiting to be trained on.
+    public private(set) var buffer: [MLMBatch.Sequence] = []
+    /// Incoming micro-batches seen (seeds the keep decisions).
+    public private(set) var batchesSeen = 0
+
+    public init(beta: Double = 1, historySize: Int = 5000) {
+        self.beta = beta
+        self.historySize = historySize
+    }
+
+    public var description: [String: Any] { ["beta": beta, "history": historySize] }
+
+    /// scipy.stats.percentileofscore(history, x, kind='rank') / 100:
+    /// (#{h < x} + #{h ≤ x} + [#{h < x} < #{h ≤ x}]) · 50 / n / 100.
+    public static func percentile(of x: Float, in sortedHistory: [Float]) -> Double {
+        let n = sortedHistory.count
+        guard n > 0 else { return 0 }
+        let left = lowerBound(x, sortedHistory), right = upperBound(x, sortedHistory)
+        return Double(left + right + (left < right ? 1 : 0)) * 50 / Double(n) / 100
+    }
+
+    static func lowerBound(_ x: Float, _ a: [Float]) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi { let m = (lo + hi) / 2; if a[m] < x { lo = m + 1 } else { hi = m } }
+        return lo
+    }
+
+    static func upperBound(_ x: Float, _ a: [Float]) -> Int {
+        var lo = 0, hi = a.count
+        while lo < hi { let m = (lo + hi) / 2; if a[m] <= x { lo = m + 1 } else { hi = m } }
+        return lo
+    }
+
+    /// Keep probabilities for `losses` after they join the history.
+    public func keepProbabilities(_ losses: [Float]) -> [Double] {
+        history += losses
+        if history.count > historySize { history.removeFirst(history.count - historySize) }
+        let sorted = history.sorted()
+        return losses.map { pow(SelectiveBackprop.percentile(of: $0, in: sorted), beta) }
+    }
+
+    public func nextBatch(from source: BatchSource) throws -> [MLMBatch.Sequence] {
+        while buffer.count < source.batchSize {
+            let batch = source.drawMicroBatch()
+            let probabilities = keepProbabilities(source.scoreSequences(batch))
+            var g = SeededGenerator(seed: source.seed ^ 0x5B5B &+ UInt64(batchesSeen) &* 0x9FB2_1C65_1E98_DF25)
+            batchesSeen += 1
+            var kept = 0
+            for (i, p) in probabilities.enumerated() where g.uniformDouble() < p {
+                buffer.append(batch.sequence(i))
+                kept += 1
+            }
+            source.recordSelection(seen: batch.batchSize, kept: kept)
+        }
+        let out = Array(buffer.prefix(source.batchSize))
+        buffer.removeFirst(source.batchSize)
+        return out
+    }
+
+    public func stateTensors() -> [(String, Tensor)] {
+        var t: [(String, Tensor)] = [("sb.batches_seen", Tensor(int32: [Int32(batchesSeen)], shape: [1])),
+                                     ("sb.history", Tensor(history, shape: [history.count]))]
+        t += bufferTensors(buffer, prefix: "sb.buffer")
+        return t
+    }
+
+    public func restoreState(_ tensors: [String: SafeTensors.Entry]) throws {
+        batchesSeen = Int(try int32s(tensors, "sb.batches_seen").first ?? 0)
+        history = try floats(tensors, "sb.history")
+        buffer = try restoreBuffer(tensors, prefix: "sb.buffer")
+    }
+}
+
+// MARK: Buffers in checkpoints
+
+/// Sequences as three tensors: inputs and labels [n, L] and example indices [n].
+func bufferTensors(_ buffer: [MLMBatch.Sequence], prefix: String) -> [(String, Tensor)] {
+    let length = buffer.first?.inputIDs.count ?? 0
+    return [("\(prefix).input_ids", Tensor(int32: buffer.flatMap(\.inputIDs), shape: [buffer.count, length])),
+            ("\(prefix).labels", Tensor(int32: buffer.flatMap(\.labels), shape: [buffer.count, length])),
+            ("\(prefix).example_indices", Tensor(int32: buffer.map { Int32($0.exampleIndex) }, shape: [buffer.count]))]
+}
+
+func restoreBuffer(_ tensors: [String: SafeTensors.Entry], prefix: String) throws -> [MLMBatch.Sequence] {
+    let ids = try int32s(tensors, "\(prefix).input_ids"), labels = try int32s(tensors, "\(prefix).labels")
+    let indices = try int32s(tensors, "\(prefix).example_indices")
+    guard let length = tensors["\(prefix).input_ids"]?.shape.last, ids.count == labels.count, ids.count == indices.count * length else {
+        throw CheckpointError.invalid("selection buffer '\(prefix)' is inconsistent")
+    }
+    return indices.indices.map { i in
+        MLMBatch.Sequence(inputIDs: Array(ids[(i * length)..<((i + 1) * length)]),
+                          labels: Array(labels[(i * length)..<((i + 1) * length)]), exampleIndex: Int(indices[i]))
+    }
+}
+
+func int32s(_ tensors: [String: SafeTensors.Entry], _ name: String) throws -> [Int32] {
+    guard let e = tensors[name], e.dtype == .int32 else { throw CheckpointError.invalid("selection state '\(name)' is missing") }
+    return e.data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
+}
+
+func floats(_ tensors: [String: SafeTensors.Entry], _ name: String) throws -> [Float] {
+    guard let e = tensors[name], e.dtype == .float32 else { throw CheckpointError.invalid("selection state '\(name)' is missing") }
+    return e.data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+}
