@@ -90,13 +90,13 @@ struct OpGradientTests {
                                reference: { x in x[0].indices.map { (x[0][$0] - x[1][$0 % 4]) * x[1][$0 % 4] } }))
     }
 
-    @Test(arguments: [Activation.relu, .gelu, .geluTanh])
+    @Test(arguments: [Activation.relu, .gelu, .geluTanh, .tanh])
     func activations(kind: Activation) {
         expectPasses(check.run(shapes: [[4, 7]], range: -3...3, engine: { $0[0].activation(kind) },
                                reference: { $0[0].map { Reference.activate(kind, $0) } }))
     }
 
-    @Test(arguments: [Activation.gelu, .geluTanh, .relu])
+    @Test(arguments: [Activation.gelu, .geluTanh, .relu, .tanh])
     func gatedLinearUnits(kind: Activation) {
         // hidden 5: scalar path only; hidden 21: one 16-lane block plus a tail.
         for gate in [GateHalf.first, .second] {

@@ -41,6 +41,7 @@ enum Reference {
         case .relu: return max(x, 0)
         case .gelu: return gelu(x)
         case .geluTanh: return geluTanh(x)
+        case .tanh: return tanh(x)
         }
     }
 

@@ -99,6 +99,7 @@ extension CPUBackend {
         case .relu: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { max(s[$0], 0) } }
         case .gelu: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.gelu(s[$0]) } }
         case .geluTanh: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.geluTanh(s[$0]) } }
+        case .tanh: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.tanh(s[$0]) } }
         }
     }
 
@@ -112,6 +113,8 @@ extension CPUBackend {
             Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluDerivative(s[$0]) } }
         case .geluTanh:
             Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluTanhDerivative(s[$0]) } }
+        case .tanh:
+            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.derivative(.tanh, s[$0]) } }
         }
     }
 
@@ -127,6 +130,7 @@ extension CPUBackend {
                 case .relu: CPUBackend.store(0..<h, out, accumulate: false) { max(gp[$0], 0) * lp[$0] }
                 case .gelu: CPUBackend.store(0..<h, out, accumulate: false) { FastMath.gelu(gp[$0]) * lp[$0] }
                 case .geluTanh: CPUBackend.store(0..<h, out, accumulate: false) { FastMath.geluTanh(gp[$0]) * lp[$0] }
+                case .tanh: CPUBackend.store(0..<h, out, accumulate: false) { FastMath.tanh(gp[$0]) * lp[$0] }
                 }
             }
         }
@@ -146,6 +150,7 @@ extension CPUBackend {
                 case .relu: CPUBackend.glaBackwardRow(.relu, gp, lp, dyr, dg, dl, h, acc)
                 case .gelu: CPUBackend.glaBackwardRow(.gelu, gp, lp, dyr, dg, dl, h, acc)
                 case .geluTanh: CPUBackend.glaBackwardRow(.geluTanh, gp, lp, dyr, dg, dl, h, acc)
+                case .tanh: CPUBackend.glaBackwardRow(.tanh, gp, lp, dyr, dg, dl, h, acc)
                 }
             }
         }

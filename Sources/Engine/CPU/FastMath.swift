@@ -96,6 +96,9 @@ enum FastMath {
         case .geluTanh:
             let th = tanh(sqrt2OverPi * (x + 0.044_715 * x * x * x))
             return (0.5 * x * (1 + th), 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x))
+        case .tanh:
+            let t = tanh(x)
+            return (t, 1 - t * t)
         }
     }
 
@@ -105,6 +108,7 @@ enum FastMath {
         case .relu: return x > 0 ? x : 0
         case .gelu: return gelu(x)
         case .geluTanh: return geluTanh(x)
+        case .tanh: return tanh(x)
         }
     }
 
@@ -114,6 +118,7 @@ enum FastMath {
         case .relu: return x > 0 ? 1 : 0
         case .gelu: return geluDerivative(x)
         case .geluTanh: return geluTanhDerivative(x)
+        case .tanh: let t = tanh(x); return 1 - t * t
         }
     }
 }

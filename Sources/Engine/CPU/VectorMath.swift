@@ -135,6 +135,9 @@ enum VectorMath {
             let slope: V = FastMath.sqrt2OverPi * (1 + 3 * 0.044_715 * x2)
             let d: V = 0.5 * onePlus + 0.5 * x * (1 - th * th) * slope
             return (0.5 * x * onePlus, d)
+        case .tanh:
+            let t = tanh(x)
+            return (t, 1 - t * t)
         }
     }
 }

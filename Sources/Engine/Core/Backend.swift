@@ -171,6 +171,8 @@ public enum Activation: String, Sendable, Codable {
     case gelu
     /// 0.5·x·(1 + tanh(√(2/π)(x + 0.044715x³))) (PyTorch `gelu(approximate='tanh')`).
     case geluTanh
+    /// tanh(x) (classification heads).
+    case tanh
 }
 
 /// Which half of a gated linear unit's input goes through the activation.

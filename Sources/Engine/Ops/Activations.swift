@@ -1,6 +1,6 @@
 /// Activations and gated linear units.
 extension Tensor {
-    /// ReLU, GELU (exact erf form) or GELU (tanh form), element-wise.
+    /// ReLU, GELU (exact erf form), GELU (tanh form) or tanh, element-wise.
     public func activation(_ kind: Activation) -> Tensor {
         let x = contiguous()
         let y = Tensor(shape: shape, backend: backend)
@@ -13,6 +13,7 @@ extension Tensor {
     public func relu() -> Tensor { activation(.relu) }
     public func gelu() -> Tensor { activation(.gelu) }
     public func geluTanh() -> Tensor { activation(.geluTanh) }
+    public func tanh() -> Tensor { activation(.tanh) }
 
     /// Gated linear unit over the last dimension [..., 2h] → [..., h]: act(gate) · other half.
     /// crammed BERT's GELU-GLU is `gatedActivation(.gelu, gate: .second)`; T5 v1.1's gated-GELU

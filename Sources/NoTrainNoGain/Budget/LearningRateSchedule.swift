@@ -9,6 +9,9 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
     case cosineBudget
     /// Constant learning rate.
     case constant
+    /// Linear warm-up over the first `warmup` fraction, then cosine decay to 0 (Hugging Face's
+    /// `get_cosine_schedule_with_warmup`; GLUE fine-tuning uses 10%, spec §8).
+    case warmupCosine(warmup: Double)
 
     /// The multiplier of the peak learning rate at progress `p`.
     public func factor(progress p: Double) -> Double {
@@ -22,6 +25,9 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
             return max(1e-5, 0.5 * (1 + _cosine(Double.pi * (step - 10_000) / (65536 - 10_000))))
         case .constant:
             return 1
+        case .warmupCosine(let w):
+            if p < w { return p / w }
+            return max(0, 0.5 * (1 + _cosine(Double.pi * min(1, (p - w) / max(1 - w, 1e-12)))))
         }
     }
 }

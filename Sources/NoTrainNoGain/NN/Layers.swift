@@ -1,17 +1,25 @@
 import Engine
 
-/// y = x·Wᵀ with W [out, in] and no bias (no linear layer in crammed BERT has one, spec §1a).
+/// y = x·Wᵀ (+ b) with W [out, in]. No linear layer of crammed BERT's encoder has a bias (spec
+/// §1a); the fine-tuning head's do.
 public final class Linear: Module {
     public let weight: Tensor
+    public let bias: Tensor?
 
-    /// Weights drawn from N(0, std²).
-    public init(_ inFeatures: Int, _ outFeatures: Int, std: Float, generator: inout SeededGenerator) {
+    /// Weights drawn from N(0, std²); the bias, if any, starts at zero.
+    public init(_ inFeatures: Int, _ outFeatures: Int, std: Float, bias: Bool = false, generator: inout SeededGenerator) {
         weight = Tensor.randomNormal([outFeatures, inFeatures], standardDeviation: std, using: &generator, requiresGrad: true)
+        self.bias = bias ? Tensor.zeros([outFeatures], requiresGrad: true) : nil
     }
 
-    public func callAsFunction(_ x: Tensor) -> Tensor { linear(x, weight) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let y = linear(x, weight)
+        return bias.map { y + $0 } ?? y
+    }
 
-    public var parameters: [Parameter] { [Parameter("weight", weight, decays: true)] }
+    public var parameters: [Parameter] {
+        [Parameter("weight", weight, decays: true)] + (bias.map { [Parameter("bias", $0, decays: false)] } ?? [])
+    }
 }
 
 /// A lookup table [count, dim]; row `paddingIndex` (if any) starts at zero.

@@ -195,7 +195,6 @@ public final class PretrainingRun {
     @discardableResult
     public func train(stopAfterSteps: Int? = nil) throws -> Summary {
         let clock = ContinuousClock()
-        let parameters = arena.tensors
         var windowStart = clock.now, windowTokens = 0
         var stepsThisSession = 0
         if state.step == 0 && state.validations.isEmpty { try validate() }
@@ -211,25 +210,19 @@ public final class PretrainingRun {
             if let sophia = optimizer as? Sophia, sophia.wantsCurvatureUpdate(beforeStep: state.step) {
                 curvaturePass(sophia)
             }
-            var lossSum = 0.0, blocksRun = 0
+            var blocksRun = 0
             let microBatches = try selection.map { try $0.nextBatch(from: self).microBatches(of: config.training.microBatchSize) }
                 ?? (0..<accumulation).map { _ in nextMicroBatch() }
-            for batch in microBatches {
+            let outcome = TrainingStep(arena: arena, optimizer: optimizer, clip: config.training.gradientClip).run(microBatches, loss: { batch in
                 let blocks = trainingBlocks(microBatch: state.ledger[.training].count)
                 let layers = blocks?.count ?? config.model.layers
-                let output = model.maskedLMLoss(batch, activeBlocks: blocks)
-                output.loss.scaled(by: 1 / Float(accumulation)).backward()
-                lossSum += Double(output.loss.item())
                 blocksRun += layers
                 state.budget.consume(state.ledger.charge(.training, costModel.training(activeLayers: layers, sequences: batch.batchSize)))
                 state.tokensSeen += batch.tokenCount
                 windowTokens += batch.tokenCount
-            }
-            let learningRate = config.training.learningRate * config.training.schedule.factor(progress: state.budget.progress)
-            let norm = config.training.gradientClip > 0
-                ? clipGradientNorm(parameters, maxNorm: Float(config.training.gradientClip)) : gradientNorm(parameters)
-            optimizer.step(learningRate: Float(learningRate))
-            arena.zeroGrad()
+                return model.maskedLMLoss(batch, activeBlocks: blocks).loss
+            }, learningRate: { config.training.learningRate * config.training.schedule.factor(progress: state.budget.progress) })
+            let (lossSum, learningRate, norm) = (outcome.meanLoss * Double(accumulation), outcome.learningRate, outcome.gradientNorm)
             state.step += 1
             stepsThisSession += 1
             state.parameterSteps = optimizer.steps

@@ -1,0 +1,168 @@
+import Engine
+import Foundation
+
+/// The fine-tuning recipe (spec §8): AdamW (β = 0.9, 0.98; ε = 1e-6; no weight decay), no gradient
+/// clipping, batches of 16, sequences truncated to 128 tokens, linear warm-up over 10% of the steps
+/// then cosine decay; GLUE 5 epochs at lr 4e-5, SuperGLUE 10 epochs at lr 5e-5; the dev sets
+/// are scored after every epoch and a task's score is its best epoch.
+public struct FineTuningRecipe: Codable, Equatable, Sendable {
+    public var epochs: Int
+    public var learningRate: Double
+    public var batchSize = 16
+    public var warmupFraction = 0.1
+    public var maxLength = 128
+    public var evaluationBatchSize = 64
+    public var optimizer = AdamW.Hyperparameters(beta1: 0.9, beta2: 0.98, epsilon: 1e-6, weightDecay: 0)
+
+    public static func paper(_ suite: DownstreamTask.Suite) -> FineTuningRecipe {
+        suite == .glue ? FineTuningRecipe(epochs: 5, learningRate: 4e-5) : FineTuningRecipe(epochs: 10, learningRate: 5e-5)
+    }
+
+    public var schedule: LearningRateSchedule { .warmupCosine(warmup: warmupFraction) }
+}
+
+/// A tokenised example: ids with the tokenizer's pair or single template, truncated longest-first.
+public struct EncodedExample: Sendable {
+    public var ids: [Int32]
+    public var label: Double
+}
+
+extension Tokenizer {
+    /// Ids of `a` (and `b`) with the template, at most `maxLength`, trimming the longer text first.
+    public func encodeForClassification(_ a: String, _ b: String?, maxLength: Int) -> [Int32] {
+        var x = encodeWithoutTemplate(a), y = b.map(encodeWithoutTemplate)
+        let special = postProcessor?.addedCount(pair: y != nil) ?? 0
+        while x.count + (y?.count ?? 0) + special > maxLength {
+            if let yy = y, yy.count > x.count { y!.removeLast() } else if !x.isEmpty { x.removeLast() } else { break }
+        }
+        return postProcessor.map { $0.apply(x, y) } ?? x + (y ?? [])
+    }
+}
+
+/// Fine-tunes one classifier on one task with one seed, scoring its dev sets after every epoch.
+public struct FineTuning {
+    public struct EpochResult: Codable, Sendable {
+        public var epoch: Int
+        /// dev set → metric → value.
+        public var metrics: [String: [String: Double]]
+        public var trainLoss: Double
+    }
+
+    public struct Result: Codable, Sendable {
+        public var seed: UInt64
+        public var epochs: [EpochResult]
+        /// The epoch with the best primary metric on the first dev set (1-based).
+        public var bestEpoch: Int
+        public var best: [String: [String: Double]]
+        public var wallSeconds: Double
+        public var trainExamples: Int
+        public var steps: Int
+    }
+
+    public let task: DownstreamTask
+    public let recipe: FineTuningRecipe
+    public let tokenizer: Tokenizer
+
+    public init(task: DownstreamTask, recipe: FineTuningRecipe, tokenizer: Tokenizer) {
+        self.task = task
+        self.recipe = recipe
+        self.tokenizer = tokenizer
+    }
+
+    public func encode(_ examples: [TaskExample]) -> [EncodedExample] {
+        examples.map { EncodedExample(ids: tokenizer.encodeForClassification($0.textA, $0.textB, maxLength: recipe.maxLength), label: $0.label) }
+    }
+
+    /// Padded ids [B, S], lengths [B] and labels of `examples`.
+    func batch(_ examples: [EncodedExample]) -> (ids: Tensor, lengths: Tensor, labels: [Double]) {
+        let s = max(examples.map(\.ids.count).max() ?? 1, 1)
+        let pad = tokenizer.padID ?? 0
+        var ids = [Int32](repeating: pad, count: examples.count * s)
+        for (i, e) in examples.enumerated() { for (j, t) in e.ids.enumerated() { ids[i * s + j] = t } }
+        return (Tensor(int32: ids, shape: [examples.count, s]), Tensor(int32: examples.map { Int32($0.ids.count) }, shape: [examples.count]),
+                examples.map(\.label))
+    }
+
+    /// The loss of a batch: mean squared error for regression, else cross-entropy.
+    func loss(_ model: SequenceClassifier, _ b: (ids: Tensor, lengths: Tensor, labels: [Double]), dropoutSeed: UInt64,
+              dropout: Bool = true) -> Tensor {
+        let out = model(b.ids, lengths: b.lengths, dropoutSeed: dropout ? dropoutSeed : nil)
+        if task.isRegression {
+            let d = out.reshaped([b.labels.count]) - Tensor(b.labels.map(Float.init), shape: [b.labels.count])
+            return (d * d).mean()
+        }
+        return softmaxCrossEntropy(logits: out, labels: Tensor(int32: b.labels.map { Int32($0) }, shape: [b.labels.count])).loss
+    }
+
+    /// Predicted class (or score) of every example, without dropout or gradients.
+    public func predict(_ model: SequenceClassifier, _ examples: [EncodedExample]) -> [Double] {
+        var out: [Double] = []
+        var start = 0
+        while start < examples.count {
+            let b = batch(Array(examples[start..<min(start + recipe.evaluationBatchSize, examples.count)]))
+            let values = withoutGradients { model(b.ids, lengths: b.lengths, dropoutSeed: nil).scalars() }
+            if task.isRegression {
+                out += values.map(Double.init)
+            } else {
+                for r in 0..<b.labels.count {
+                    let row = values[(r * model.classes)..<((r + 1) * model.classes)]
+                    out.append(Double(row.firstIndex(of: row.max()!)! - r * model.classes))
+                }
+            }
+            start += recipe.evaluationBatchSize
+        }
+        return out
+    }
+
+    /// Trains `model` on `train` for the recipe's epochs and scores `dev` after each.
+    public func run(_ model: SequenceClassifier, train: [TaskExample], dev: [(String, [TaskExample])], seed: UInt64,
+                    progress: (String) -> Void = { _ in }) -> Result {
+        let clock = ContinuousClock(), start = clock.now
+        let encodedTrain = encode(train)
+        let encodedDev = dev.map { ($0.0, encode($0.1), $0.1) }
+        let arena = ParameterArena(model.parameters)
+        let optimizer = AdamW(arena, recipe.optimizer)
+        let step = TrainingStep(arena: arena, optimizer: optimizer, clip: 0)
+        let stepsPerEpoch = (encodedTrain.count + recipe.batchSize - 1) / recipe.batchSize
+        let total = stepsPerEpoch * recipe.epochs
+        var done = 0
+        var epochs: [EpochResult] = []
+        for epoch in 1...recipe.epochs {
+            var g = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+            let order = Array(encodedTrain.indices).shuffled(using: &g)
+            var lossSum = 0.0
+            for b in 0..<stepsPerEpoch {
+                let members = order[(b * recipe.batchSize)..<min((b + 1) * recipe.batchSize, order.count)].map { encodedTrain[$0] }
+                let batch = self.batch(members)
+                let dropout = seed ^ UInt64(done) &* 0xA24B_AED4_963E_E407
+                let outcome = step.run([batch], loss: { loss(model, $0, dropoutSeed: dropout) }, learningRate: {
+                    recipe.learningRate * recipe.schedule.factor(progress: Double(done) / Double(total))
+                })
+                lossSum += outcome.meanLoss
+                done += 1
+            }
+            var metrics: [String: [String: Double]] = [:]
+            for (name, examples, raw) in encodedDev where name != "mismatched" || epoch == recipe.epochs {
+                metrics[name] = task.score(predict(model, examples), raw)
+            }
+            epochs.append(EpochResult(epoch: epoch, metrics: metrics, trainLoss: lossSum / Double(max(stepsPerEpoch, 1))))
+            let first = dev.first?.0 ?? ""
+            progress("\(task.name) seed \(seed) epoch \(epoch)/\(recipe.epochs): train loss \(String(format: "%.4f", lossSum / Double(max(stepsPerEpoch, 1)))), "
+                     + "dev \(task.primaryMetric) \(String(format: "%.4f", metrics[first]?[task.primaryMetric] ?? .nan))")
+        }
+        let firstDev = dev.first?.0 ?? ""
+        let best = epochs.max { ($0.metrics[firstDev]?[task.primaryMetric] ?? -.infinity) < ($1.metrics[firstDev]?[task.primaryMetric] ?? -.infinity) }!
+        var bestMetrics = best.metrics
+        // MNLI-mismatched is scored once, after the last epoch.
+        if let last = epochs.last?.metrics["mismatched"] { bestMetrics["mismatched"] = last }
+        return Result(seed: seed, epochs: epochs, bestEpoch: best.epoch, best: bestMetrics,
+                      wallSeconds: seconds(clock.now - start), trainExamples: train.count, steps: total)
+    }
+}
+
+extension FineTuning {
+    /// The batch loss of `examples` without dropout or gradients (tests).
+    public func scoreForTesting(_ model: SequenceClassifier, _ examples: [TaskExample]) -> Double {
+        Double(withoutGradients { loss(model, batch(encode(examples)), dropoutSeed: 0, dropout: false).item() })
+    }
+}
