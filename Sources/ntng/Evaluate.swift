@@ -69,3 +69,40 @@ func selectedTasks(suite: String, names: String?, firstTwoFieldsOnly: Bool) thro
         return t
     }
 }
+
+/// `ntng finetune`: one task, one seed, and the fine-tuned weights.
+struct Finetune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fine-tune a pre-trained run on one GLUE/SuperGLUE task; save the classifier (safetensors) and its per-epoch scores.")
+
+    @Option(name: .customLong("run"), help: "Pre-training run directory.") var runDirectory: String
+    @Option(help: "Task name, e.g. CoLA, SST-2, STS-B, CB, COPA.") var task: String
+    @Option(help: "Folder with glue/ and superglue/ (default: ./data, else ../shared/data).") var dataDir: String?
+    @Option(help: "Fine-tuning seed.") var seed: UInt64 = 0
+    @Option(help: "Override the recipe's epochs.") var epochs: Int?
+    @Option(help: "Output folder (default: <run>/finetune-<task>).") var output: String?
+
+    func run() throws {
+        try requireBLAS()
+        guard let t = try selectedTasks(suite: "all", names: task, firstTwoFieldsOnly: false).first else { return }
+        let dataDirectory = dataDir ?? (FileManager.default.fileExists(atPath: "data") ? "data" : "../shared/data")
+        let folder = dataDirectory + "/" + t.suite.rawValue
+        if let missing = t.missingFiles(folder).first { throw CLIError("\(missing): missing (task \(t.name) needs it)") }
+        let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
+        var recipe = FineTuningRecipe.paper(t.suite)
+        if let epochs { guard epochs > 0 else { throw ValidationError("--epochs must be ≥ 1") }; recipe.epochs = epochs }
+        let model = SequenceClassifier(encoder: try checkpoint.encoder(randomInitialisation: false, seed: seed), classes: t.labels, seed: seed &+ 17)
+        let result = FineTuning(task: t, recipe: recipe, tokenizer: checkpoint.tokenizer)
+            .run(model, train: try t.readTrain(folder), dev: try t.readDev(folder), seed: seed) { stderrLine($0) }
+        let dir = output ?? "\(runDirectory)/finetune-\(t.name)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try SafeTensors.write(model.parameters.map { ($0.name, $0.tensor) },
+                              metadata: ["ntng_task": t.name, "ntng_classes": "\(t.labels)", "ntng_pretrained": runDirectory],
+                              to: dir + "/model.safetensors")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(result).write(to: URL(fileURLWithPath: dir + "/result.json"), options: .atomic)
+        print("\(t.name): best epoch \(result.bestEpoch): \(result.best.map { "\($0.key) \($0.value.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " "))" }.joined(separator: "; "))")
+        print("saved \(dir)/model.safetensors (weights after the last epoch) and \(dir)/result.json")
+    }
+}
