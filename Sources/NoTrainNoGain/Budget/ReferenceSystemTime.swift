@@ -24,7 +24,7 @@ public struct RST: Hashable, Comparable, Sendable, Codable, CustomStringConverti
     public var description: String {
         if seconds >= 3600, seconds.truncatingRemainder(dividingBy: 3600) == 0 { return "\(Int(seconds / 3600))h" }
         if seconds >= 60, seconds.truncatingRemainder(dividingBy: 60) == 0 { return "\(Int(seconds / 60))m" }
-        return "\(seconds)s"
+        return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
     }
 
     /// Parses "24h", "12.5h", "90m", "30s", "1h30m" or a bare number of seconds.

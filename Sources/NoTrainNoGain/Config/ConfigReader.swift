@@ -67,6 +67,13 @@ public final class ConfigSection {
         return v
     }
 
+    /// A mapping as plain values (for free-form override blocks).
+    public func rawMapping(_ name: String) throws -> [String: Any] {
+        guard let v = raw(name) else { return [:] }
+        guard let d = v as? [String: Any] else { throw fail(name, "must be a mapping") }
+        return d
+    }
+
     public func section(_ name: String) throws -> ConfigSection {
         guard let v = raw(name) else { return ConfigSection([:], path: key(name), source: source) }
         guard let d = v as? [String: Any] else { throw fail(name, "must be a section of keys") }

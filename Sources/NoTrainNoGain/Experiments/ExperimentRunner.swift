@@ -1,0 +1,117 @@
+import Foundation
+
+/// Runs an experiment's cells (`ntng compare`): each (method, budget, seed) is a pre-training run in
+/// its own directory, followed by its downstream scores when the experiment asks for them. Finished
+/// cells are skipped, so an interrupted experiment resumes where it stopped; a cell interrupted
+/// after a checkpoint resumes from it. RHO-loss cells share one irreducible-loss model, trained
+/// (uncharged) on the held-out rows and extracted once, in `<output>/il/`.
+public struct ExperimentRunner: Sendable {
+    public let experiment: ExperimentConfig
+
+    public init(_ experiment: ExperimentConfig) { self.experiment = experiment }
+
+    /// What running a cell means: by default a `PretrainingRun` in this process; `ntng compare
+    /// --parallel` passes an executor that starts `ntng pretrain` processes instead.
+    /// `overrides` turn the base config into the cell's config.
+    public typealias Executor = @Sendable (_ cell: ExperimentCell, _ baseConfig: String, _ overrides: [String], _ resume: Bool) throws -> Void
+
+    public static let inProcess: Executor = { _, base, overrides, resume in
+        try PretrainingRun(config: try PretrainingConfig.load(path: base, overrides: overrides), resume: resume, overwrite: !resume).train()
+    }
+
+    public var needsGLUE: Bool { experiment.glue != nil }
+
+    /// The cell's full config.
+    public func config(for cell: ExperimentCell, extra: [String] = []) throws -> PretrainingConfig {
+        try PretrainingConfig.load(path: experiment.baseConfig, overrides: cell.overrides(common: experiment.common, extra: extra))
+    }
+
+    /// Cells not finished yet.
+    public var pendingCells: [ExperimentCell] { experiment.cells.filter { !$0.isFinished(needsGLUE: needsGLUE) } }
+
+    /// Runs every pending cell (in order, or `parallel` at a time through `executor`), then its
+    /// downstream evaluation; returns the cells that ran.
+    @discardableResult
+    public func run(executor: @escaping Executor = ExperimentRunner.inProcess, progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> [ExperimentCell] {
+        try FileManager.default.createDirectory(atPath: experiment.output, withIntermediateDirectories: true)
+        let pending = pendingCells
+        progress("experiment \(experiment.name): \(experiment.cells.count) cells, \(experiment.cells.count - pending.count) already finished")
+        let ilLosses = try prepareIrreducibleLosses(for: pending, progress: progress)
+        nonisolated(unsafe) var failures: [String] = []
+        let lock = NSLock()
+        let work = pending.map { cell -> @Sendable () -> Void in
+            {
+                do {
+                    let extra = cell.method.overrides.contains("batch_selection.method=rho") && !cell.method.overrides.contains { $0.hasPrefix("batch_selection.il_losses=") }
+                        ? ["batch_selection.il_losses=\(ilLosses!)"] : []
+                    let ended = FileManager.default.contents(atPath: cell.directory + "/metrics.jsonl").map {
+                        String(decoding: $0, as: UTF8.self).contains("\"event\":\"end\"")
+                    } ?? false
+                    if !ended {
+                        let resume = FileManager.default.fileExists(atPath: cell.directory + "/checkpoint/state.json")
+                        progress("cell \(cell.label): \(resume ? "resuming" : "starting")")
+                        try executor(cell, self.experiment.baseConfig, cell.overrides(common: self.experiment.common, extra: extra), resume)
+                    }
+                    if let glue = self.experiment.glue { try self.evaluate(cell, glue, progress: progress) }
+                    progress("cell \(cell.label): done")
+                } catch {
+                    lock.lock(); failures.append("\(cell.label): \(error)"); lock.unlock()
+                    progress("cell \(cell.label) failed: \(error)")
+                }
+            }
+        }
+        if experiment.parallel <= 1 {
+            for w in work { w() }
+        } else {
+            let queue = OperationQueue()
+            queue.maxConcurrentOperationCount = experiment.parallel
+            for w in work { queue.addOperation { w() } }
+            queue.waitUntilAllOperationsAreFinished()
+        }
+        if !failures.isEmpty { throw ConfigError("\(failures.count) cell(s) failed: " + failures.joined(separator: "; ")) }
+        return pending
+    }
+
+    /// Trains the shared IL model and extracts its losses if a pending RHO cell needs them.
+    func prepareIrreducibleLosses(for cells: [ExperimentCell], progress: @escaping @Sendable (String) -> Void) throws -> String? {
+        guard let cell = cells.first(where: { $0.method.overrides.contains("batch_selection.method=rho") }) else { return nil }
+        let dir = experiment.output + "/il"
+        let losses = dir + "/il_losses.safetensors"
+        if FileManager.default.fileExists(atPath: losses) { return losses }
+        var config = try PretrainingConfig.load(path: experiment.baseConfig, overrides: experiment.common + [
+            "training.budget=\((experiment.ilBudget ?? experiment.budgets.max()!).seconds)", "training.seed=0",
+            "run_directory=\(dir)", "name=\(experiment.name)-il"])
+        config.batchSelection = nil
+        progress("training the irreducible-loss model for RHO-loss in \(dir)")
+        let resume = FileManager.default.fileExists(atPath: dir + "/checkpoint/state.json")
+        let run = try PretrainingRun(config: config, resume: resume, overwrite: !resume, irreducibleLossModel: true) { progress("IL: \($0)") }
+        if !FileManager.default.contents(atPath: dir + "/metrics.jsonl").map({ String(decoding: $0, as: UTF8.self).contains("\"event\":\"end\"") })! {
+            try run.train()
+        }
+        var target = try self.config(for: cell)
+        target.batchSelection = nil
+        try IrreducibleLossExtraction.run(config: target, modelCheckpoint: dir + "/checkpoint/model.safetensors", output: losses) { progress("IL: \($0)") }
+        return losses
+    }
+
+    func evaluate(_ cell: ExperimentCell, _ glue: ExperimentConfig.Downstream, progress: (String) -> Void) throws {
+        let path = cell.directory + "/evaluation-glue.json"
+        if FileManager.default.fileExists(atPath: path) { return }
+        let checkpoint = try PretrainedCheckpoint.load(run: cell.directory)
+        let tasks = try glue.tasks.map { name -> DownstreamTask in
+            guard let t = (GLUE.tasks + SuperGLUE.tasks()).first(where: { $0.name.lowercased() == name.lowercased() }) else {
+                throw ConfigError("\(experiment.source): glue.tasks: no task '\(name)'")
+            }
+            return glue.maxTrainExamples.map { t.limitingTraining(to: $0) } ?? t
+        }
+        let report = try DownstreamEvaluation.run(checkpoint, tasks: tasks, dataDirectory: glue.dataDirectory, seeds: glue.seeds,
+                                                  randomInitialisation: false, recipe: { suite in
+                                                      var r = FineTuningRecipe.paper(suite)
+                                                      if let e = glue.epochs { r.epochs = e }
+                                                      return r
+                                                  }) { progress("\(cell.label): \($0)") }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}

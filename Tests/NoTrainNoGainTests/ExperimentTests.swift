@@ -1,0 +1,78 @@
+import Foundation
+import NoTrainNoGain
+import Synchronization
+import Testing
+
+@Suite("Fixed-budget comparison", .serialized)
+struct ExperimentTests {
+    /// A 2-method × 1-budget × 2-seed experiment over the tiny run's config.
+    func experiment(_ tiny: TinyRun, extra: String = "") throws -> ExperimentConfig {
+        let path = tiny.directory + "/experiment.yaml"
+        try """
+        name: tiny-compare
+        base_config: tiny.yaml
+        budgets: [6s]
+        seeds: [0, 1]
+        common: {training: {validate_every: 3s, checkpoint_every: 100s}}
+        methods:
+          baseline: {}
+          stacking: {stacking: {initial_blocks: 1, fractions: [0.3]}}
+        output: \(tiny.directory)/experiment
+        \(extra)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        return try ExperimentConfig.load(path: path)
+    }
+
+    @Test func runsEveryCellOnceThenOnlyMissingOnesAndReportsFromStoredRuns() throws {
+        let tiny = try TinyRun()
+        let exp = try experiment(tiny)
+        #expect(exp.methods.map(\.name) == ["baseline", "stacking"])
+        #expect(exp.cells.count == 4)
+        let ran = Mutex<[String]>([])
+        let recording: ExperimentRunner.Executor = { cell, base, overrides, resume in
+            ran.withLock { $0.append(cell.label) }
+            try ExperimentRunner.inProcess(cell, base, overrides, resume)
+        }
+        try ExperimentRunner(exp).run(executor: recording)
+        #expect(ran.withLock { $0.count } == 4)
+        // Everything finished: nothing runs again.
+        try ExperimentRunner(exp).run(executor: recording)
+        #expect(ran.withLock { $0.count } == 4)
+        // Lose one cell: only that one runs.
+        let lost = exp.cells[3]
+        try FileManager.default.removeItem(atPath: lost.directory)
+        try ExperimentRunner(exp).run(executor: recording)
+        #expect(ran.withLock { $0 } .suffix(1) == [lost.label])
+
+        // The report is built from the stored runs only.
+        let report = try ExperimentReport.build(exp)
+        #expect(report.missingCells.isEmpty && report.cells.count == 4)
+        let table = report.tables[0]
+        #expect(table.budget == "6s")
+        let baseline = table.rows.first { $0.method == "baseline" }!, stacking = table.rows.first { $0.method == "stacking" }!
+        let losses = report.cells.filter { $0.method == "baseline" }.map(\.finalValidationLoss)
+        #expect(baseline.validationLossMean == Statistics.mean(losses) && baseline.validationLossDifference == nil)
+        #expect(stacking.validationLossDifference?.estimate == stacking.validationLossMean - baseline.validationLossMean)
+        // 6 RST s at 1 s per micro-batch of 8 and 2 micro-batches per step: 3 steps, whatever the method.
+        #expect(baseline.stepsMean == 3 && baseline.chargedMean["training"] == 6)
+        let plots = try report.write(to: exp.output, methods: exp.methods.map(\.name))
+        #expect(plots.count == 2)
+        let svg = try String(contentsOfFile: plots[0], encoding: .utf8)
+        #expect(svg.contains("<svg") && svg.contains("validation loss") && svg.contains("RST consumed (minutes)") && svg.contains("stacking"))
+        #expect(try String(contentsOfFile: exp.output + "/report.md", encoding: .utf8).contains("| stacking | 2 |"))
+    }
+
+    @Test func experimentFileErrorsNameTheKey() throws {
+        let tiny = try TinyRun()
+        func error(_ text: String) -> String {
+            let p = tiny.directory + "/bad.yaml"
+            try? text.write(toFile: p, atomically: true, encoding: .utf8)
+            do { _ = try ExperimentConfig.load(path: p); return "no error" } catch { return "\(error)" }
+        }
+        #expect(error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {lion: {}}").contains("needs a method named 'baseline'"))
+        #expect(error("base_config: tiny.yaml\nbudgets: [-1m]\nmethods: {baseline: {}}").contains("'-1m' is not a positive duration"))
+        #expect(error("budgets: [1m]\nmethods: {baseline: {}}").contains("base_config: required"))
+        #expect(error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {baseline: {}}\nparalel: 2").contains("paralel: unknown key"))
+        #expect(error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {baseline: 3}").contains("methods.baseline: must be a mapping"))
+    }
+}
