@@ -209,6 +209,15 @@ struct ConfigTests {
         #expect(error(valid, overrides: ["optimizer.name=sophia", "optimizer.hessian_labels=logits"]).contains("must be one of vocabulary, hidden-states"))
     }
 
+    @Test func pathsInTheFileAreRelativeToItAndOverridesToTheCurrentDirectory() throws {
+        let c = try PretrainingConfig.parse(yaml: valid + "batch_selection: {method: rho, il_losses: il.safetensors}", source: "x.yaml",
+                                            baseDirectory: "/configs")
+        #expect(c.data.corpus == ["/configs/c.txt"] && c.batchSelection?.ilLosses == "/configs/il.safetensors")
+        let o = try PretrainingConfig.parse(yaml: valid, source: "x.yaml", baseDirectory: "/configs",
+                                            overrides: ["data.corpus=runs/corpus", "batch_selection.method=rho", "batch_selection.il_losses=runs/il.st"])
+        #expect(o.data.corpus == ["runs/corpus"] && o.batchSelection?.ilLosses == "runs/il.st")
+    }
+
     @Test func missingFilesAreNamed() throws {
         #expect { try PretrainingConfig.load(path: "/nonexistent/x.yaml") } throws: { "\($0)" == "/nonexistent/x.yaml: cannot read the config file (missing or unreadable)" }
         #expect { try Corpus(paths: ["/nonexistent/corpus"]) } throws: { "\($0)" == "/nonexistent/corpus: no such file or folder" }

@@ -15,12 +15,19 @@ public final class ConfigSection {
     let path: String
     private let values: [String: Any]
     private var used: Set<String> = []
+    /// Full key paths set by command-line overrides (their relative paths are relative to the
+    /// current directory, not to the config file).
+    let overridden: Set<String>
 
-    init(_ values: [String: Any], path: String, source: String) {
+    init(_ values: [String: Any], path: String, source: String, overridden: Set<String> = []) {
         self.values = values
         self.path = path
         self.source = source
+        self.overridden = overridden
     }
+
+    /// Whether key `name` of this section came from a command-line override.
+    public func isOverridden(_ name: String) -> Bool { overridden.contains(key(name)) }
 
     /// Parses YAML text (after `overrides` such as "training.budget=10m" are applied).
     public static func parse(yaml: String, source: String, overrides: [String] = []) throws -> ConfigSection {
@@ -33,6 +40,7 @@ public final class ConfigSection {
         guard var root = (loaded ?? [String: Any]()) as? [String: Any] else {
             throw ConfigError("\(source): the top level must be a mapping of keys to values")
         }
+        var overridden: Set<String> = []
         for o in overrides {
             guard let eq = o.firstIndex(of: "="), eq != o.startIndex else {
                 throw ConfigError("override '\(o)': expected key.path=value")
@@ -41,8 +49,9 @@ public final class ConfigSection {
             let raw = String(o[o.index(after: eq)...])
             let value = (try? Yams.load(yaml: raw)) ?? raw
             try ConfigSection.set(&root, keys, value ?? raw, override: o)
+            overridden.insert(keys.joined(separator: "."))
         }
-        return ConfigSection(root, path: "", source: source)
+        return ConfigSection(root, path: "", source: source, overridden: overridden)
     }
 
     private static func set(_ dict: inout [String: Any], _ keys: [String], _ value: Any, override: String) throws {
@@ -75,9 +84,9 @@ public final class ConfigSection {
     }
 
     public func section(_ name: String) throws -> ConfigSection {
-        guard let v = raw(name) else { return ConfigSection([:], path: key(name), source: source) }
+        guard let v = raw(name) else { return ConfigSection([:], path: key(name), source: source, overridden: overridden) }
         guard let d = v as? [String: Any] else { throw fail(name, "must be a section of keys") }
-        return ConfigSection(d, path: key(name), source: source)
+        return ConfigSection(d, path: key(name), source: source, overridden: overridden)
     }
 
     public func int(_ name: String, default d: Int, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {

@@ -90,7 +90,10 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
 
     public static func parse(yaml: String, source: String, baseDirectory: String, overrides: [String] = []) throws -> PretrainingConfig {
         let root = try ConfigSection.parse(yaml: yaml, source: source, overrides: overrides)
-        func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : baseDirectory + "/" + p }
+        /// Paths in the file are relative to the file's folder; paths given with --set to the current directory.
+        func resolve(_ p: String, _ section: ConfigSection, _ key: String) -> String {
+            p.hasPrefix("/") || section.isOverridden(key) ? p : baseDirectory + "/" + p
+        }
         let name = try root.string("name", default: "run") ?? "run"
 
         let m = try root.section("model")
@@ -109,10 +112,10 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         let d = try root.section("data")
         let corpus = try d.strings("corpus", default: [])
         guard !corpus.isEmpty else { throw ConfigError("\(source): data.corpus: required (files or folders of text)") }
-        var data = Data(corpus: corpus.map(resolve))
+        var data = Data(corpus: corpus.map { resolve($0, d, "corpus") })
         data.textField = try d.string("text_field", default: "text") ?? "text"
         let tokenizer = try d.string("tokenizer", default: "train") ?? "train"
-        data.tokenizer = tokenizer == "train" ? "train" : resolve(tokenizer)
+        data.tokenizer = tokenizer == "train" ? "train" : resolve(tokenizer, d, "tokenizer")
         data.sequenceLength = try d.int("sequence_length", default: 128, range: 2...65536)
         data.validationFraction = try d.double("validation_fraction", default: 0.005, range: 0...0.9)
         data.validationMaximumSequences = try d.int("validation_max_sequences", default: 10_000, range: 1...Int.max)
@@ -144,7 +147,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         }
         training.gradientClip = try t.double("gradient_clip", default: 0.5, range: 0...1e9)
         let cost = try t.string("cost_model", default: "paper-bert") ?? "paper-bert"
-        training.costModel = cost == "paper-bert" ? cost : resolve(cost)
+        training.costModel = cost == "paper-bert" ? cost : resolve(cost, t, "cost_model")
         training.validateEvery = try t.duration("validate_every", default: nil)
         training.checkpointEvery = try t.duration("checkpoint_every", default: nil)
         training.logEvery = try t.int("log_every", default: 10, range: 1...Int.max)
@@ -186,7 +189,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
             c.beta = try bs.double("beta", default: 1, range: 0...100)
             c.history = try bs.int("history", default: 5000, range: 1...100_000_000)
             c.megaBatch = try bs.int("mega_batch", default: 2, range: 1...1000)
-            c.ilLosses = try bs.string("il_losses", default: nil).map(resolve)
+            c.ilLosses = try bs.string("il_losses", default: nil).map { resolve($0, bs, "il_losses") }
             c.freeSelection = try bs.bool("free_selection", default: false)
             try bs.finish()
             if c.method == .rho && c.ilLosses == nil {

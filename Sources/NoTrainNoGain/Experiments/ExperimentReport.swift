@@ -133,6 +133,7 @@ public struct ExperimentReport: Codable, Sendable {
     /// Writes report.md, report.json and the SVG (and PNG) plots into `directory`; returns the plot paths.
     @discardableResult
     public func write(to directory: String, methods: [String]) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try markdown().write(toFile: directory + "/report.md", atomically: true, encoding: .utf8)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
