@@ -2,6 +2,8 @@
 """Writes tokenizer fixtures for the tests, computed by Hugging Face `tokenizers`:
 - hf-bert-wordpiece.json (a BERT-style tokenizer.json: BertNormalizer, BertPreTokenizer, WordPiece)
   → hf-bert-wordpiece-ids.json: ids of the test texts;
+- hf-unigram-t5style.json (a T5-style Unigram tokenizer.json: NFKC, Metaspace, `$A </s>`)
+  → hf-unigram-t5style-ids.json;
 - hf-cramming-wordpiece.json: a cramming-style tokenizer (spec §1a normaliser sequence, Whitespace
   pre-tokenizer, `$A <sep>` template) trained by HF on a slice of the demo corpus
   → hf-cramming-wordpiece-ids.json.
@@ -30,6 +32,8 @@ TEXTS = [
     "e-mail: someone@example.com, URL https://example.org/path?x=1&y=2",
     "Numbers 3.14159 and 1,234,567 and -42; symbols #$%^&*()_+=",
     "x" * 120,
+    "Überraschung! naïve café — ünicode ☃ 東京 emoji 🙂 mixed",
+    "  leading and trailing spaces  ",
     "",
     "   ",
     "The quick brown fox jumps over the lazy dog. " * 3,
@@ -45,6 +49,9 @@ def main():
         tok = Tokenizer.from_file(sys.argv[2])
         print(json.dumps(encode_all(tok)))
         return
+    unigram = Tokenizer.from_file(os.path.join(FIX, "hf-unigram-t5style.json"))
+    json.dump({"generator": "tokenizers 0.23.3", "cases": encode_all(unigram)},
+              open(os.path.join(FIX, "hf-unigram-t5style-ids.json"), "w"), ensure_ascii=False, indent=1)
     bert = Tokenizer.from_file(os.path.join(FIX, "hf-bert-wordpiece.json"))
     json.dump({"generator": "tokenizers 0.23.3", "cases": encode_all(bert)},
               open(os.path.join(FIX, "hf-bert-wordpiece-ids.json"), "w"), ensure_ascii=False, indent=1)

@@ -98,13 +98,7 @@ struct BatchSelectionTests {
         try free.train()
         #expect(free.state.ledger[.selection].charged == .zero && free.state.step == 10)
         // Resume keeps the loss history and the buffer of kept sequences.
-        let config = try tiny.config(base + ["run_directory=\(tiny.directory)/resumed"])
-        try PretrainingRun(config: config).train(stopAfterSteps: 3)
-        let resumed = try PretrainingRun(config: config, resume: true)
-        try resumed.train()
-        #expect(try tiny.trainLosses(resumed.directory) == tiny.trainLosses(run.directory))
-        #expect(resumed.state.ledger == run.state.ledger)
-        #expect(resumed.arena.values.scalars() == run.arena.values.scalars())
+        try tiny.expectResumeMatches(run, overrides: base, directory: "\(tiny.directory)/resumed", stopAfter: 3)
     }
 
     @Test func rhoPipelineTrainsTheILModelExtractsInReadOrderAndSelects() throws {

@@ -124,13 +124,7 @@ struct DynamicArchitectureTests {
                 #expect(start["optimizer_missing_gradient"] as? String == "zero-gradient")
             }
             // Interrupt and resume: the same curve.
-            let config = try tiny.config(extra + ["run_directory=\(tiny.directory)/b\(extra.count)"])
-            try PretrainingRun(config: config).train(stopAfterSteps: 4)
-            let resumed = try PretrainingRun(config: config, resume: true)
-            try resumed.train()
-            #expect(try tiny.trainLosses(resumed.directory) == tiny.trainLosses(straight.directory))
-            #expect(resumed.state.ledger == straight.state.ledger)
-            #expect(resumed.arena.values.scalars() == straight.arena.values.scalars())
+            try tiny.expectResumeMatches(straight, overrides: extra, directory: "\(tiny.directory)/b\(extra.count)", stopAfter: 4)
         }
     }
 }

@@ -2,12 +2,12 @@ import Foundation
 import NoTrainNoGain
 import Testing
 
-@Suite("WordPiece tokenizer")
+@Suite("Tokenizers (WordPiece, Unigram)")
 struct TokenizerTests {
     struct Case: Decodable { let text: String; let ids: [Int32] }
     struct File: Decodable { let cases: [Case] }
 
-    @Test(arguments: ["hf-bert-wordpiece", "hf-cramming-wordpiece"])
+    @Test(arguments: ["hf-bert-wordpiece", "hf-cramming-wordpiece", "hf-unigram-t5style"])
     func loadedTokenizerGivesHuggingFaceIds(name: String) throws {
         let tokenizer = try Tokenizer.load(Fixtures.path("\(name).json"))
         let cases = try Fixtures.json("\(name)-ids.json", as: File.self).cases
@@ -15,6 +15,20 @@ struct TokenizerTests {
         for c in cases {
             #expect(tokenizer.encode(c.text) == c.ids, "text: \(c.text.prefix(60))")
         }
+    }
+
+    @Test func unigramViterbiPicksTheBestSegmentationOnAHandMadeVocabulary() throws {
+        // "▁ab": ▁a + b scores −1 − 1 = −2; ▁ + ab scores −3 − 0.5 = −3.5; ▁ab would be −2.5 but is absent.
+        let m = try Unigram(vocabulary: [("<unk>", 0), ("▁", -3), ("▁a", -1), ("b", -1), ("ab", -0.5), ("a", -2), ("c", -4)], unknownID: 0)
+        var out: [Int32] = []
+        m.encode(word: "▁ab", into: &out)
+        #expect(out == [2, 3])
+        // "▁abab": ▁a b ab = −2.5 beats ▁a b a b = −5.
+        out = []; m.encode(word: "▁abab", into: &out)
+        #expect(out == [2, 3, 4])
+        // Unknown characters become <unk>, consecutive ones fused: "▁xyc" → ▁ <unk> c.
+        out = []; m.encode(word: "▁xyc", into: &out)
+        #expect(out == [1, 0, 6])
     }
 
     @Test func crammingNormalizerFollowsTheSpec() {
@@ -64,9 +78,12 @@ struct TokenizerTests {
         let bad = dir + "/bad.json"
         try "{ not json".write(toFile: bad, atomically: true, encoding: .utf8)
         #expect { try Tokenizer.load(bad) } throws: { "\($0)".hasPrefix(bad + ": malformed JSON") }
+        let bpe = dir + "/bpe.json"
+        try #"{"version":"1.0","model":{"type":"BPE","vocab":{}}}"#.write(toFile: bpe, atomically: true, encoding: .utf8)
+        #expect { try Tokenizer.load(bpe) } throws: { "\($0)" == bpe + ": model type 'BPE' is not supported (WordPiece or Unigram)" }
         let unigram = dir + "/unigram.json"
-        try #"{"version":"1.0","model":{"type":"Unigram","vocab":[]}}"#.write(toFile: unigram, atomically: true, encoding: .utf8)
-        #expect { try Tokenizer.load(unigram) } throws: { "\($0)" == unigram + ": model type 'Unigram' is not supported (WordPiece only)" }
+        try #"{"version":"1.0","model":{"type":"Unigram","vocab":[["a", 0.0]],"unk_id":5}}"#.write(toFile: unigram, atomically: true, encoding: .utf8)
+        #expect { try Tokenizer.load(unigram) } throws: { "\($0)" == unigram + ": unk_id 5 is outside the vocabulary of 1" }
         let noUnk = dir + "/nounk.json"
         try ###"{"version":"1.0","model":{"type":"WordPiece","vocab":{"a":0},"unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100}}"###
             .write(toFile: noUnk, atomically: true, encoding: .utf8)

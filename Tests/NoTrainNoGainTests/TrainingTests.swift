@@ -49,6 +49,22 @@ struct TinyRun {
         try PretrainingConfig.load(path: configPath, overrides: overrides)
     }
 
+    /// Runs `overrides` in `directory`, stopping after `stopAfter` steps, resumes it to the end and
+    /// checks it against `straight` (an uninterrupted run of the same config): the same loss curve,
+    /// ledger and weights, bit for bit.
+    func expectResumeMatches(_ straight: PretrainingRun, overrides: [String], directory: String, stopAfter: Int,
+                             sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let config = try self.config(overrides + ["run_directory=\(directory)"])
+        try PretrainingRun(config: config).train(stopAfterSteps: stopAfter)
+        let resumed = try PretrainingRun(config: config, resume: true)
+        #expect(resumed.state.step == stopAfter, sourceLocation: sourceLocation)
+        try resumed.train()
+        #expect(try trainLosses(resumed.directory) == trainLosses(straight.directory), sourceLocation: sourceLocation)
+        #expect(resumed.state.ledger == straight.state.ledger, sourceLocation: sourceLocation)
+        #expect(resumed.state.validations.map(\.loss) == straight.state.validations.map(\.loss), sourceLocation: sourceLocation)
+        #expect(resumed.arena.values.scalars() == straight.arena.values.scalars(), sourceLocation: sourceLocation)
+    }
+
     func trainLosses(_ runDirectory: String) throws -> [Double] {
         try MetricsLog.read(runDirectory + "/metrics.jsonl").filter { $0["event"] as? String == "train" }.map { $0["loss"] as! Double }
     }
@@ -148,12 +164,7 @@ struct TrainingTests {
             let straight = try PretrainingRun(config: try tiny.config(base))
             try straight.train()
             #expect(straight.state.validations.last!.loss < straight.state.validations.first!.loss, "\(name) did not learn")
-            let second = try tiny.config(base + ["run_directory=\(tiny.directory)/resumed"])
-            try PretrainingRun(config: second).train(stopAfterSteps: 3)
-            let resumed = try PretrainingRun(config: second, resume: true)
-            try resumed.train()
-            #expect(try tiny.trainLosses(resumed.directory) == tiny.trainLosses(straight.directory), "\(name)")
-            #expect(resumed.arena.values.scalars() == straight.arena.values.scalars(), "\(name)")
+            try tiny.expectResumeMatches(straight, overrides: base, directory: "\(tiny.directory)/resumed", stopAfter: 3)
         }
     }
 

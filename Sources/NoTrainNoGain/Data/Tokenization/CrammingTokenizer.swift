@@ -34,7 +34,7 @@ extension Tokenizer {
                    .sequence("B", typeID: 0), .special("<sep>", typeID: 0)],
             specialTokens: ["<sep>": [sep], "<cls>": [cls]])
         let added = crammingSpecialTokens.map { AddedToken(id: model.ids[$0]!, content: $0) }
-        return Tokenizer(normalizer: normalizer, preTokenizer: pre, model: model, postProcessor: post, addedTokens: added)
+        return Tokenizer(normalizer: normalizer, preTokenizer: pre, model: .wordPiece(model), postProcessor: post, addedTokens: added)
     }
 }
 

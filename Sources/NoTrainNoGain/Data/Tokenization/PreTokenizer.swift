@@ -1,3 +1,5 @@
+import Foundation
+
 /// Pre-tokenisers as Hugging Face `tokenizers` defines them: split normalised text into words
 /// that the model then splits into pieces.
 public indirect enum PreTokenizer: Equatable, Sendable {
@@ -7,7 +9,13 @@ public indirect enum PreTokenizer: Equatable, Sendable {
     case bert
     /// Splits on whitespace only.
     case whitespaceSplit
+    /// SentencePiece style: spaces become "▁", a "▁" is put in front (scheme `always`, or `first`
+    /// for the first piece only, or `never`), and with `split` the text is cut before every "▁".
+    case metaspace(replacement: String, prependScheme: String, split: Bool)
     case sequence([PreTokenizer])
+
+    /// U+2581, SentencePiece's word-boundary mark.
+    public static let spaceMark = "▁"
 
     /// Words of `text`, in order.
     public func callAsFunction(_ text: String) -> [Substring] { split([Substring(text)]) }
@@ -18,6 +26,20 @@ public indirect enum PreTokenizer: Equatable, Sendable {
         case .whitespace: return pieces.flatMap { PreTokenizer.runs($0) }
         case .bert: return pieces.flatMap { PreTokenizer.bertSplit($0) }
         case .whitespaceSplit: return pieces.flatMap { $0.split(whereSeparator: { $0.isWhitespace }) }
+        case .metaspace(let replacement, let scheme, let split):
+            return pieces.enumerated().flatMap { index, piece -> [Substring] in
+                guard !piece.isEmpty else { return [] }
+                var text = piece.replacingOccurrences(of: " ", with: replacement)
+                if (scheme == "always" || (scheme == "first" && index == 0)) && !text.hasPrefix(replacement) { text = replacement + text }
+                guard split else { return [Substring(text)] }
+                var words: [Substring] = [], current = ""
+                for ch in text {
+                    if String(ch) == replacement && !current.isEmpty { words.append(Substring(current)); current = "" }
+                    current.append(ch)
+                }
+                if !current.isEmpty { words.append(Substring(current)) }
+                return words
+            }
         }
     }
 

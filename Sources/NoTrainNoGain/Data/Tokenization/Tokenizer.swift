@@ -1,6 +1,6 @@
 import Engine
 
-/// A WordPiece tokenizer pipeline (Hugging Face `tokenizers` layout):
+/// A tokenizer pipeline (Hugging Face `tokenizers` layout), WordPiece or Unigram:
 /// added tokens are matched in the raw text first; the rest is normalised, split into words by
 /// the pre-tokeniser, split into pieces by the model; the post-processor adds special tokens.
 public final class Tokenizer: Sendable {
@@ -27,13 +27,13 @@ public final class Tokenizer: Sendable {
 
     public let normalizer: TextNormalizer?
     public let preTokenizer: PreTokenizer?
-    public let model: WordPiece
+    public let model: TokenizerModel
     public let postProcessor: TemplateProcessor?
     public let addedTokens: [AddedToken]
     /// Added tokens longest first, for matching.
     private let matchOrder: [AddedToken]
 
-    public init(normalizer: TextNormalizer?, preTokenizer: PreTokenizer?, model: WordPiece,
+    public init(normalizer: TextNormalizer?, preTokenizer: PreTokenizer?, model: TokenizerModel,
                 postProcessor: TemplateProcessor?, addedTokens: [AddedToken]) {
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
@@ -57,6 +57,7 @@ public final class Tokenizer: Sendable {
     public var maskID: Int32? { firstID(["<mask>", "[MASK]"]) }
     public var clsID: Int32? { firstID(["<cls>", "[CLS]", "<s>"]) }
     public var sepID: Int32? { firstID(["<sep>", "[SEP]", "</s>"]) }
+    public var eosID: Int32? { firstID(["</s>", "<sep>", "[SEP]"]) }
 
     /// Ids of `text` without special-token templates.
     public func encodeWithoutTemplate(_ text: String) -> [Int32] {
@@ -80,21 +81,12 @@ public final class Tokenizer: Sendable {
         return post.apply(a, b)
     }
 
-    /// Tokens of `ids`, joined: continuation pieces attach to the previous piece.
+    /// Text of `ids` (the model's decoder: WordPiece continuations attach, Unigram's "▁" are spaces).
     public func decode(_ ids: [Int32], skipSpecialTokens: Bool = true) -> String {
         let special = Set(addedTokens.filter(\.special).map(\.id))
-        var out = ""
-        for id in ids {
-            guard id >= 0, Int(id) < model.count else { continue }
-            if skipSpecialTokens && special.contains(id) { continue }
-            let token = model.vocabulary[Int(id)]
-            if token.hasPrefix(model.continuingSubwordPrefix) && !out.isEmpty {
-                out += token.dropFirst(model.continuingSubwordPrefix.count)
-            } else {
-                out += out.isEmpty ? token : " " + token
-            }
-        }
-        return out
+        let vocabulary = model.vocabulary
+        return model.decode(ids.filter { $0 >= 0 && Int($0) < vocabulary.count && !(skipSpecialTokens && special.contains($0)) }
+            .map { vocabulary[Int($0)] })
     }
 
     /// Ids of many documents without templates, in parallel.

@@ -31,9 +31,29 @@ extension Tokenizer {
     convenience init(json root: [String: Any]) throws {
         if let v = root["version"] as? String, v != "1.0" { throw TokenizerError.invalid("unsupported version '\(v)'") }
         guard let modelJSON = root["model"] as? [String: Any] else { throw TokenizerError.invalid("missing 'model'") }
-        if let type = modelJSON["type"] as? String, type != "WordPiece" {
-            throw TokenizerError.invalid("model type '\(type)' is not supported (WordPiece only)")
+        let model: TokenizerModel
+        switch modelJSON["type"] as? String ?? "WordPiece" {
+        case "WordPiece": model = .wordPiece(try Tokenizer.parseWordPiece(modelJSON))
+        case "Unigram": model = .unigram(try Tokenizer.parseUnigram(modelJSON))
+        case let other: throw TokenizerError.invalid("model type '\(other)' is not supported (WordPiece or Unigram)")
         }
+        var added: [AddedToken] = []
+        for (i, a) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
+            guard let id = a["id"] as? Int, let content = a["content"] as? String else {
+                throw TokenizerError.invalid("added_tokens[\(i)] needs 'id' and 'content'")
+            }
+            added.append(AddedToken(id: Int32(id), content: content, special: a["special"] as? Bool ?? false,
+                                    normalized: a["normalized"] as? Bool ?? false, lstrip: a["lstrip"] as? Bool ?? false,
+                                    rstrip: a["rstrip"] as? Bool ?? false, singleWord: a["single_word"] as? Bool ?? false))
+        }
+        self.init(normalizer: try (root["normalizer"] as? [String: Any]).map(Tokenizer.parseNormalizer),
+                  preTokenizer: try (root["pre_tokenizer"] as? [String: Any]).map(Tokenizer.parsePreTokenizer),
+                  model: model,
+                  postProcessor: try (root["post_processor"] as? [String: Any]).map { try Tokenizer.parsePost($0, model) },
+                  addedTokens: added)
+    }
+
+    static func parseWordPiece(_ modelJSON: [String: Any]) throws -> WordPiece {
         guard let vocab = modelJSON["vocab"] as? [String: Any] else { throw TokenizerError.invalid("model.vocab missing") }
         guard let unk = modelJSON["unk_token"] as? String else { throw TokenizerError.invalid("model.unk_token missing") }
         guard let prefix = modelJSON["continuing_subword_prefix"] as? String else {
@@ -50,22 +70,21 @@ extension Tokenizer {
             guard tokens[id] == nil else { throw TokenizerError.invalid("model.vocab gives id \(id) twice") }
             tokens[id] = token
         }
-        let model = try WordPiece(vocabulary: tokens.map { $0! }, unknownToken: unk, continuingSubwordPrefix: prefix,
-                                  maxInputCharsPerWord: maxChars)
-        var added: [AddedToken] = []
-        for (i, a) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
-            guard let id = a["id"] as? Int, let content = a["content"] as? String else {
-                throw TokenizerError.invalid("added_tokens[\(i)] needs 'id' and 'content'")
+        return try WordPiece(vocabulary: tokens.map { $0! }, unknownToken: unk, continuingSubwordPrefix: prefix,
+                             maxInputCharsPerWord: maxChars)
+    }
+
+    static func parseUnigram(_ modelJSON: [String: Any]) throws -> Unigram {
+        guard let vocab = modelJSON["vocab"] as? [[Any]] else { throw TokenizerError.invalid("model.vocab must be a list of [piece, score]") }
+        if modelJSON["byte_fallback"] as? Bool == true { throw TokenizerError.invalid("Unigram byte_fallback is not supported") }
+        let pieces = try vocab.enumerated().map { i, entry -> (String, Double) in
+            guard entry.count == 2, let piece = entry[0] as? String, let score = (entry[1] as? Double) ?? (entry[1] as? Int).map(Double.init) else {
+                throw TokenizerError.invalid("model.vocab[\(i)] is not [piece, score]")
             }
-            added.append(AddedToken(id: Int32(id), content: content, special: a["special"] as? Bool ?? false,
-                                    normalized: a["normalized"] as? Bool ?? false, lstrip: a["lstrip"] as? Bool ?? false,
-                                    rstrip: a["rstrip"] as? Bool ?? false, singleWord: a["single_word"] as? Bool ?? false))
+            return (piece, score)
         }
-        self.init(normalizer: try (root["normalizer"] as? [String: Any]).map(Tokenizer.parseNormalizer),
-                  preTokenizer: try (root["pre_tokenizer"] as? [String: Any]).map(Tokenizer.parsePreTokenizer),
-                  model: model,
-                  postProcessor: try (root["post_processor"] as? [String: Any]).map { try Tokenizer.parsePost($0, model) },
-                  addedTokens: added)
+        guard let unk = modelJSON["unk_id"] as? Int else { throw TokenizerError.invalid("model.unk_id missing") }
+        return try Unigram(vocabulary: pieces, unknownID: unk)
     }
 
     static func parseNormalizer(_ j: [String: Any]) throws -> TextNormalizer {
@@ -107,6 +126,12 @@ extension Tokenizer {
         case "Whitespace": return .whitespace
         case "BertPreTokenizer": return .bert
         case "WhitespaceSplit": return .whitespaceSplit
+        case "Metaspace":
+            let replacement = j["replacement"] as? String ?? PreTokenizer.spaceMark
+            var scheme = j["prepend_scheme"] as? String ?? "always"
+            if let legacy = j["add_prefix_space"] as? Bool, j["prepend_scheme"] == nil { scheme = legacy ? "always" : "never" }
+            guard ["always", "first", "never"].contains(scheme) else { throw TokenizerError.invalid("Metaspace prepend_scheme '\(scheme)' is unknown") }
+            return .metaspace(replacement: replacement, prependScheme: scheme, split: j["split"] as? Bool ?? true)
         case "Sequence":
             guard let list = j["pretokenizers"] as? [[String: Any]] else { throw TokenizerError.invalid("pre_tokenizer Sequence without 'pretokenizers'") }
             return .sequence(try list.map(parsePreTokenizer))
@@ -115,7 +140,7 @@ extension Tokenizer {
         }
     }
 
-    static func parsePost(_ j: [String: Any], _ model: WordPiece) throws -> TemplateProcessor {
+    static func parsePost(_ j: [String: Any], _ model: TokenizerModel) throws -> TemplateProcessor {
         let type = j["type"] as? String ?? "?"
         switch type {
         case "TemplateProcessing":
@@ -164,19 +189,25 @@ extension Tokenizer {
 
     /// The `tokenizer.json` bytes (keys sorted, so equal tokenizers give equal bytes).
     public func jsonData() throws -> Data {
-        var vocab: [String: Int] = [:]
-        for (i, t) in model.vocabulary.enumerated() { vocab[t] = i }
         var root: [String: Any] = [
             "version": "1.0", "truncation": NSNull(), "padding": NSNull(),
             "added_tokens": addedTokens.map {
                 ["id": Int($0.id), "content": $0.content, "single_word": $0.singleWord, "lstrip": $0.lstrip,
                  "rstrip": $0.rstrip, "normalized": $0.normalized, "special": $0.special] as [String: Any]
             },
-            "decoder": ["type": "WordPiece", "prefix": model.continuingSubwordPrefix, "cleanup": true],
-            "model": ["type": "WordPiece", "unk_token": model.unknownToken,
-                      "continuing_subword_prefix": model.continuingSubwordPrefix,
-                      "max_input_chars_per_word": model.maxInputCharsPerWord, "vocab": vocab] as [String: Any],
         ]
+        switch model {
+        case .wordPiece(let m):
+            var vocab: [String: Int] = [:]
+            for (i, t) in m.vocabulary.enumerated() { vocab[t] = i }
+            root["decoder"] = ["type": "WordPiece", "prefix": m.continuingSubwordPrefix, "cleanup": true]
+            root["model"] = ["type": "WordPiece", "unk_token": m.unknownToken, "continuing_subword_prefix": m.continuingSubwordPrefix,
+                             "max_input_chars_per_word": m.maxInputCharsPerWord, "vocab": vocab] as [String: Any]
+        case .unigram(let m):
+            root["decoder"] = ["type": "Metaspace", "replacement": PreTokenizer.spaceMark, "prepend_scheme": "always", "split": true]
+            root["model"] = ["type": "Unigram", "unk_id": Int(m.unknownID), "byte_fallback": false,
+                             "vocab": zip(m.vocabulary, m.scores).map { [$0, $1] as [Any] }] as [String: Any]
+        }
         root["normalizer"] = normalizer.map(Tokenizer.json) ?? NSNull()
         root["pre_tokenizer"] = preTokenizer.map(Tokenizer.json) ?? NSNull()
         root["post_processor"] = postProcessor.map(Tokenizer.json) ?? NSNull()
@@ -208,6 +239,8 @@ extension Tokenizer {
         case .whitespace: return ["type": "Whitespace"]
         case .bert: return ["type": "BertPreTokenizer"]
         case .whitespaceSplit: return ["type": "WhitespaceSplit"]
+        case .metaspace(let replacement, let scheme, let split):
+            return ["type": "Metaspace", "replacement": replacement, "prepend_scheme": scheme, "split": split]
         case .sequence(let steps): return ["type": "Sequence", "pretokenizers": steps.map(json)]
         }
     }

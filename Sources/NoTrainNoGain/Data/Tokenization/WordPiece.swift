@@ -86,6 +86,9 @@ struct ByteTrie: Sendable {
         tokens[Int(node)] = id
     }
 
+    func child(_ node: Int32, _ byte: UInt8) -> Int32? { edges[UInt64(node) << 8 | UInt64(byte)] }
+    func token(_ node: Int32) -> Int32 { tokens[Int(node)] }
+
     /// The longest token starting at `start`: its id and end index.
     func longestMatch(_ bytes: [UInt8], from start: Int) -> (Int32, Int)? {
         var node: Int32 = 0, best: (Int32, Int)?
