@@ -16,15 +16,20 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Leave out the template's special tokens.") var noSpecialTokens = false
     @Option(help: "Train on this corpus (file or folder) instead.") var train: [String] = []
     @Option(help: "Vocabulary size when training.") var vocabularySize = 32768
+    @Option(help: "What to train: wordpiece (crammed BERT) or unigram (T5, with 100 sentinels).") var kind = "wordpiece"
     @Option(help: "Where to write the trained tokenizer.json.") var output: String?
 
     func run() throws {
         if !train.isEmpty {
             guard let output else { throw ValidationError("--train needs --output") }
+            guard ["wordpiece", "unigram"].contains(kind) else { throw ValidationError("--kind must be wordpiece or unigram") }
             let corpus = try Corpus(paths: train)
             var counts: [String: Int] = [:]
-            try corpus.forEachFile { _, documents in WordCounter.merge(Tokenizer.crammingWordCounts(documents), into: &counts) }
-            let trained = try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: vocabularySize)
+            try corpus.forEachFile { _, documents in
+                WordCounter.merge(kind == "unigram" ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents), into: &counts)
+            }
+            let trained = kind == "unigram" ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: vocabularySize)
+                : try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: vocabularySize)
             try trained.save(output)
             stderrLine("wrote \(output): \(trained.vocabularySize) pieces from \(counts.count) distinct words")
             return

@@ -90,3 +90,35 @@ struct TokenizerTests {
         #expect { try Tokenizer.load(noUnk) } throws: { "\($0)".contains("unknown token '[UNK]' is not in the vocabulary") }
     }
 }
+
+@Suite("Unigram training (T5 tokenizer)")
+struct UnigramTrainingTests {
+    func corpus() throws -> [String] {
+        let text = try String(contentsOfFile: Fixtures.demoCorpus + "/text/AA/wiki_00", encoding: .utf8)
+        return Array(text.split(separator: "\n").filter { !$0.hasPrefix("<") }.prefix(120).map(String.init))
+    }
+
+    @Test func trainedT5TokenizerHasTheLayoutAndRoundTrips() throws {
+        let docs = try corpus()
+        let tokenizer = try Tokenizer.trainT5(wordCounts: Tokenizer.t5WordCounts(docs), vocabularySize: 600)
+        #expect(tokenizer.vocabularySize <= 600 && tokenizer.vocabularySize > 400)
+        #expect(tokenizer.padID == 0 && tokenizer.eosID == 1 && tokenizer.model.ids["<unk>"] == 2)
+        // Sentinels count down from the top: <extra_id_0> is the last id.
+        #expect(tokenizer.sentinelID(0) == Int32(tokenizer.vocabularySize - 1))
+        #expect(tokenizer.sentinelID(99) == Int32(tokenizer.vocabularySize - 100))
+        // Training text needs no <unk>, and decoding gives the (normalised) text back.
+        for doc in docs.prefix(30) {
+            let ids = tokenizer.encode(doc)
+            #expect(ids.last == 1 && !ids.contains(2))
+            #expect(tokenizer.decode(ids) == doc.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ").precomposedStringWithCompatibilityMapping)
+        }
+        // Frequent words become single pieces.
+        #expect(tokenizer.encode("the", addSpecialTokens: false).count == 1)
+        // tokenizer.json round trip.
+        let path = Fixtures.temporaryDirectory() + "/t5.json"
+        try tokenizer.save(path)
+        let reloaded = try Tokenizer.load(path)
+        for doc in docs.prefix(10) { #expect(reloaded.encode(doc) == tokenizer.encode(doc)) }
+        #expect(reloaded.encode("<extra_id_3> x", addSpecialTokens: false).first == tokenizer.sentinelID(3))
+    }
+}
