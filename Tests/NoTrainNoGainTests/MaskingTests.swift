@@ -114,3 +114,48 @@ struct BudgetTests {
 extension RST {
     static func seconds(_ s: Double) -> RST { RST(seconds: s) }
 }
+
+@Suite("T5 span corruption")
+struct SpanCorruptionTests {
+    let corruption = SpanCorruption()
+
+    @Test func lengthsMatchThePaper() {
+        let (raw, targets) = corruption.rawLength(forInputLength: 512)
+        #expect(raw == 568 && targets == 114)
+        #expect(corruption.lengths(rawLength: 568) == (inputs: 512, targets: 114))
+        // Other lengths follow the same formula: 128 inputs need 142 raw tokens.
+        let small = corruption.rawLength(forInputLength: 128)
+        #expect(corruption.lengths(rawLength: small.raw).inputs <= 128 && corruption.lengths(rawLength: small.raw + 1).inputs > 128)
+    }
+
+    @Test func everyTokenAppearsOnceAndSentinelsAreInOrder() {
+        var g = SeededGenerator(seed: 1)
+        let sentinel = { (k: Int) in Int32(1000 - k) }
+        for _ in 0..<50 {
+            let tokens = (0..<568).map { Int32($0 + 3) }
+            let (inputs, targets) = corruption.corrupt(tokens, eos: 1, sentinel: sentinel, generator: &g)
+            #expect(inputs.count == 512 && targets.count == 114)
+            #expect(inputs.last == 1 && targets.last == 1)
+            let inputSentinels = inputs.filter { $0 > 900 }, targetSentinels = targets.filter { $0 > 900 }
+            #expect(inputSentinels == (0..<28).map(sentinel) && targetSentinels == inputSentinels)
+            // Every original token exactly once across inputs and targets, in order within each.
+            let plain = (inputs + targets).filter { $0 > 1 && $0 < 900 }
+            #expect(plain.sorted() == tokens)
+            #expect(inputs.filter { $0 > 1 && $0 < 900 } == inputs.filter { $0 > 1 && $0 < 900 }.sorted())
+            // Rebuilding: replace each input sentinel by its span from the targets gives the original row.
+            var spans: [Int32: [Int32]] = [:], current: Int32 = -1
+            for t in targets.dropLast() { if t > 900 { current = t } else { spans[current, default: []].append(t) } }
+            #expect(inputs.dropLast().flatMap { $0 > 900 ? spans[$0]! : [$0] } == tokens)
+            // Inputs start with non-noise.
+            #expect(inputs[0] < 900)
+        }
+    }
+
+    @Test func segmentationCutsIntoNonEmptyRuns() {
+        var g = SeededGenerator(seed: 3)
+        for (n, k) in [(85, 28), (10, 1), (5, 5)] {
+            let runs = SpanCorruption.randomSegmentationForTesting(n, k, &g)
+            #expect(runs.count == k && runs.reduce(0, +) == n && runs.allSatisfy { $0 >= 1 })
+        }
+    }
+}
