@@ -1,0 +1,87 @@
+import Engine
+
+/// T5 v1.1 for span-corruption pre-training (spec §1b):
+///
+///     encoder: E[inputs] → L × (pre-RMSNorm self-attention with relative bias, gated-GELU FFN) → RMSNorm
+///     decoder: E[targets shifted right] → L × (causal self-attention with relative bias,
+///              cross-attention to the encoder, gated-GELU FFN) → RMSNorm → lm_head (untied)
+///
+/// Every block has its own relative-bias table (NTNG's change, needed for stacking and dropping);
+/// dropout is 0. Encoder and decoder blocks at the same depth form one position of the block stack,
+/// so stacking copies both and dropping drops both.
+public final class T5: Module {
+    public let config: T5Config
+    public let embedding: Embedding
+    public let encoderBlocks: [T5EncoderBlock]
+    public let encoderNorm: RMSNorm
+    public let decoderBlocks: [T5DecoderBlock]
+    public let decoderNorm: RMSNorm
+    public let lmHead: Linear
+
+    public init(_ config: T5Config, seed: UInt64) {
+        precondition(config.problems().isEmpty, config.problems().joined(separator: "; "))
+        self.config = config
+        var g = SeededGenerator(seed: seed)
+        embedding = Embedding(config.vocabularySize, config.hidden, std: 1, paddingIndex: nil, generator: &g)
+        encoderBlocks = (0..<config.layers).map { _ in T5EncoderBlock(config, &g) }
+        encoderNorm = RMSNorm(config.hidden, epsilon: config.normEpsilon)
+        decoderBlocks = (0..<config.layers).map { _ in T5DecoderBlock(config, &g) }
+        decoderNorm = RMSNorm(config.hidden, epsilon: config.normEpsilon)
+        lmHead = Linear(config.hidden, config.vocabularySize, std: 1, generator: &g)
+    }
+
+    /// Logits [B, St, V] for inputs [B, Si] and decoder inputs [B, St] (int32), running `activeBlocks`.
+    public func logits(inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil) -> Tensor {
+        let order = activeBlocks ?? Array(encoderBlocks.indices)
+        var x = embedding(inputs)
+        for i in order { x = encoderBlocks[i](x, lengths: inputLengths) }
+        let encoded = encoderNorm(x)
+        var y = embedding(decoderInputs)
+        for i in order { y = decoderBlocks[i](y, encoded: encoded, encoderLengths: inputLengths) }
+        return lmHead(decoderNorm(y))
+    }
+
+    public var parameters: [Parameter] {
+        embedding.parameters.prefixed("shared")
+            + encoderBlocks.enumerated().flatMap { $1.parameters.prefixed("encoder.block.\($0)") }
+            + encoderNorm.parameters.prefixed("encoder.final_layer_norm")
+            + decoderBlocks.enumerated().flatMap { $1.parameters.prefixed("decoder.block.\($0)") }
+            + decoderNorm.parameters.prefixed("decoder.final_layer_norm")
+            + lmHead.parameters.prefixed("lm_head")
+    }
+
+    /// Checkpoint tensors: Hugging Face T5 names, fused projections split into q/k/v/wi_0/wi_1
+    /// views; the per-block relative-bias tables keep their names
+    /// (`….SelfAttention.relative_attention_bias.weight`, HF keeps only block 0's).
+    public var checkpointTensors: [(String, Tensor)] {
+        let inner = config.innerWidth, d = config.hidden, ff = config.feedForward
+        func split(_ p: Parameter, _ names: [String], rows: Int) -> [(String, Tensor)] {
+            let prefix = p.name.split(separator: ".").dropLast(2).joined(separator: ".")
+            return names.enumerated().map { i, n in ("\(prefix).\(n).weight", p.tensor.storageView((i * rows * d)..<((i + 1) * rows * d), shape: [rows, d])) }
+        }
+        return parameters.flatMap { p -> [(String, Tensor)] in
+            let name = p.name
+            if name.hasSuffix("layer.0.qkv.weight") { return split(p, ["SelfAttention.q", "SelfAttention.k", "SelfAttention.v"], rows: inner) }
+            if name.hasSuffix("layer.1.kv.weight") { return split(p, ["EncDecAttention.k", "EncDecAttention.v"], rows: inner) }
+            if name.hasSuffix(".wi.weight") { return split(p, ["DenseReluDense.wi_0", "DenseReluDense.wi_1"], rows: ff) }
+            return [(T5.huggingFaceName(name), p.tensor)]
+        }
+    }
+
+    /// Our parameter names → HF's where they differ (o, q, wo, norms, bias table).
+    static func huggingFaceName(_ name: String) -> String {
+        var n = name
+        let rules: [(String, String)] = [("layer.0.o.", "layer.0.SelfAttention.o."), ("layer.0.relative_attention_bias", "layer.0.SelfAttention.relative_attention_bias"),
+                                         ("layer.1.q.", "layer.1.EncDecAttention.q."), ("layer.1.o.", "layer.1.EncDecAttention.o."),
+                                         (".wo.", ".DenseReluDense.wo.")]
+        for (from, to) in rules where n.contains(from) { n = n.replacingOccurrences(of: from, with: to) }
+        return n
+    }
+}
+
+extension T5: BlockStack {
+    public var blockCount: Int { encoderBlocks.count }
+    public func parameters(ofBlock index: Int) -> [Parameter] { encoderBlocks[index].parameters + decoderBlocks[index].parameters }
+}
+
+import Foundation

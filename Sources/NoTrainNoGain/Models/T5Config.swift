@@ -1,0 +1,75 @@
+/// Shape of a T5 v1.1 model (spec §1b). The paper's model is `T5Config.base` (12 + 12 blocks,
+/// d_model 768, 12 heads of 64, d_ff 2048, vocabulary 32128).
+public struct T5Config: Codable, Equatable, Sendable {
+    /// Blocks in the encoder, and in the decoder.
+    public var layers: Int
+    public var hidden: Int
+    public var heads: Int
+    public var headDim: Int
+    public var feedForward: Int
+    public var vocabularySize: Int
+    public var relativeBuckets: Int
+    public var maxDistance: Int
+    public var normEpsilon: Float
+
+    public init(layers: Int, hidden: Int, heads: Int, headDim: Int, feedForward: Int, vocabularySize: Int,
+                relativeBuckets: Int = 32, maxDistance: Int = 128, normEpsilon: Float = 1e-6) {
+        self.layers = layers
+        self.hidden = hidden
+        self.heads = heads
+        self.headDim = headDim
+        self.feedForward = feedForward
+        self.vocabularySize = vocabularySize
+        self.relativeBuckets = relativeBuckets
+        self.maxDistance = maxDistance
+        self.normEpsilon = normEpsilon
+    }
+
+    public static let base = T5Config(layers: 12, hidden: 768, heads: 12, headDim: 64, feedForward: 2048, vocabularySize: 32128)
+
+    public var innerWidth: Int { heads * headDim }
+
+    public func problems() -> [String] {
+        var p: [String] = []
+        if layers < 1 { p.append("model.layers must be ≥ 1") }
+        if hidden < 1 || heads < 1 || headDim < 1 || feedForward < 1 { p.append("model sizes must be positive") }
+        if vocabularySize < 8 { p.append("model.vocabulary_size must be ≥ 8") }
+        if relativeBuckets < 4 || relativeBuckets % 2 != 0 { p.append("model.relative_buckets must be even and ≥ 4") }
+        if maxDistance < relativeBuckets / 2 { p.append("model.max_distance must be ≥ relative_buckets / 2") }
+        return p
+    }
+}
+
+/// T5's relative-position buckets (Hugging Face `_relative_position_bucket`): the offset
+/// key − query, split by sign when bidirectional (encoder) or clipped to the past (decoder); offsets
+/// below half the buckets get their own bucket, larger ones share logarithmically wider buckets up
+/// to `maxDistance`. Computed in float32 like the reference.
+public enum RelativePosition {
+    public static func bucket(_ relative: Int, bidirectional: Bool, buckets: Int, maxDistance: Int) -> Int {
+        var n = buckets, result = 0, r = relative
+        if bidirectional {
+            n /= 2
+            if r > 0 { result += n }
+            r = abs(r)
+        } else {
+            r = -min(r, 0)
+        }
+        let exact = n / 2
+        if r < exact { return result + r }
+        let scaled = log(Float(r) / Float(exact)) / log(Float(maxDistance) / Float(exact)) * Float(n - exact)
+        return result + min(exact + Int(scaled), n - 1)
+    }
+
+    /// Bucket of every (query i, key j) pair, row-major [Sq·Sk].
+    public static func buckets(queries: Int, keys: Int, bidirectional: Bool, buckets: Int, maxDistance: Int) -> [Int32] {
+        var out = [Int32](repeating: 0, count: queries * keys)
+        for i in 0..<queries {
+            for j in 0..<keys { out[i * keys + j] = Int32(bucket(j - i, bidirectional: bidirectional, buckets: buckets, maxDistance: maxDistance)) }
+        }
+        return out
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
