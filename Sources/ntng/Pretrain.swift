@@ -5,7 +5,7 @@ import NoTrainNoGain
 
 struct Pretrain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pre-train crammed BERT with masked-LM under an RST budget.",
+        abstract: "Pre-train crammed BERT (masked LM) or T5 v1.1 (span corruption) under an RST budget.",
         discussion: """
         Reads a YAML config (see Resources/configs/), prepares the tokenizer and packed data (cached),
         trains until the RST budget is used, validating and checkpointing on the RST clock, and writes
@@ -35,7 +35,9 @@ struct Pretrain: ParsableCommand {
         let s = try run.train(stopAfterSteps: stopAfterSteps)
         stderrLine(s.stoppedEarly
             ? "stopped after step \(s.steps) (checkpoint in \(run.checkpointDirectory)); continue with --resume"
-            : "done: \(s.steps) steps, \(s.rstUsed.seconds) RST seconds, final validation loss \(s.finalValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a")")
+            : "done: \(s.steps) steps, \(String(format: "%.1f", s.rstUsed.seconds)) RST seconds, final validation loss "
+                + "\(s.finalValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a"), token accuracy "
+                + "\(s.finalValidationAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a")")
     }
 }
 
@@ -63,9 +65,11 @@ struct Calibrate: ParsableCommand {
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a tiny crammed BERT for a few RST minutes on the bundled corpus; print validation loss before and after.")
+        abstract: "Train a tiny crammed BERT for a few RST minutes on the bundled corpus; print validation loss before and after.",
+        discussion: "The T5 demo: ntng demo --config Resources/configs/demo-t5.yaml")
 
-    @Option(help: "Demo config.") var config = "Resources/configs/demo.yaml"
+    @Option(help: "Demo config (Resources/configs/demo-t5.yaml: a small T5 with span corruption).")
+    var config = "Resources/configs/demo.yaml"
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set training.budget=1m.", valueName: "key=value"))
     var overrides: [String] = []
 
@@ -80,8 +84,9 @@ struct Demo: ParsableCommand {
         let v = run.state.validations
         print("demo: \(s.steps) optimiser steps, \(run.state.tokensSeen) tokens, \(String(format: "%.0f", s.tokensPerSecond)) tok/s")
         if let first = v.first, let last = v.last {
-            print("validation loss before training: \(String(format: "%.4f", first.loss))")
-            print("validation loss after training:  \(String(format: "%.4f", last.loss))")
+            func accuracy(_ p: TrainingState.ValidationPoint) -> String { p.accuracy.map { String(format: " (token accuracy %.2f%%)", 100 * $0) } ?? "" }
+            print("validation loss before training: \(String(format: "%.4f", first.loss))\(accuracy(first))")
+            print("validation loss after training:  \(String(format: "%.4f", last.loss))\(accuracy(last))")
         }
         print("run directory: \(run.directory)")
     }

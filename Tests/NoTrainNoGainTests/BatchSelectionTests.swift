@@ -7,22 +7,22 @@ import Testing
 final class FakeSource: BatchSource {
     let microBatchSize: Int, batchSize: Int, seed: UInt64 = 3
     let loss: (Int) -> Float
-    var drawn: [MLMBatch] = []
+    var drawn: [PretrainingBatch] = []
     var scored = 0, seen = 0, kept = 0
     init(micro: Int, batch: Int, loss: @escaping (Int) -> Float) {
         microBatchSize = micro
         batchSize = batch
         self.loss = loss
     }
-    func drawMicroBatch() -> MLMBatch {
+    func drawMicroBatch() -> PretrainingBatch {
         let start = drawn.count * microBatchSize
         let indices = Array(start..<(start + microBatchSize))
-        let b = MLMBatch(inputIDs: indices.flatMap { [Int32($0), 7] }, labels: indices.flatMap { [Int32(-100), Int32($0 % 50)] },
+        let b = PretrainingBatch(inputIDs: indices.flatMap { [Int32($0), 7] }, labels: indices.flatMap { [Int32(-100), Int32($0 % 50)] },
                          batchSize: microBatchSize, sequenceLength: 2, exampleIndices: indices)
         drawn.append(b)
         return b
     }
-    func scoreSequences(_ batch: MLMBatch) -> [Float] { scored += 1; return batch.exampleIndices.map(loss) }
+    func scoreSequences(_ batch: PretrainingBatch) -> [Float] { scored += 1; return batch.exampleIndices.map(loss) }
     func recordSelection(seen: Int, kept: Int) { self.seen += seen; self.kept += kept }
 }
 

@@ -6,7 +6,7 @@ import Testing
 struct CrammedBERTTests {
     let config = CrammedBERTConfig(layers: 2, hidden: 16, heads: 2, intermediate: 32, vocabularySize: 40, maxSequenceLength: 12)
 
-    func batch(seed: UInt64) -> MLMBatch {
+    func batch(seed: UInt64) -> PretrainingBatch {
         var g = SeededGenerator(seed: seed)
         let tokens = (0..<(3 * 12)).map { _ in Int32(7 + g.int(below: 33)) }
         let masking = MLMMasking(maskTokenID: 6, vocabularySize: 40, specialTokenIDs: Array(0..<7))
@@ -18,7 +18,7 @@ struct CrammedBERTTests {
     @Test func sparseLastBlockGivesTheSameLossAndGradientsAsTheFullComputation() {
         let model = CrammedBERT(config, seed: 1)
         let b = batch(seed: 2)
-        let out = model.maskedLMLoss(b)
+        let out = model.loss(b)
         out.loss.backward()
         let sparseLoss = out.loss.item()
         let sparseGrads = model.parameters.map { $0.tensor.grad!.scalars() }
@@ -27,7 +27,7 @@ struct CrammedBERTTests {
         // Reference: every position through every block, then select the masked rows.
         let ids = Tensor(int32: b.inputIDs, shape: [3, 12])
         let hidden = model.encode(ids).reshaped([36, 16])
-        let positions = b.labels.indices.filter { b.labels[$0] != MLMBatch.ignoreLabel }
+        let positions = b.labels.indices.filter { b.labels[$0] != PretrainingBatch.ignoreLabel }
         let selected = hidden.gatherRows(Tensor(int32: positions.map(Int32.init), shape: [positions.count]))
         let logits = linear(model.headTransform(selected), model.tokenEmbedding.weight)
         let full = softmaxCrossEntropy(logits: logits, labels: Tensor(int32: positions.map { b.labels[$0] }, shape: [positions.count]))
@@ -44,14 +44,14 @@ struct CrammedBERTTests {
     @Test func perSequenceLossesAverageToTheBatchLoss() {
         let model = CrammedBERT(config, seed: 1)
         let b = batch(seed: 3)
-        let out = withoutGradients { model.maskedLMLoss(b) }
+        let out = withoutGradients { model.loss(b) }
         var weighted = 0.0, count = 0
         for s in 0..<3 {
-            let n = (0..<12).filter { b.labels[s * 12 + $0] != MLMBatch.ignoreLabel }.count
+            let n = (0..<12).filter { b.labels[s * 12 + $0] != PretrainingBatch.ignoreLabel }.count
             weighted += Double(out.sequenceLosses[s]) * Double(n)
             count += n
         }
-        #expect(count == out.maskedTokens)
+        #expect(count == out.predictedTokens)
         #expect(abs(weighted / Double(count) - Double(out.loss.item())) < 1e-5)
     }
 

@@ -12,7 +12,7 @@ struct DynamicArchitectureTests {
         MethodContext(model: model, optimizer: optimizer, progress: progress, step: step, seed: 1) { line, _ in events?.pointee.append(line) }
     }
 
-    func batch(seed: UInt64) -> MLMBatch {
+    func batch(seed: UInt64) -> PretrainingBatch {
         var g = SeededGenerator(seed: seed)
         let tokens = (0..<(2 * 12)).map { _ in Int32(7 + g.int(below: 33)) }
         var b = MLMMasking(maskTokenID: 6, vocabularySize: 40, specialTokenIDs: Array(0..<7))
@@ -30,7 +30,7 @@ struct DynamicArchitectureTests {
         for s in 0..<2 {
             let blocks = stacking.blocks(forMicroBatch: s, chosen: nil, context: context(model, optimizer, progress: 0.1))
             #expect(blocks == [0])
-            model.maskedLMLoss(batch(seed: UInt64(s)), activeBlocks: blocks).loss.backward()
+            model.loss(batch(seed: UInt64(s)), activeBlocks: blocks).loss.backward()
             #expect(model.blocks[1].qkv.weight.hasGrad == false)
             optimizer.step(learningRate: 1e-2)
             arena.zeroGrad()
@@ -50,7 +50,7 @@ struct DynamicArchitectureTests {
         #expect(stacking.activeCount == 4)
         #expect(model.parameters(ofBlock: 3).map { $0.tensor.scalars() } == block0)
         // Gradients reach every active block afterwards.
-        model.maskedLMLoss(batch(seed: 9), activeBlocks: stacking.blocks(forMicroBatch: 9, chosen: nil,
+        model.loss(batch(seed: 9), activeBlocks: stacking.blocks(forMicroBatch: 9, chosen: nil,
                                                                          context: context(model, optimizer, progress: 0.9))).loss.backward()
         #expect((0..<4).allSatisfy { model.blocks[$0].ffnIn.weight.hasGrad })
         #expect(stacking.evaluationBlocks(chosen: nil) == [0, 1, 2, 3])
@@ -96,7 +96,7 @@ struct DynamicArchitectureTests {
     @Test func droppedBlocksGetNoGradientAndValidationUsesAll() {
         let model = CrammedBERT(config, seed: 2)
         let blocks = [0, 2]
-        model.maskedLMLoss(batch(seed: 4), activeBlocks: blocks).loss.backward()
+        model.loss(batch(seed: 4), activeBlocks: blocks).loss.backward()
         for i in 0..<4 { #expect(model.blocks[i].qkv.weight.hasGrad == blocks.contains(i)) }
         #expect(LayerDropping().evaluationBlocks(chosen: nil) == nil)
     }

@@ -6,7 +6,7 @@ import Testing
 struct MaskingTests {
     let masking = MLMMasking(maskTokenID: 6, vocabularySize: 1000, specialTokenIDs: [0, 1, 2, 3, 4, 5, 6])
 
-    func sample(seed: UInt64) -> (tokens: [Int32], batch: MLMBatch) {
+    func sample(seed: UInt64) -> (tokens: [Int32], batch: PretrainingBatch) {
         var g = SeededGenerator(seed: 100)
         // 5% special tokens (<sep>), the rest ordinary ids.
         let tokens = (0..<(4000 * 128)).map { _ in g.uniform() < 0.05 ? Int32(5) : Int32(7 + g.int(below: 993)) }
@@ -19,11 +19,11 @@ struct MaskingTests {
         var eligible = 0, selected = 0, masked = 0, random = 0, kept = 0
         for i in tokens.indices {
             if tokens[i] == 5 {
-                #expect(batch.labels[i] == MLMBatch.ignoreLabel && batch.inputIDs[i] == 5)
+                #expect(batch.labels[i] == PretrainingBatch.ignoreLabel && batch.inputIDs[i] == 5)
                 continue
             }
             eligible += 1
-            if batch.labels[i] == MLMBatch.ignoreLabel {
+            if batch.labels[i] == PretrainingBatch.ignoreLabel {
                 #expect(batch.inputIDs[i] == tokens[i])
                 continue
             }
@@ -154,7 +154,7 @@ struct SpanCorruptionTests {
     @Test func segmentationCutsIntoNonEmptyRuns() {
         var g = SeededGenerator(seed: 3)
         for (n, k) in [(85, 28), (10, 1), (5, 5)] {
-            let runs = SpanCorruption.randomSegmentationForTesting(n, k, &g)
+            let runs = SpanCorruption.randomSegmentation(n, k, &g)
             #expect(runs.count == k && runs.reduce(0, +) == n && runs.allSatisfy { $0 >= 1 })
         }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Engine
 import NoTrainNoGain
 import Testing
@@ -42,6 +43,28 @@ struct OptimizerTests {
         }
         expectClose(t.scalars(), expected)
         #expect(opt.steps == [2])
+    }
+
+    @Test func adamWScaleUsesHuggingFaceEpsilonAndTheRMSScaledStep() {
+        // nanoT5: α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ)·max(10⁻³, RMS(p)); p ← p − α·m/(√v + ε). A large ε makes
+        // its placement visible (PyTorch's form would divide by √v̂ + ε instead).
+        let p0: [Double] = [3, -4, 0], g: [Double] = [0.02, -0.01, 0.5]
+        let (arena, t) = arena(p0.map(Float.init), g.map(Float.init))
+        let opt = AdamWScale(arena, beta1: 0.9, beta2: 0.999, epsilon: 0.01)
+        #expect(opt.name == "adamw-scale" && opt.rmsScaledLearningRate)
+        var p = p0, m = [0.0, 0, 0], v = [0.0, 0, 0]
+        for step in 1...2 {
+            if step == 2 { arena.zeroGrad(); setGradient(t, g.map(Float.init)) }
+            opt.step(learningRate: 0.02)
+            let rms = (p.map { $0 * $0 }.reduce(0, +) / 3).squareRoot()
+            let alpha = 0.02 * (1 - pow(0.999, Double(step))).squareRoot() / (1 - pow(0.9, Double(step))) * max(1e-3, rms)
+            for i in 0..<3 {
+                m[i] = 0.9 * m[i] + 0.1 * g[i]
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i]
+                p[i] -= alpha * m[i] / (v[i].squareRoot() + 0.01)
+            }
+            expectClose(t.scalars(), p, 1e-5)
+        }
     }
 
     @Test func normWeightsAreNotDecayed() {

@@ -1,17 +1,22 @@
 import Engine
 
-/// `ntng bench train`: one crammed-BERT training step (forward, backward, clipping, AdamW) on a
-/// micro-batch of random tokens, masked as in pre-training; reports tokens/s and the split of the
-/// step into phases and kernel families. The default is the tiny CPU model (4 layers, hidden 256,
-/// 4 heads, GLU 1024 → 512, vocabulary 8192, sequence 128, batch 32, no dropout).
+/// `ntng bench train`: one training step (forward, backward, clipping, the model's baseline
+/// optimiser) on a micro-batch of random tokens corrupted by the model's objective as in
+/// pre-training; reports tokens/s (input tokens), effective GFLOP/s and the split of the step into
+/// phases and kernel families. Models: crammed BERT with AdamW (default: the tiny CPU model,
+/// 4 layers, hidden 256, 4 heads, GLU 1024 → 512, vocabulary 8192, sequence 128, batch 32), or
+/// T5 v1.1 with AdamWScale (`T5Config.tiny`; inputs of `sequenceLength` from raw rows as span
+/// corruption needs, e.g. 128 inputs / 29 targets).
 public struct TrainBenchmark {
     public struct Report: Codable {
         public let benchmark: String
         public let machine: [String: String]
-        public let model: CrammedBERTConfig
+        public let model: ModelConfig
         public let activeBlocks: Int
         public let batchSize: Int
         public let sequenceLength: Int
+        /// Decoder targets per example (T5).
+        public let targetLength: Int?
         public let steps: Int
         public let tokensPerSecond: Double
         public let stepMilliseconds: Double
@@ -25,7 +30,7 @@ public struct TrainBenchmark {
         public let finalLoss: Float
     }
 
-    public var config: CrammedBERTConfig
+    public var config: ModelConfig
     public var batchSize: Int
     public var sequenceLength: Int
     public var steps: Int
@@ -33,7 +38,8 @@ public struct TrainBenchmark {
     /// Run only the first n blocks (what layer stacking / dropping leave active); nil = all.
     public var activeBlocks: Int?
 
-    public init(config: CrammedBERTConfig = .tiny, batchSize: Int = 32, sequenceLength: Int = 128, steps: Int = 10, warmup: Int = 2) {
+    /// `sequenceLength`: tokens per row (BERT) or encoder inputs per example (T5).
+    public init(config: ModelConfig = .crammedBERT(.tiny), batchSize: Int = 32, sequenceLength: Int = 128, steps: Int = 10, warmup: Int = 2) {
         self.config = config
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
@@ -43,16 +49,15 @@ public struct TrainBenchmark {
 
     public func run(progress: (String) -> Void = { _ in }) -> Report {
         let backend = CPUBackend.shared
-        let model = CrammedBERT(config, seed: 0)
+        let model = config.make(seed: 0)
         let arena = ParameterArena(model.parameters)
-        let optimizer: ArenaOptimizer = AdamW(arena)
-        // Token ids 8… (the first ids are special), masked as in pre-training.
-        let masking = MLMMasking(maskTokenID: 4, vocabularySize: config.vocabularySize, specialTokenIDs: Array(0..<8))
-        var g = SeededGenerator(seed: 1)
-        func batch() -> MLMBatch {
-            let tokens = (0..<(batchSize * sequenceLength)).map { _ in Int32(8 + g.int(below: config.vocabularySize - 8)) }
-            return masking.mask(tokens, sequenceLength: sequenceLength, exampleIndices: Array(0..<batchSize), generator: &g)
-        }
+        let isT5 = config.kind == .t5
+        let optimizer: ArenaOptimizer = isT5 ? AdamWScale(arena) : AdamW(arena)
+        let corruption = SpanCorruption()
+        let rowLength = isT5 ? corruption.rawLength(forInputLength: sequenceLength).raw : sequenceLength
+        var batches = SyntheticBatches(model: config, rowLength: rowLength, batchSize: batchSize, corruption: corruption)
+        func batch() -> PretrainingBatch { batches.next() }
+        let targetLength = isT5 ? corruption.lengths(rawLength: rowLength).targets : nil
         var forward: [Double] = [], backward: [Double] = [], optimizerTimes: [Double] = [], total: [Double] = []
         var kernels: [String: [Double]] = [:]
         var loss: Float = 0
@@ -60,12 +65,12 @@ public struct TrainBenchmark {
             let b = batch()
             backend.profile.reset()
             backend.profile.isEnabled = true
-            var output: MLMOutput?
+            var output: PretrainingOutput?
             let blocks = activeBlocks.map { Array(0..<$0) }
-            let tf = Stopwatch.time { output = model.maskedLMLoss(b, activeBlocks: blocks) }
+            let tf = Stopwatch.time { output = model.loss(b, activeBlocks: blocks) }
             let tb = Stopwatch.time { output!.loss.backward() }
             let to = Stopwatch.time {
-                clipGradientNorm(arena.tensors, maxNorm: 0.5)
+                clipGradientNorm(arena.tensors, maxNorm: isT5 ? 1 : 0.5)
                 optimizer.step(learningRate: 1e-3)
                 arena.zeroGrad()
             }
@@ -81,22 +86,25 @@ public struct TrainBenchmark {
             kernels["other", default: []].append(tf + tb + to - gemm - attention)
         }
         // Optimiser step alone, per optimiser, on the gradients of one more backward pass.
-        let output = model.maskedLMLoss(batch())
+        let output = model.loss(batch())
         output.loss.backward()
         var optimizerSteps: [String: Double] = [:]
         for name in OptimizerConfig.Name.allCases {
-            let o = OptimizerConfig(name: name).make(arena, batchTokens: batchSize * sequenceLength)
+            let o = OptimizerConfig(name: name, model: config.kind).make(arena, batchTokens: batchSize * sequenceLength)
             let ms = Stopwatch.median(repeats: max(steps, 5)) { o.step(learningRate: 1e-9) } * 1000
             optimizerSteps[name.rawValue] = ms.rounded(to: 2)
         }
         arena.zeroGrad()
         let t = Stopwatch.median(total)
         let tokens = Double(batchSize * sequenceLength)
-        let flops = config.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: 0.15) * tokens
+        let flops: Double
+        switch config {
+        case .crammedBERT(let c): flops = c.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: 0.15) * tokens
+        case .t5(let c): flops = c.trainingFLOPsPerExample(inputLength: sequenceLength, targetLength: targetLength!) * Double(batchSize)
+        }
         let ms = { (xs: [Double]) in (Stopwatch.median(xs) * 1000).rounded(to: 2) }
         return Report(benchmark: "train", machine: backend.report, model: config, activeBlocks: activeBlocks ?? config.layers,
-                      batchSize: batchSize,
-                      sequenceLength: sequenceLength, steps: steps, tokensPerSecond: (tokens / t).rounded(to: 0),
+                      batchSize: batchSize, sequenceLength: sequenceLength, targetLength: targetLength, steps: steps, tokensPerSecond: (tokens / t).rounded(to: 0),
                       stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
                       phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
                       kernelsMilliseconds: kernels.mapValues(ms), optimizerStepMilliseconds: optimizerSteps, finalLoss: loss)

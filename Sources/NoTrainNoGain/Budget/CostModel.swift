@@ -6,24 +6,38 @@ import Foundation
 /// micro-batch of 128 sequences of 128 tokens, forward + backward with the optimiser amortised,
 /// indexed by the number of active layers (1…16), and the forward-only time used for selection
 /// passes. The original table has a typo at 7 layers (0.01052); the table is linear
-/// (t ≈ 0.01189 + 0.01334·L) and the intended 0.1052 is used. Small CPU models are charged from a
-/// table measured on this machine by `ntng calibrate` (`CostTable`), and a run records which
-/// table it used.
+/// (t ≈ 0.01189 + 0.01334·L) and the intended 0.1052 is used.
+///
+/// `paperT5` is NTNG's T5 table (`t5/t5/utils/train.py`): seconds per optimiser step at batch 144
+/// by active layers (1…12, encoder and decoder alike), with per-optimiser factors for full-depth
+/// runs (AdamWScale 1.031 s, Lion 1.043 s, Sophia 1.156 s, the last including its amortised
+/// Hessian passes, which are therefore not charged again). It has no forward-only figure.
+///
+/// Small CPU models are charged from a table measured on this machine by `ntng calibrate`, and a
+/// run records which table it used.
 public struct CostModel: Sendable, Codable, Equatable {
     /// Where the figures come from ("paper-bert (RTX 3090)", or a calibration file and its machine).
     public var source: String
     /// Seconds per training micro-batch (forward + backward), index 0 = 1 active layer.
     public var trainingPerLayers: [Double]
-    /// Seconds per forward-only micro-batch with all layers (selection passes).
-    public var forwardOnly: Double
+    /// Seconds per forward-only micro-batch with all layers (selection passes); nil when the
+    /// table has none (paper-t5), and then selection methods cannot be charged.
+    public var forwardOnly: Double?
     /// The micro-batch size the figures are for; costs scale linearly to other sizes.
     public var microBatchSize: Int
+    /// Multipliers of the training cost by optimiser name (absent: 1).
+    public var optimizerStepFactors: [String: Double]?
+    /// Whether Sophia's Hessian passes are already in its step factor (then recorded as waived).
+    public var hessianInStepCost: Bool?
 
-    public init(source: String, trainingPerLayers: [Double], forwardOnly: Double, microBatchSize: Int) {
+    public init(source: String, trainingPerLayers: [Double], forwardOnly: Double?, microBatchSize: Int,
+                optimizerStepFactors: [String: Double]? = nil, hessianInStepCost: Bool? = nil) {
         self.source = source
         self.trainingPerLayers = trainingPerLayers
         self.forwardOnly = forwardOnly
         self.microBatchSize = microBatchSize
+        self.optimizerStepFactors = optimizerStepFactors
+        self.hessianInStepCost = hessianInStepCost
     }
 
     public static let paperBERT = CostModel(
@@ -32,38 +46,51 @@ public struct CostModel: Sendable, Codable, Equatable {
                             0.1589, 0.1722, 0.1857, 0.1988, 0.212, 0.2253],
         forwardOnly: 0.09285, microBatchSize: 128)
 
+    public static let paperT5 = CostModel(
+        source: "paper-t5 (NTNG t5/t5/utils/train.py, per step at batch 144; AdamWScale 1.031, Lion 1.043, Sophia 1.156 s at full depth)",
+        trainingPerLayers: [0.129, 0.209, 0.291, 0.373, 0.455, 0.538, 0.619, 0.703, 0.783, 0.865, 0.947, 1.031],
+        forwardOnly: nil, microBatchSize: 144,
+        optimizerStepFactors: ["lion": 1.043 / 1.031, "sophia": 1.156 / 1.031], hessianInStepCost: true)
+
+    /// The tables a config can name.
+    public static let builtIn: [String: CostModel] = ["paper-bert": .paperBERT, "paper-t5": .paperT5]
+
     public var maxLayers: Int { trainingPerLayers.count }
 
-    /// "paper-bert", or a calibration file written by `ntng calibrate`.
+    /// "paper-bert", "paper-t5", or a calibration file written by `ntng calibrate`.
     public static func named(_ name: String) throws -> CostModel {
-        if name == "paper-bert" { return .paperBERT }
+        if let table = builtIn[name] { return table }
         guard let data = FileManager.default.contents(atPath: name) else {
-            throw ConfigError("\(name): cannot read the cost model (run `ntng calibrate` to make one, or use paper-bert)")
+            throw ConfigError("\(name): cannot read the cost model (run `ntng calibrate` to make one, or use paper-bert or paper-t5)")
         }
         let c: CostModel
         do { c = try JSONDecoder().decode(CostModel.self, from: data) } catch {
             throw ConfigError("\(name): not a cost model written by `ntng calibrate` (\(error))")
         }
-        guard !c.trainingPerLayers.isEmpty, c.trainingPerLayers.allSatisfy({ $0 > 0 }), c.forwardOnly > 0, c.microBatchSize > 0 else {
+        guard !c.trainingPerLayers.isEmpty, c.trainingPerLayers.allSatisfy({ $0 > 0 }), (c.forwardOnly ?? 1) > 0, c.microBatchSize > 0,
+              (c.optimizerStepFactors ?? [:]).values.allSatisfy({ $0 > 0 }) else {
             throw ConfigError("\(name): cost model has non-positive or missing entries")
         }
         return c
     }
 
-    /// RST of one training micro-batch of `sequences` sequences with `activeLayers` layers.
+    /// RST of one training micro-batch of `sequences` sequences with `activeLayers` layers, trained
+    /// with `optimizer` (its step factor, if the table has one).
     /// With no layer at all (every block dropped) the table is extrapolated linearly to 0 layers
     /// (2·t₁ − t₂), the cost of embedding and head alone; the original code charged the full
     /// model there (Python's index −1).
-    public func training(activeLayers: Int, sequences: Int) -> RST {
+    public func training(activeLayers: Int, sequences: Int, optimizer: String? = nil) -> RST {
         precondition(activeLayers >= 0 && activeLayers <= maxLayers,
                      "cost table covers 1…\(maxLayers) layers, asked for \(activeLayers)")
         let seconds = activeLayers > 0 ? trainingPerLayers[activeLayers - 1]
             : max(0, 2 * trainingPerLayers[0] - (trainingPerLayers.count > 1 ? trainingPerLayers[1] : 2 * trainingPerLayers[0]))
-        return RST(seconds: seconds * Double(sequences) / Double(microBatchSize))
+        let factor = optimizer.flatMap { optimizerStepFactors?[$0] } ?? 1
+        return RST(seconds: seconds * factor * Double(sequences) / Double(microBatchSize))
     }
 
-    /// RST of one forward-only selection pass over `sequences` sequences.
+    /// RST of one forward-only selection pass over `sequences` sequences (tables with a forward figure).
     public func forward(sequences: Int) -> RST {
-        RST(seconds: forwardOnly * Double(sequences) / Double(microBatchSize))
+        guard let forwardOnly else { preconditionFailure("\(source) has no forward-only cost") }
+        return RST(seconds: forwardOnly * Double(sequences) / Double(microBatchSize))
     }
 }

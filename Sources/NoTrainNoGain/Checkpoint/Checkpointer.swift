@@ -1,12 +1,13 @@
 import Engine
 import Foundation
 
-/// Saving and restoring a run: `model.safetensors` (Hugging Face BERT names where a counterpart
-/// exists), `optimizer.safetensors` (AdamW moments by parameter name) and `state.json`. A
+/// Saving and restoring a run: `model.safetensors` (Hugging Face BERT or T5 names where a
+/// counterpart exists; the model's kind and shape in its metadata), `optimizer.safetensors` (the
+/// optimiser's state by parameter name) and `state.json`. A
 /// checkpoint is written to a temporary folder and renamed into place, so an interrupted write
 /// never leaves a half checkpoint.
 public enum Checkpointer {
-    public static func save(to directory: String, model: CrammedBERT, optimizer: ArenaOptimizer, state: TrainingState,
+    public static func save(to directory: String, model: any PretrainingModel, optimizer: ArenaOptimizer, state: TrainingState,
                             methodState: [(String, Tensor)] = [], metadata: [String: String]) throws {
         let fm = FileManager.default
         let temporary = directory + ".tmp"
@@ -14,8 +15,8 @@ public enum Checkpointer {
         try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
         var meta = metadata
         meta["format"] = "pt"
-        meta["ntng_model"] = "crammed-bert"
-        meta["ntng_model_config"] = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
+        meta["ntng_model"] = model.kind
+        meta["ntng_model_config"] = model.configJSON
         try SafeTensors.write(model.checkpointTensors, metadata: meta, to: temporary + "/model.safetensors")
         var buffers: [(String, Tensor)] = []
         for (i, p) in optimizer.arena.parameters.enumerated() {
@@ -34,8 +35,11 @@ public enum Checkpointer {
     }
 
     /// Loads model weights (every tensor the model has must be present with its shape).
-    public static func loadModel(from path: String, into model: CrammedBERT) throws {
-        let (tensors, _) = try SafeTensors.read(path)
+    public static func loadModel(from path: String, into model: any PretrainingModel) throws {
+        let (tensors, metadata) = try SafeTensors.read(path)
+        if let kind = metadata["ntng_model"], kind != model.kind {
+            throw CheckpointError.file(path, "holds a \(kind) model, not a \(model.kind)")
+        }
         for (name, tensor) in model.checkpointTensors {
             guard let entry = tensors[name] else { throw CheckpointError.file(path, "tensor '\(name)' is missing") }
             try SafeTensors.assign(entry, to: tensor, name: name, path: path)
@@ -50,7 +54,7 @@ public enum Checkpointer {
     }
 
     /// Restores weights, optimiser moments and state from a checkpoint folder.
-    public static func load(from directory: String, model: CrammedBERT, optimizer: ArenaOptimizer) throws -> TrainingState {
+    public static func load(from directory: String, model: any PretrainingModel, optimizer: ArenaOptimizer) throws -> TrainingState {
         let statePath = directory + "/state.json"
         guard let data = FileManager.default.contents(atPath: statePath) else {
             throw CheckpointError.file(directory, "no checkpoint here (state.json missing)")

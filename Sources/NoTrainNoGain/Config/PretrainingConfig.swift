@@ -7,8 +7,10 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         /// Files or folders (relative paths are relative to the config file's folder).
         public var corpus: [String]
         public var textField: String = "text"
-        /// "train" learns a cramming WordPiece tokenizer on the corpus; otherwise a tokenizer.json path.
+        /// "train" learns a tokenizer on the corpus (cramming WordPiece for BERT, Unigram for T5);
+        /// otherwise a tokenizer.json path.
         public var tokenizer: String = "train"
+        /// Tokens per row (BERT) or encoder inputs per example (T5; raw rows are longer, see `rowLength`).
         public var sequenceLength: Int = 128
         public var validationFraction: Double = 0.005
         public var validationMaximumSequences: Int = 10_000
@@ -17,6 +19,8 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         public var documentsPerGroup: Int = 256
         public var cacheDirectory: String = ".ntng/cache"
         public var seed: UInt64 = 0
+        /// T5's span corruption (noise density 0.15, mean span 3).
+        public var spanCorruption = SpanCorruption()
     }
 
     public struct Training: Codable, Equatable, Sendable {
@@ -28,7 +32,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         public var schedule: LearningRateSchedule = .budgetOneCycle
         /// Global gradient-norm clip; 0 disables.
         public var gradientClip: Double = 0.5
-        /// "paper-bert" or the path of a calibration written by `ntng calibrate`.
+        /// "paper-bert", "paper-t5" or the path of a calibration written by `ntng calibrate`.
         public var costModel: String = "paper-bert"
         public var validateEvery: RST?
         public var checkpointEvery: RST?
@@ -68,7 +72,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
     }
 
     public var name: String
-    public var model: CrammedBERTConfig
+    public var model: ModelConfig
     public var batchSelection: BatchSelectionConfig?
     public var stacking: Stacking?
     public var layerDrop: LayerDrop?
@@ -97,17 +101,32 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         let name = try root.string("name", default: "run") ?? "run"
 
         let m = try root.section("model")
-        _ = try m.choice("kind", default: "crammed-bert", from: ["crammed-bert"])
-        var model = CrammedBERTConfig(
-            layers: try m.int("layers", default: 16, range: 1...4096), hidden: try m.int("hidden", default: 768, range: 1...65536),
-            heads: try m.int("heads", default: 12, range: 1...4096), intermediate: try m.int("intermediate", default: 3072, range: 2...1 << 20),
-            vocabularySize: try m.int("vocabulary_size", default: 32768, range: 8...1 << 24),
-            maxSequenceLength: try m.int("max_sequence_length", default: 128, range: 2...65536),
-            normEpsilon: Float(try m.double("norm_epsilon", default: 1e-12, range: 1e-30...1)),
-            initStd: Float(try m.double("init_std", default: 0.02, range: 1e-8...10)),
-            dropout: Float(try m.double("dropout", default: 0.1, range: 0...0.99)))
+        let kind = ModelConfig.Kind(rawValue: try m.choice("kind", default: "crammed-bert", from: ModelConfig.Kind.allCases.map(\.rawValue)))!
+        let isT5 = kind == .t5
+        var model: ModelConfig
+        switch kind {
+        case .crammedBERT:
+            model = .crammedBERT(CrammedBERTConfig(
+                layers: try m.int("layers", default: 16, range: 1...4096), hidden: try m.int("hidden", default: 768, range: 1...65536),
+                heads: try m.int("heads", default: 12, range: 1...4096), intermediate: try m.int("intermediate", default: 3072, range: 2...1 << 20),
+                vocabularySize: try m.int("vocabulary_size", default: 32768, range: 8...1 << 24),
+                maxSequenceLength: try m.int("max_sequence_length", default: 128, range: 2...65536),
+                normEpsilon: Float(try m.double("norm_epsilon", default: 1e-12, range: 1e-30...1)),
+                initStd: Float(try m.double("init_std", default: 0.02, range: 1e-8...10)),
+                dropout: Float(try m.double("dropout", default: 0.1, range: 0...0.99))))
+        case .t5:
+            let base = T5Config.base
+            model = .t5(T5Config(
+                layers: try m.int("layers", default: base.layers, range: 1...4096), hidden: try m.int("hidden", default: base.hidden, range: 1...65536),
+                heads: try m.int("heads", default: base.heads, range: 1...4096), headDim: try m.int("head_dim", default: base.headDim, range: 1...4096),
+                feedForward: try m.int("feed_forward", default: base.feedForward, range: 1...1 << 20),
+                vocabularySize: try m.int("vocabulary_size", default: base.vocabularySize, range: 8...1 << 24),
+                relativeBuckets: try m.int("relative_buckets", default: base.relativeBuckets, range: 4...4096),
+                maxDistance: try m.int("max_distance", default: base.maxDistance, range: 2...1 << 20),
+                normEpsilon: Float(try m.double("norm_epsilon", default: Double(base.normEpsilon), range: 1e-30...1))))
+        }
         try m.finish()
-        if let p = model.problems().first { throw ConfigError("\(source): \(p)") }
+        if let p = model.problems.first { throw ConfigError("\(source): \(p)") }
 
         let d = try root.section("data")
         let corpus = try d.strings("corpus", default: [])
@@ -116,45 +135,54 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         data.textField = try d.string("text_field", default: "text") ?? "text"
         let tokenizer = try d.string("tokenizer", default: "train") ?? "train"
         data.tokenizer = tokenizer == "train" ? "train" : resolve(tokenizer, d, "tokenizer")
-        data.sequenceLength = try d.int("sequence_length", default: 128, range: 2...65536)
+        data.sequenceLength = try d.int("sequence_length", default: isT5 ? 512 : 128, range: isT5 ? 8...65536 : 2...65536)
         data.validationFraction = try d.double("validation_fraction", default: 0.005, range: 0...0.9)
         data.validationMaximumSequences = try d.int("validation_max_sequences", default: 10_000, range: 1...Int.max)
         data.reserveFraction = try d.double("reserve_fraction", default: 0, range: 0...0.9)
-        data.documentsPerGroup = try d.int("documents_per_group", default: 256, range: 1...1 << 30)
+        data.documentsPerGroup = try d.int("documents_per_group", default: isT5 ? 1000 : 256, range: 1...1 << 30)
         data.cacheDirectory = try d.string("cache_dir", default: ".ntng/cache") ?? ".ntng/cache"
         data.seed = UInt64(try d.int("seed", default: 0, range: 0...Int.max))
-        try d.finish()
-        if data.sequenceLength > model.maxSequenceLength {
-            throw ConfigError("\(source): data.sequence_length (\(data.sequenceLength)) exceeds model.max_sequence_length (\(model.maxSequenceLength))")
+        for key in ["noise_density", "mean_noise_span"] where d.has(key) && !isT5 {
+            throw d.fail(key, "only applies to model.kind t5 (span corruption)")
         }
-        model.maxSequenceLength = max(model.maxSequenceLength, data.sequenceLength)
+        data.spanCorruption = SpanCorruption(noiseDensity: try d.double("noise_density", default: 0.15, range: 0.01...0.99),
+                                             meanNoiseSpanLength: try d.double("mean_noise_span", default: 3, range: 1...1000))
+        try d.finish()
+        if case .crammedBERT(var bert) = model {
+            if data.sequenceLength > bert.maxSequenceLength {
+                throw ConfigError("\(source): data.sequence_length (\(data.sequenceLength)) exceeds model.max_sequence_length (\(bert.maxSequenceLength))")
+            }
+            bert.maxSequenceLength = max(bert.maxSequenceLength, data.sequenceLength)
+            model = .crammedBERT(bert)
+        }
 
         let t = try root.section("training")
         guard let budget = try t.duration("budget", default: nil) else {
             throw ConfigError("\(source): training.budget: required (an RST duration such as 6h or 5m)")
         }
         var training = Training(budget: budget)
-        training.microBatchSize = try t.int("micro_batch_size", default: 128, range: 1...1 << 20)
-        training.batchSize = try t.int("batch_size", default: 1536, range: 1...1 << 30)
+        training.microBatchSize = try t.int("micro_batch_size", default: isT5 ? 72 : 128, range: 1...1 << 20)
+        training.batchSize = try t.int("batch_size", default: isT5 ? 144 : 1536, range: 1...1 << 30)
         guard training.batchSize % training.microBatchSize == 0 else {
             throw ConfigError("\(source): training.batch_size (\(training.batchSize)) must be a multiple of training.micro_batch_size (\(training.microBatchSize))")
         }
-        training.learningRate = try t.double("learning_rate", default: 1e-3, range: 0...10)
-        switch try t.choice("schedule", default: "budget-one-cycle", from: ["budget-one-cycle", "cosine-budget", "constant"]) {
+        training.learningRate = try t.double("learning_rate", default: isT5 ? 2e-2 : 1e-3, range: 0...10)
+        switch try t.choice("schedule", default: isT5 ? "cosine-budget" : "budget-one-cycle", from: ["budget-one-cycle", "cosine-budget", "constant"]) {
         case "cosine-budget": training.schedule = .cosineBudget
         case "constant": training.schedule = .constant
         default: training.schedule = .budgetOneCycle
         }
-        training.gradientClip = try t.double("gradient_clip", default: 0.5, range: 0...1e9)
-        let cost = try t.string("cost_model", default: "paper-bert") ?? "paper-bert"
-        training.costModel = cost == "paper-bert" ? cost : resolve(cost, t, "cost_model")
+        training.gradientClip = try t.double("gradient_clip", default: isT5 ? 1 : 0.5, range: 0...1e9)
+        let defaultCost = isT5 ? "paper-t5" : "paper-bert"
+        let cost = try t.string("cost_model", default: defaultCost) ?? defaultCost
+        training.costModel = CostModel.builtIn[cost] != nil ? cost : resolve(cost, t, "cost_model")
         training.validateEvery = try t.duration("validate_every", default: nil)
         training.checkpointEvery = try t.duration("checkpoint_every", default: nil)
         training.logEvery = try t.int("log_every", default: 10, range: 1...Int.max)
         training.seed = UInt64(try t.int("seed", default: 0, range: 0...Int.max))
         try t.finish()
 
-        let optimizer = try OptimizerConfig.read(try root.section("optimizer"))
+        let optimizer = try OptimizerConfig.read(try root.section("optimizer"), model: kind, accumulation: training.batchSize / training.microBatchSize)
 
         var stacking: Stacking?
         if root.has("stacking") {
@@ -171,9 +199,9 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
             let ld = try root.section("layer_drop")
             layerDrop = LayerDrop()
             layerDrop!.thetaBar = try ld.double("theta_bar", default: 0.5, range: 0...1)
-            layerDrop!.gamma = try ld.double("gamma", default: 100, range: 0...1e6)
-            layerDrop!.perStep = try ld.bool("per_step", default: false)
-            layerDrop!.droppedBlocks = MissingGradientPolicy(rawValue: try ld.choice("dropped_blocks", default: "zero-gradient",
+            layerDrop!.gamma = try ld.double("gamma", default: isT5 ? 20 : 100, range: 0...1e6)
+            layerDrop!.perStep = try ld.bool("per_step", default: isT5)
+            layerDrop!.droppedBlocks = MissingGradientPolicy(rawValue: try ld.choice("dropped_blocks", default: isT5 ? "skip" : "zero-gradient",
                                                                                      from: ["zero-gradient", "skip"]))!
             try ld.finish()
         }
@@ -202,5 +230,27 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         try root.finish()
         return PretrainingConfig(name: name, model: model, batchSelection: selection, stacking: stacking, layerDrop: layerDrop,
                                  data: data, training: training, optimizer: optimizer, runDirectory: runDirectory)
+    }
+}
+
+extension PretrainingConfig {
+    /// Tokens per dataset row: the sequence length for BERT; for T5 the raw length whose span
+    /// corruption gives `sequence_length` inputs (568 for 512, spec §1b).
+    public var rowLength: Int {
+        switch model {
+        case .crammedBERT: data.sequenceLength
+        case .t5: data.spanCorruption.rawLength(forInputLength: data.sequenceLength).raw
+        }
+    }
+
+    /// The run's objective for `tokenizer`: masked LM (BERT) or span corruption (T5).
+    public func objective(tokenizer: Tokenizer) throws -> any PretrainingObjective {
+        switch model {
+        case .crammedBERT:
+            guard let mask = tokenizer.maskID else { throw ConfigError("the tokenizer has no mask token (<mask> or [MASK])") }
+            return MLMMasking(maskTokenID: mask, vocabularySize: tokenizer.vocabularySize, specialTokenIDs: tokenizer.specialIDs)
+        case .t5:
+            return try SpanCorruptionObjective(corruption: data.spanCorruption, tokenizer: tokenizer, rowLength: rowLength)
+        }
     }
 }

@@ -4,7 +4,7 @@ import Engine
 /// token is selected independently with probability 0.15; a selected token becomes `<mask>` with
 /// probability 0.8, a token drawn uniformly from the whole vocabulary with probability 0.1, and
 /// stays unchanged otherwise. Selected positions keep their original id as the label; all others
-/// get `MLMBatch.ignoreLabel`. Masks are drawn afresh each time a batch is drawn, from a seeded
+/// get `PretrainingBatch.ignoreLabel`. Masks are drawn afresh each time a batch is drawn, from a seeded
 /// generator, so a run is reproducible.
 public struct MLMMasking: Sendable {
     public var maskProbability: Double = 0.15
@@ -26,10 +26,10 @@ public struct MLMMasking: Sendable {
 
     /// Masks `rows` (each `sequenceLength` long, concatenated) into a batch.
     public func mask(_ tokens: [Int32], sequenceLength: Int, exampleIndices: [Int],
-                     generator g: inout SeededGenerator) -> MLMBatch {
+                     generator g: inout SeededGenerator) -> PretrainingBatch {
         precondition(tokens.count == sequenceLength * exampleIndices.count, "mask: rows do not match their indices")
         var inputs = tokens
-        var labels = [Int32](repeating: MLMBatch.ignoreLabel, count: tokens.count)
+        var labels = [Int32](repeating: PretrainingBatch.ignoreLabel, count: tokens.count)
         for i in tokens.indices {
             let id = tokens[i]
             guard id >= 0, Int(id) < vocabularySize, !isSpecial[Int(id)], g.uniformDouble() < maskProbability else { continue }
@@ -41,7 +41,7 @@ public struct MLMMasking: Sendable {
                 inputs[i] = Int32(g.int(below: vocabularySize))
             }
         }
-        return MLMBatch(inputIDs: inputs, labels: labels, batchSize: exampleIndices.count,
+        return PretrainingBatch(inputIDs: inputs, labels: labels, batchSize: exampleIndices.count,
                         sequenceLength: sequenceLength, exampleIndices: exampleIndices)
     }
 }

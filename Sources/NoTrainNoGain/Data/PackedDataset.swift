@@ -1,9 +1,9 @@
 import Foundation
 
-/// Token rows for pre-training (spec §8): each document is tokenised with the tokenizer's
-/// single-sequence template (cramming: `$A <sep>`), documents are concatenated within groups of
-/// `documentsPerGroup` (cramming's map batches of 256) and cut into rows of `sequenceLength`
-/// tokens; each group's remainder is dropped.
+/// Token rows for pre-training (spec §8): each document is tokenised — with the tokenizer's
+/// single-sequence template for BERT (cramming: `$A <sep>`), without special tokens for T5 —
+/// documents are concatenated within groups of `documentsPerGroup` (cramming's map batches of 256,
+/// nanoT5's 1000) and cut into rows of `sequenceLength` tokens; each group's remainder is dropped.
 public struct PackedDataset: Sendable {
     public let sequenceLength: Int
     /// Row-major token ids, `count × sequenceLength`.
@@ -28,7 +28,7 @@ public struct PackedDataset: Sendable {
 
     /// Tokenises and packs `corpus`, reporting progress as (documents done, rows so far).
     public static func build(corpus: Corpus, tokenizer: Tokenizer, sequenceLength: Int, documentsPerGroup: Int = 256,
-                             progress: (Int, Int) -> Void = { _, _ in }) throws -> PackedDataset {
+                             template: Bool = true, progress: (Int, Int) -> Void = { _, _ in }) throws -> PackedDataset {
         var tokens: [Int32] = []
         var documentsDone = 0
         try corpus.forEachFile { _, documents in
@@ -37,7 +37,7 @@ public struct PackedDataset: Sendable {
                 let group = Array(documents[start..<min(start + documentsPerGroup, documents.count)])
                 var stream: [Int32] = []
                 for ids in tokenizer.encodeAll(group) {
-                    stream += tokenizer.postProcessor.map { $0.apply(ids) } ?? ids
+                    stream += template ? tokenizer.postProcessor.map { $0.apply(ids) } ?? ids : ids
                 }
                 let whole = stream.count / sequenceLength * sequenceLength
                 tokens += stream[0..<whole]

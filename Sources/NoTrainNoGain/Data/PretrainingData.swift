@@ -17,18 +17,24 @@ public struct PretrainingData {
         let clock = ContinuousClock()
 
         let tokenizer: Tokenizer, source: String
+        let vocabularySize = config.model.vocabularySize
         if d.tokenizer == "train" {
-            let key = DatasetCache.key(corpus: corpus, ["cramming-wordpiece-v1", "\(config.model.vocabularySize)"])
+            let isT5 = config.model.kind == .t5
+            let recipe = isT5 ? "t5-unigram-v1" : "cramming-wordpiece-v1"
+            let key = DatasetCache.key(corpus: corpus, [recipe, "\(vocabularySize)"])
             let path = cache.entry(key) + "/tokenizer.json"
             if FileManager.default.fileExists(atPath: path) {
                 tokenizer = try Tokenizer.load(path)
                 source = "trained on the corpus (cached: \(path))"
             } else {
-                progress("training a WordPiece tokenizer (vocabulary \(config.model.vocabularySize)) …")
+                progress("training a \(isT5 ? "Unigram" : "WordPiece") tokenizer (vocabulary \(vocabularySize)) …")
                 let start = clock.now
                 var counts: [String: Int] = [:]
-                try corpus.forEachFile { _, documents in WordCounter.merge(Tokenizer.crammingWordCounts(documents), into: &counts) }
-                tokenizer = try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: config.model.vocabularySize)
+                try corpus.forEachFile { _, documents in
+                    WordCounter.merge(isT5 ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents), into: &counts)
+                }
+                tokenizer = isT5 ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: vocabularySize)
+                    : try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: vocabularySize)
                 try FileManager.default.createDirectory(atPath: cache.entry(key), withIntermediateDirectories: true)
                 try tokenizer.save(path)
                 source = "trained on the corpus (\(path))"
@@ -38,34 +44,38 @@ public struct PretrainingData {
             tokenizer = try Tokenizer.load(d.tokenizer)
             source = d.tokenizer
         }
-        guard tokenizer.vocabularySize <= config.model.vocabularySize else {
-            throw ConfigError("the tokenizer has \(tokenizer.vocabularySize) pieces but model.vocabulary_size is \(config.model.vocabularySize)")
+        guard tokenizer.vocabularySize <= vocabularySize else {
+            throw ConfigError("the tokenizer has \(tokenizer.vocabularySize) pieces but model.vocabulary_size is \(vocabularySize)")
         }
-        guard tokenizer.maskID != nil else { throw ConfigError("the tokenizer has no mask token (<mask> or [MASK])") }
+        _ = try config.objective(tokenizer: tokenizer)   // the tokenizer has what the objective needs
 
         var hash = FNV1a()
         hash.add(try tokenizer.jsonData())
         let tokenizerHash = hash.hex
-        let key = DatasetCache.key(corpus: corpus, ["packed-v1", tokenizerHash, "\(d.sequenceLength)", "\(d.documentsPerGroup)"])
+        // BERT rows carry the tokenizer's template (`$A <sep>`); T5 rows are raw text, no special tokens (spec §8).
+        let template = config.model.kind == .crammedBERT
+        let rowLength = config.rowLength
+        let key = DatasetCache.key(corpus: corpus, ["packed-v1", tokenizerHash, "\(rowLength)", "\(d.documentsPerGroup)"]
+                                   + (template ? [] : ["no-template"]))
         if let cached = try cache.loadDataset(key) {
             progress("data: \(cached.count) rows of \(cached.sequenceLength) tokens (cached: \(cache.entry(key)))")
             return PretrainingData(tokenizer: tokenizer, dataset: cached, corpus: corpus, tokenizerSource: source)
         }
-        progress("tokenising and packing into rows of \(d.sequenceLength) tokens …")
+        progress("tokenising and packing into rows of \(rowLength) tokens …")
         let start = clock.now
         var lastReport = clock.now
-        let dataset = try PackedDataset.build(corpus: corpus, tokenizer: tokenizer, sequenceLength: d.sequenceLength,
-                                              documentsPerGroup: d.documentsPerGroup) { docs, rows in
+        let dataset = try PackedDataset.build(corpus: corpus, tokenizer: tokenizer, sequenceLength: rowLength,
+                                              documentsPerGroup: d.documentsPerGroup, template: template) { docs, rows in
             if clock.now - lastReport > .seconds(5) {
                 progress("  \(docs) documents, \(rows) rows")
                 lastReport = clock.now
             }
         }
         guard dataset.count >= 2 else {
-            throw ConfigError("the corpus gives only \(dataset.count) row(s) of \(d.sequenceLength) tokens; it is too small")
+            throw ConfigError("the corpus gives only \(dataset.count) row(s) of \(rowLength) tokens; it is too small")
         }
         try cache.storeDataset(dataset, key: key, description: "\(corpus.files.map(\.path)) / \(source)")
-        progress("data: \(dataset.count) rows of \(d.sequenceLength) tokens in \(clock.now - start) (cached: \(cache.entry(key)))")
+        progress("data: \(dataset.count) rows of \(rowLength) tokens in \(clock.now - start) (cached: \(cache.entry(key)))")
         return PretrainingData(tokenizer: tokenizer, dataset: dataset, corpus: corpus, tokenizerSource: source)
     }
 }

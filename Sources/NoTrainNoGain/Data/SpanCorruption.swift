@@ -8,7 +8,7 @@ import Engine
 /// the vocabulary); the targets are each sentinel followed by the tokens it replaced; both end with
 /// `</s>`. At the paper's settings (density 0.15, mean span 3) 568 raw tokens give inputs of 512
 /// and targets of 114.
-public struct SpanCorruption: Sendable {
+public struct SpanCorruption: Codable, Equatable, Sendable {
     public var noiseDensity: Double
     public var meanNoiseSpanLength: Double
 
@@ -28,8 +28,7 @@ public struct SpanCorruption: Sendable {
 
     /// Input and target lengths (with `</s>`) produced from a raw row of `rawLength` tokens.
     public func lengths(rawLength: Int) -> (inputs: Int, targets: Int) {
-        let noise = SpanCorruption.round(Double(rawLength) * noiseDensity)
-        let spans = SpanCorruption.round(Double(noise) / meanNoiseSpanLength)
+        let (noise, spans) = counts(rawLength)
         return (rawLength - noise + spans + 1, noise + spans + 1)
     }
 
@@ -44,7 +43,7 @@ public struct SpanCorruption: Sendable {
     }
 
     /// `count` items cut into `segments` non-empty runs at random; returns the run lengths.
-    static func randomSegmentation(_ count: Int, _ segments: Int, _ g: inout SeededGenerator) -> [Int] {
+    public static func randomSegmentation(_ count: Int, _ segments: Int, _ g: inout SeededGenerator) -> [Int] {
         var boundaries = (0..<(count - 1)).map { $0 < segments - 1 }
         boundaries.shuffle(using: &g)
         var lengths: [Int] = [], run = 1
@@ -90,7 +89,4 @@ public struct SpanCorruption: Sendable {
         return (inputs + [eos], targets + [eos])
     }
 
-    public static func randomSegmentationForTesting(_ count: Int, _ segments: Int, _ g: inout SeededGenerator) -> [Int] {
-        randomSegmentation(count, segments, &g)
-    }
 }

@@ -12,6 +12,9 @@ public struct PretrainedCheckpoint: Sendable {
     public static func load(run directory: String) throws -> PretrainedCheckpoint {
         let weights = directory + "/checkpoint/model.safetensors"
         let (_, metadata) = try SafeTensors.read(weights)
+        if let kind = metadata["ntng_model"], kind != "crammed-bert" {
+            throw CheckpointError.file(weights, "holds a \(kind) model; GLUE and SuperGLUE evaluation fine-tunes a crammed BERT")
+        }
         guard let json = metadata["ntng_model_config"],
               let config = try? JSONDecoder().decode(CrammedBERTConfig.self, from: Data(json.utf8)) else {
             throw CheckpointError.file(weights, "no ntng_model_config in its metadata (not written by ntng pretrain)")

@@ -12,7 +12,9 @@ import Glibc
 ///
 /// Every block is built up front; a forward pass runs the blocks listed in `activeBlocks`
 /// (all by default), which is how layer stacking and layer dropping act on the model.
-public final class CrammedBERT: Module {
+public final class CrammedBERT: PretrainingModel {
+    public var kind: String { "crammed-bert" }
+    public var configJSON: String { encodedConfig(config) }
     public let config: CrammedBERTConfig
     public let tokenEmbedding: Embedding
     /// s in x = E[ids] + s·P (scaled sinusoidal positions).
@@ -75,34 +77,25 @@ public final class CrammedBERT: Module {
     }
 
     /// Vocabulary logits [N, V] at the N masked positions of a batch (sparse prediction: only those
-    /// rows leave the last block and reach the head and the tied decoder), with the positions
-    /// (indices into the B·S tokens) and their labels.
-    public func maskedLMLogits(_ batch: MLMBatch, activeBlocks: [Int]? = nil) -> (logits: Tensor, positions: [Int32], labels: [Int32]) {
+    /// rows leave the last block and reach the head and the tied decoder), with their labels and rows.
+    public func predictions(_ batch: PretrainingBatch, activeBlocks: [Int]? = nil) -> Predictions {
         let ids = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
         var positions: [Int32] = [], labels: [Int32] = []
         positions.reserveCapacity(batch.labels.count / 6)
-        for (i, label) in batch.labels.enumerated() where label != MLMBatch.ignoreLabel {
+        for (i, label) in batch.labels.enumerated() where label != PretrainingBatch.ignoreLabel {
             positions.append(Int32(i))
             labels.append(label)
         }
         let selected = encode(ids, activeBlocks: activeBlocks, outputRows: Tensor(int32: positions, shape: [positions.count]))
-        return (linear(headTransform(selected), tokenEmbedding.weight), positions, labels)
+        return Predictions(logits: linear(headTransform(selected), tokenEmbedding.weight), labels: labels,
+                           rows: positions.map { $0 / Int32(batch.sequenceLength) })
     }
 
-    /// Masked-LM loss on a batch: mean cross-entropy over masked positions, and the loss of each
-    /// sequence (mean over its masked tokens; selective backprop and RHO-loss rank by it).
-    public func maskedLMLoss(_ batch: MLMBatch, activeBlocks: [Int]? = nil) -> MLMOutput {
-        let (logits, positions, labels) = maskedLMLogits(batch, activeBlocks: activeBlocks)
-        let ce = softmaxCrossEntropy(logits: logits, labels: Tensor(int32: labels, shape: [labels.count]))
-        let rowLosses = ce.rowLosses.scalars()
-        var sums = [Float](repeating: 0, count: batch.batchSize), counts = [Int](repeating: 0, count: batch.batchSize)
-        for (k, p) in positions.enumerated() {
-            let b = Int(p) / batch.sequenceLength
-            sums[b] += rowLosses[k]
-            counts[b] += 1
-        }
-        let perSequence = zip(sums, counts).map { $1 > 0 ? $0 / Float($1) : 0 }
-        return MLMOutput(loss: ce.loss, sequenceLosses: perSequence, maskedTokens: ce.count)
+    /// The encoder's final hidden states at every position, [B·S, d] (what the original Sophia
+    /// code sampled labels from, spec §6).
+    public func finalHiddenStates(_ batch: PretrainingBatch, activeBlocks: [Int]? = nil) -> Tensor {
+        let ids = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
+        return encode(ids, activeBlocks: activeBlocks).reshaped([batch.tokenCount, config.hidden])
     }
 
     /// Tensors as stored in a checkpoint: Hugging Face BERT names where a counterpart exists; the

@@ -9,7 +9,10 @@ import Engine
 /// Every block has its own relative-bias table (NTNG's change, needed for stacking and dropping);
 /// dropout is 0. Encoder and decoder blocks at the same depth form one position of the block stack,
 /// so stacking copies both and dropping drops both.
-public final class T5: Module {
+public final class T5: PretrainingModel {
+    public static let padID: Int32 = 0
+    public var kind: String { "t5" }
+    public var configJSON: String { encodedConfig(config) }
     public let config: T5Config
     public let embedding: Embedding
     public let encoderBlocks: [T5EncoderBlock]
@@ -30,15 +33,41 @@ public final class T5: Module {
         lmHead = Linear(config.hidden, config.vocabularySize, std: 1, generator: &g)
     }
 
-    /// Logits [B, St, V] for inputs [B, Si] and decoder inputs [B, St] (int32), running `activeBlocks`.
-    public func logits(inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil) -> Tensor {
+    /// The decoder's final hidden states [B, St, d] for inputs [B, Si] and decoder inputs [B, St]
+    /// (int32), running `activeBlocks` of the encoder and the decoder alike.
+    public func decode(inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil) -> Tensor {
         let order = activeBlocks ?? Array(encoderBlocks.indices)
         var x = embedding(inputs)
         for i in order { x = encoderBlocks[i](x, lengths: inputLengths) }
         let encoded = encoderNorm(x)
         var y = embedding(decoderInputs)
         for i in order { y = decoderBlocks[i](y, encoded: encoded, encoderLengths: inputLengths) }
-        return lmHead(decoderNorm(y))
+        return decoderNorm(y)
+    }
+
+    /// Logits [B, St, V] (see `decode`).
+    public func logits(inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil) -> Tensor {
+        lmHead(decode(inputs: inputs, decoderInputs: decoderInputs, inputLengths: inputLengths, activeBlocks: activeBlocks))
+    }
+
+    /// Decoder hidden states [B·St, d] for a span-corruption batch (decoder inputs: targets shifted right).
+    func decode(_ batch: PretrainingBatch, activeBlocks: [Int]?) -> Tensor {
+        precondition(!batch.labels.contains(PretrainingBatch.ignoreLabel), "T5 batches predict every target token")
+        let inputs = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
+        let decoderInputs = Tensor(int32: batch.decoderInputIDs(startID: T5.padID), shape: [batch.batchSize, batch.targetLength])
+        return decode(inputs: inputs, decoderInputs: decoderInputs, activeBlocks: activeBlocks)
+            .reshaped([batch.batchSize * batch.targetLength, config.hidden])
+    }
+
+    /// Logits at every target position of a span-corruption batch.
+    public func predictions(_ batch: PretrainingBatch, activeBlocks: [Int]? = nil) -> Predictions {
+        Predictions(logits: lmHead(decode(batch, activeBlocks: activeBlocks)), labels: batch.labels,
+                    rows: (0..<Int32(batch.batchSize)).flatMap { [Int32](repeating: $0, count: batch.targetLength) })
+    }
+
+    /// The decoder's final hidden states at every target position, [B·St, d].
+    public func finalHiddenStates(_ batch: PretrainingBatch, activeBlocks: [Int]? = nil) -> Tensor {
+        decode(batch, activeBlocks: activeBlocks)
     }
 
     public var parameters: [Parameter] {

@@ -27,7 +27,22 @@ public struct T5Config: Codable, Equatable, Sendable {
 
     public static let base = T5Config(layers: 12, hidden: 768, heads: 12, headDim: 64, feedForward: 2048, vocabularySize: 32128)
 
+    /// The demo's and the benchmark's CPU model (4 + 4 blocks, d_model 256, 4 heads of 64, d_ff 672, vocabulary 8192).
+    public static let tiny = T5Config(layers: 4, hidden: 256, heads: 4, headDim: 64, feedForward: 672, vocabularySize: 8192)
+
     public var innerWidth: Int { heads * headDim }
+
+    /// Training FLOPs of one example (forward + backward = 3× forward; matmuls only) with
+    /// `si` encoder inputs and `st` decoder targets: per block, the projections (encoder: q, k, v, o
+    /// and the gated FFN on every input; decoder: self-attention, cross-attention q and o, FFN on
+    /// every target, cross-attention k and v on every input), the attention products (4·S·inner
+    /// per query row), and the untied head on every target.
+    public func trainingFLOPsPerExample(inputLength si: Int, targetLength st: Int) -> Double {
+        let d = Double(hidden), inner = Double(innerWidth), ff = Double(feedForward), i = Double(si), t = Double(st)
+        let encoder = i * (2 * (4 * d * inner + 3 * d * ff) + 4 * i * inner)
+        let decoder = t * (2 * (6 * d * inner + 3 * d * ff) + 4 * t * inner + 4 * i * inner) + i * 2 * (2 * d * inner)
+        return 3 * (Double(layers) * (encoder + decoder) + t * 2 * d * Double(vocabularySize))
+    }
 
     public func problems() -> [String] {
         var p: [String] = []

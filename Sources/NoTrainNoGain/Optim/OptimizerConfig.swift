@@ -1,8 +1,9 @@
-/// The `optimizer:` section of a config: which optimiser and its hyperparameters (spec §1a, §6).
-/// Defaults follow the paper's BERT settings for each optimiser; the peak learning rate is
-/// `training.learning_rate` (the paper: AdamW 1e-3, Lion 7e-4, Sophia 4e-4).
+/// The `optimizer:` section of a config: which optimiser and its hyperparameters (spec §1a, §1b,
+/// §6). Defaults follow the paper's settings for each optimiser and model; the peak learning rate
+/// is `training.learning_rate` (BERT: AdamW 1e-3, Lion 7e-4, Sophia 4e-4; T5: AdamWScale 2e-2,
+/// Lion 7.5e-4, Sophia 1e-3).
 public struct OptimizerConfig: Codable, Equatable, Sendable {
-    public enum Name: String, Codable, Sendable, CaseIterable { case adamw, lion, sophia }
+    public enum Name: String, Codable, Sendable, CaseIterable { case adamw, adamwScale = "adamw-scale", lion, sophia }
 
     /// Which labels Sophia's sampled-label pass draws (spec §6).
     public enum HessianLabels: String, Codable, Sendable {
@@ -32,13 +33,25 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     /// Charge nothing for the Hessian passes (the paper's "free" ablation).
     public var freeHessian = false
 
-    public init(name: Name = .adamw) {
+    /// The paper's settings of optimiser `name` for `model` (T5: no weight decay, RMS-scaled lr,
+    /// Sophia's bs = 5120 tokens and the next batch for each Hessian update).
+    public init(name: Name = .adamw, model: ModelConfig.Kind = .crammedBERT, accumulation: Int = 1) {
         self.name = name
         switch name {
         case .adamw: (beta1, beta2, weightDecay) = (0.9, 0.98, 0.01)
+        case .adamwScale: (beta1, beta2, epsilon, weightDecay) = (0.9, 0.999, 1e-6, 0)
         case .lion: (beta1, beta2, weightDecay) = (0.9, 0.99, 0.1)
         case .sophia: (beta1, beta2, weightDecay) = (0.965, 0.99, 0.015)
         }
+        if model == .t5 && name != .adamw {
+            weightDecay = 0
+            rmsScaledLearningRate = true
+            if name == .sophia {
+                hessianBatchTokens = 5120
+                hessianMicroBatches = accumulation
+            }
+        }
+        if name == .adamwScale { rmsScaledLearningRate = true }
     }
 
     /// Builds the optimiser over `arena`; `batchTokens` is the training batch in tokens.
@@ -47,6 +60,8 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         switch name {
         case .adamw:
             optimizer = AdamW(arena, AdamW.Hyperparameters(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay))
+        case .adamwScale:
+            optimizer = AdamWScale(arena, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
         case .lion:
             optimizer = Lion(arena, beta1: beta1, beta2: beta2, weightDecay: weightDecay)
         case .sophia:
@@ -59,25 +74,25 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     }
 
     /// Reads the section; optimiser-specific keys are refused for other optimisers.
-    static func read(_ o: ConfigSection) throws -> OptimizerConfig {
-        let nameText = try o.choice("name", default: "adamw", from: Name.allCases.map(\.rawValue))
-        var c = OptimizerConfig(name: Name(rawValue: nameText)!)
+    static func read(_ o: ConfigSection, model: ModelConfig.Kind, accumulation: Int) throws -> OptimizerConfig {
+        let nameText = try o.choice("name", default: model == .t5 ? "adamw-scale" : "adamw", from: Name.allCases.map(\.rawValue))
+        var c = OptimizerConfig(name: Name(rawValue: nameText)!, model: model, accumulation: accumulation)
         c.beta1 = Float(try o.double("beta1", default: Double(c.beta1), range: 0...0.999999))
         c.beta2 = Float(try o.double("beta2", default: Double(c.beta2), range: 0...0.999999))
         c.weightDecay = Float(try o.double("weight_decay", default: Double(c.weightDecay), range: 0...10))
-        c.rmsScaledLearningRate = try o.bool("rms_scaled_lr", default: false)
+        c.rmsScaledLearningRate = try o.bool("rms_scaled_lr", default: c.rmsScaledLearningRate)
         c.missingGradient = MissingGradientPolicy(rawValue: try o.choice("missing_gradient", default: "skip",
                                                                          from: ["skip", "zero-gradient"]))!
-        let only: [(String, Name)] = [("epsilon", .adamw), ("rho", .sophia), ("hessian_interval", .sophia),
-                                      ("hessian_micro_batches", .sophia), ("hessian_batch_tokens", .sophia),
-                                      ("hessian_labels", .sophia), ("free_hessian", .sophia)]
-        for (key, owner) in only where o.has(key) && owner != c.name {
-            throw o.fail(key, "only applies to optimizer \(owner.rawValue) (this config uses \(c.name.rawValue))")
+        let only: [(String, [Name])] = [("epsilon", [.adamw, .adamwScale]), ("rho", [.sophia]), ("hessian_interval", [.sophia]),
+                                        ("hessian_micro_batches", [.sophia]), ("hessian_batch_tokens", [.sophia]),
+                                        ("hessian_labels", [.sophia]), ("free_hessian", [.sophia])]
+        for (key, owners) in only where o.has(key) && !owners.contains(c.name) {
+            throw o.fail(key, "only applies to optimizer \(owners.map(\.rawValue).joined(separator: " or ")) (this config uses \(c.name.rawValue))")
         }
         c.epsilon = Float(try o.double("epsilon", default: Double(c.epsilon), range: 0...1))
         c.rho = Float(try o.double("rho", default: 0.01, range: 1e-9...1e6))
         c.hessianInterval = try o.int("hessian_interval", default: 10, range: 1...1_000_000)
-        c.hessianMicroBatches = try o.int("hessian_micro_batches", default: 6, range: 1...1_000_000)
+        c.hessianMicroBatches = try o.int("hessian_micro_batches", default: c.hessianMicroBatches, range: 1...1_000_000)
         if o.has("hessian_batch_tokens") { c.hessianBatchTokens = try o.int("hessian_batch_tokens", default: 1, range: 1...Int.max) }
         c.hessianLabels = HessianLabels(rawValue: try o.choice("hessian_labels", default: "vocabulary",
                                                                from: ["vocabulary", "hidden-states"]))!

@@ -9,10 +9,10 @@ public protocol BatchSource: AnyObject {
     var batchSize: Int { get }
     var seed: UInt64 { get }
     /// The next raw micro-batch, masked (its masks are the ones trained on if it is selected).
-    func drawMicroBatch() -> MLMBatch
+    func drawMicroBatch() -> PretrainingBatch
     /// Per-sequence losses (mean cross-entropy over each sequence's masked tokens) of the current
     /// model, without gradients; charged as a selection forward.
-    func scoreSequences(_ batch: MLMBatch) -> [Float]
+    func scoreSequences(_ batch: PretrainingBatch) -> [Float]
     /// Records sequences seen and kept (for the log's kept fraction).
     func recordSelection(seen: Int, kept: Int)
 }
@@ -22,15 +22,15 @@ public protocol BatchSource: AnyObject {
 public protocol BatchSelection: AnyObject {
     var name: String { get }
     var description: [String: Any] { get }
-    func nextBatch(from source: BatchSource) throws -> [MLMBatch.Sequence]
+    func nextBatch(from source: BatchSource) throws -> [PretrainingBatch.Sequence]
     /// State that must survive a checkpoint (history, buffers), as named tensors.
     func stateTensors() -> [(String, Tensor)]
     func restoreState(_ tensors: [String: SafeTensors.Entry]) throws
 }
 
-extension Array where Element == MLMBatch.Sequence {
+extension Array where Element == PretrainingBatch.Sequence {
     /// Consecutive micro-batches of `size` sequences.
-    func microBatches(of size: Int) -> [MLMBatch] {
-        stride(from: 0, to: count, by: size).map { MLMBatch(sequences: Array(self[$0..<Swift.min($0 + size, count)])) }
+    func microBatches(of size: Int) -> [PretrainingBatch] {
+        stride(from: 0, to: count, by: size).map { PretrainingBatch(sequences: Array(self[$0..<Swift.min($0 + size, count)])) }
     }
 }

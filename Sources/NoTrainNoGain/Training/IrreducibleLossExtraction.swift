@@ -4,7 +4,7 @@ import Foundation
 /// RHO-loss's extraction pass (spec §5): the trained irreducible-loss model, in evaluation mode and
 /// without gradients, reads the target run's training rows in the order the target reads them
 /// (its first pass), in micro-batches of 256 with masks drawn here, and stores each row's mean
-/// cross-entropy over its masked tokens, keyed by the row's dataset index. Not charged to any budget.
+/// cross-entropy over its predicted tokens, keyed by the row's dataset index. Not charged to any budget.
 public enum IrreducibleLossExtraction {
     /// Writes the IL losses for `config`'s training rows to `output`; returns how many.
     @discardableResult
@@ -14,10 +14,9 @@ public enum IrreducibleLossExtraction {
         let split = try DataSplit(count: data.dataset.count, validationFraction: config.data.validationFraction,
                                   validationMaximum: config.data.validationMaximumSequences,
                                   reservedFraction: config.data.reserveFraction, seed: config.data.seed)
-        let model = CrammedBERT(config.model, seed: 0)
+        let model = config.model.make(seed: 0)
         try Checkpointer.loadModel(from: modelCheckpoint, into: model)
-        let masking = MLMMasking(maskTokenID: data.tokenizer.maskID!, vocabularySize: data.tokenizer.vocabularySize,
-                                 specialTokenIDs: data.tokenizer.specialIDs)
+        let objective = try config.objective(tokenizer: data.tokenizer)
         let order = readOrder(split)
         var g = SeededGenerator(seed: 0x11_1055)
         var pairs: [(Int, Float)] = []
@@ -25,9 +24,9 @@ public enum IrreducibleLossExtraction {
         var start = 0
         while start < order.count {
             let indices = Array(order[start..<min(start + microBatch, order.count)])
-            let batch = masking.mask(data.dataset.rows(indices), sequenceLength: data.dataset.sequenceLength,
-                                     exampleIndices: indices, generator: &g)
-            let losses = withoutGradients { model.maskedLMLoss(batch).sequenceLosses }
+            let batch = objective.batch(data.dataset.rows(indices), rowLength: data.dataset.sequenceLength,
+                                        exampleIndices: indices, generator: &g)
+            let losses = withoutGradients { model.loss(batch).sequenceLosses }
             pairs += zip(indices, losses).map { ($0, $1) }
             start += microBatch
             if (start / microBatch) % 10 == 0 { progress("extracted \(min(start, order.count)) of \(order.count) rows") }

@@ -1,13 +1,14 @@
 import Engine
 import Foundation
 
-/// One masked-LM pre-training run of crammed BERT under an RST budget (spec §1a, §7):
+/// One pre-training run under an RST budget (spec §1, §7): crammed BERT with masked LM, or T5
+/// with span corruption — the same loop, clock, ledger and checkpoints for both:
 ///
 ///     until the budget is used up:
 ///         for each of batch/micro micro-batches:
-///             draw the next rows, mask them (seeded by the micro-batch index)
+///             draw the next rows, corrupt them (seeded by the micro-batch index)
 ///             forward, backward (loss / accumulation steps); charge t_fb[active layers] RST
-///         clip the gradient norm; AdamW step with lr = peak · schedule(consumed / budget)
+///         clip the gradient norm; optimiser step with lr = peak · schedule(consumed / budget)
 ///         validate / checkpoint when their RST cadence is crossed (neither is charged)
 ///
 /// Every schedule reads the RST clock only, so the same config always takes the same number of
@@ -19,7 +20,7 @@ public final class PretrainingRun {
     public let tokenizer: Tokenizer
     public let dataset: PackedDataset
     public let split: DataSplit
-    public let model: CrammedBERT
+    public let model: any PretrainingModel
     public let arena: ParameterArena
     public let optimizer: ArenaOptimizer
     public let costModel: CostModel
@@ -28,7 +29,8 @@ public final class PretrainingRun {
     /// Selective backprop or RHO-loss, if configured.
     public let selection: BatchSelection?
     public internal(set) var state: TrainingState
-    let masking: MLMMasking
+    /// Masked LM (BERT) or span corruption (T5).
+    let objective: any PretrainingObjective
     let log: MetricsLog
     let progress: (String) -> Void
 
@@ -64,9 +66,8 @@ public final class PretrainingRun {
                                       validationMaximum: config.data.validationMaximumSequences,
                                       reservedFraction: config.data.reserveFraction, seed: config.data.seed)
         split = irreducibleLossModel ? try fullSplit.trainingOnReserved() : fullSplit
-        masking = MLMMasking(maskTokenID: tokenizer.maskID!, vocabularySize: tokenizer.vocabularySize,
-                             specialTokenIDs: tokenizer.specialIDs)
-        model = CrammedBERT(config.model, seed: config.training.seed)
+        objective = try config.objective(tokenizer: tokenizer)
+        model = config.model.make(seed: config.training.seed)
         arena = ParameterArena(model.parameters)
         optimizer = config.optimizer.make(arena, batchTokens: config.training.batchSize * config.data.sequenceLength)
         try tokenizer.save(directory + "/tokenizer.json")
@@ -79,6 +80,9 @@ public final class PretrainingRun {
             optimizer.missingGradient = ld.droppedBlocks
         }
         self.methods = methods
+        if config.batchSelection != nil && !irreducibleLossModel && costModel.forwardOnly == nil {
+            throw ConfigError("batch_selection needs a forward-only cost, which \(config.training.costModel) lacks; calibrate one with `ntng calibrate`")
+        }
         switch irreducibleLossModel ? nil : config.batchSelection {
         case .none: selection = nil
         case .some(let c) where c.method == .sb: selection = SelectiveBackprop(beta: c.beta, historySize: c.history)
@@ -110,7 +114,8 @@ public final class PretrainingRun {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try encoder.encode(config).write(to: URL(fileURLWithPath: directory + "/config.json"))
-            var start: [String: Any] = ["step": 0, "parameters": arena.parameters.scalarCount, "train_rows": split.training.count,
+            var start: [String: Any] = ["step": 0, "parameters": arena.parameters.scalarCount, "model": config.model.summary,
+                                        "row_length": dataset.sequenceLength, "train_rows": split.training.count,
                                         "validation_rows": split.validation.count, "cost_model": costModel.source,
                                         "tokenizer": data.tokenizerSource, "budget_rst_seconds": config.training.budget.seconds,
                                         "optimizer": optimizer.name, "missing_gradient": config.optimizer.missingGradient.rawValue,
@@ -125,7 +130,7 @@ public final class PretrainingRun {
             start["optimizer_missing_gradient"] = optimizer.missingGradient.rawValue
             log.write("start", start)
         }
-        progress("model: \(arena.parameters.scalarCount) parameters; data: \(split.training.count) training rows, \(split.validation.count) validation rows")
+        progress("model: \(config.model.summary), \(arena.parameters.scalarCount) parameters; data: \(split.training.count) training rows, \(split.validation.count) validation rows")
         progress("budget: \(format(config.training.budget)) RST, cost model: \(costModel.source)")
         if let s = selection { progress("batch selection: \(s.name) \(s.description.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))\(config.batchSelection!.freeSelection ? ", selection not charged" : "")") }
         if irreducibleLossModel { progress("training the irreducible-loss model on \(split.training.count) held-out rows") }
@@ -155,38 +160,46 @@ public final class PretrainingRun {
     /// The blocks validation (and Sophia's Hessian pass) run: every active block.
     var evaluationBlocks: [Int]? { methods.reduce(nil as [Int]?) { $1.evaluationBlocks(chosen: $0) } }
 
-    /// Mean masked-LM loss over the validation rows (masks from a fixed seed, so every evaluation
-    /// of a run — and of every method — sees the same inputs); plain mean of micro-batch losses.
-    public func validationLoss() -> Double {
+    /// Validation loss — the plain mean of micro-batch losses over the validation rows — and token
+    /// accuracy (correct predictions / predicted tokens). Corruption comes from a fixed seed, so
+    /// every evaluation of a run, and of every method, sees the same inputs.
+    public func validationMetrics() -> (loss: Double, accuracy: Double) {
         let micro = config.training.microBatchSize
-        var losses: [Double] = []
+        var losses: [Double] = [], correct = 0, predicted = 0
         var g = SeededGenerator(seed: 0x5EED_0F_7A11D)
         var start = 0
         while start < split.validation.count {
             let indices = Array(split.validation[start..<min(start + micro, split.validation.count)])
-            let batch = masking.mask(dataset.rows(indices), sequenceLength: dataset.sequenceLength, exampleIndices: indices, generator: &g)
-            if batch.labels.contains(where: { $0 != MLMBatch.ignoreLabel }) {
-                losses.append(Double(withoutGradients { model.maskedLMLoss(batch, activeBlocks: evaluationBlocks).loss.item() }))
+            let batch = objective.batch(dataset.rows(indices), rowLength: dataset.sequenceLength, exampleIndices: indices, generator: &g)
+            if batch.labels.contains(where: { $0 != PretrainingBatch.ignoreLabel }) {
+                withoutGradients {
+                    let p = model.predictions(batch, activeBlocks: evaluationBlocks)
+                    let out = p.loss(batchSize: batch.batchSize)
+                    losses.append(Double(out.loss.item()))
+                    correct += p.correctCount()
+                    predicted += out.predictedTokens
+                }
             }
             start += micro
         }
-        return losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count)
+        return (losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count), predicted > 0 ? Double(correct) / Double(predicted) : .nan)
     }
 
-    /// The next micro-batch of training rows, masked with a generator seeded by its index.
-    func nextMicroBatch() -> MLMBatch {
+    /// The next micro-batch of training rows, corrupted with a generator seeded by its index.
+    func nextMicroBatch() -> PretrainingBatch {
         let micro = config.training.microBatchSize
         let indices = split.trainingRows(state.dataPosition..<(state.dataPosition + micro))
         state.dataPosition += micro
         var g = SeededGenerator(seed: config.training.seed &+ UInt64(state.microBatches) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
         state.microBatches += 1
-        return masking.mask(dataset.rows(indices), sequenceLength: dataset.sequenceLength, exampleIndices: indices, generator: &g)
+        return objective.batch(dataset.rows(indices), rowLength: dataset.sequenceLength, exampleIndices: indices, generator: &g)
     }
 
     public struct Summary: Sendable {
         public var steps: Int
         public var rstUsed: RST
         public var finalValidationLoss: Double?
+        public var finalValidationAccuracy: Double?
         public var tokensPerSecond: Double
         public var stoppedEarly: Bool
     }
@@ -217,10 +230,11 @@ public final class PretrainingRun {
                 let blocks = trainingBlocks(microBatch: state.ledger[.training].count)
                 let layers = blocks?.count ?? config.model.layers
                 blocksRun += layers
-                state.budget.consume(state.ledger.charge(.training, costModel.training(activeLayers: layers, sequences: batch.batchSize)))
+                state.budget.consume(state.ledger.charge(.training, costModel.training(activeLayers: layers, sequences: batch.batchSize,
+                                                                                       optimizer: optimizer.name)))
                 state.tokensSeen += batch.tokenCount
                 windowTokens += batch.tokenCount
-                return model.maskedLMLoss(batch, activeBlocks: blocks).loss
+                return model.loss(batch, activeBlocks: blocks).loss
             }, learningRate: { config.training.learningRate * config.training.schedule.factor(progress: state.budget.progress) })
             let (lossSum, learningRate, norm) = (outcome.meanLoss * Double(accumulation), outcome.learningRate, outcome.gradientNorm)
             state.step += 1
@@ -258,7 +272,8 @@ public final class PretrainingRun {
         try checkpoint(reason: "end")
         let s = summary(stoppedEarly: false)
         log.write("end", ["step": state.step, "rst_seconds": state.budget.consumed.seconds, "tokens": state.tokensSeen,
-                          "final_validation_loss": s.finalValidationLoss ?? Double.nan, "wall_seconds": state.wallSeconds,
+                          "final_validation_loss": s.finalValidationLoss ?? Double.nan,
+                          "final_validation_accuracy": s.finalValidationAccuracy ?? Double.nan, "wall_seconds": state.wallSeconds,
                           "ledger": ledgerSummary])
         return s
     }
@@ -273,11 +288,12 @@ public final class PretrainingRun {
     }
 
     func validate() throws {
-        let loss = validationLoss()
-        state.validations.append(.init(step: state.step, rstSeconds: state.budget.consumed.seconds, loss: loss))
-        log.write("validation", ["step": state.step, "loss": loss, "rst_seconds": state.budget.consumed.seconds,
+        let (loss, accuracy) = validationMetrics()
+        state.validations.append(.init(step: state.step, rstSeconds: state.budget.consumed.seconds, loss: loss, accuracy: accuracy))
+        log.write("validation", ["step": state.step, "loss": loss, "accuracy": accuracy, "rst_seconds": state.budget.consumed.seconds,
                                  "progress": state.budget.progress])
-        progress("validation at step \(state.step) (\(format(state.budget.consumed)) RST): loss \(String(format: "%.4f", loss))")
+        progress("validation at step \(state.step) (\(format(state.budget.consumed)) RST): loss \(String(format: "%.4f", loss)), "
+                 + "token accuracy \(String(format: "%.2f", 100 * accuracy))%")
     }
 
     func checkpoint(reason: String) throws {
@@ -289,6 +305,7 @@ public final class PretrainingRun {
 
     func summary(stoppedEarly: Bool) -> Summary {
         Summary(steps: state.step, rstUsed: state.budget.consumed, finalValidationLoss: state.validations.last?.loss,
+                finalValidationAccuracy: state.validations.last?.accuracy ?? nil,
                 tokensPerSecond: Double(state.tokensSeen) / max(state.wallSeconds, 1e-9), stoppedEarly: stoppedEarly)
     }
 
@@ -319,10 +336,10 @@ extension PretrainingRun: BatchSource {
     public var batchSize: Int { config.training.batchSize }
     public var seed: UInt64 { config.training.seed }
 
-    public func drawMicroBatch() -> MLMBatch { nextMicroBatch() }
+    public func drawMicroBatch() -> PretrainingBatch { nextMicroBatch() }
 
-    public func scoreSequences(_ batch: MLMBatch) -> [Float] {
-        let losses = withoutGradients { model.maskedLMLoss(batch, activeBlocks: evaluationBlocks).sequenceLosses }
+    public func scoreSequences(_ batch: PretrainingBatch) -> [Float] {
+        let losses = withoutGradients { model.loss(batch, activeBlocks: evaluationBlocks).sequenceLosses }
         state.budget.consume(state.ledger.charge(.selection, costModel.forward(sequences: batch.batchSize),
                                                  free: config.batchSelection?.freeSelection ?? false))
         return losses

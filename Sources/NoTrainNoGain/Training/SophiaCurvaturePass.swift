@@ -3,30 +3,32 @@ import Engine
 /// Sophia-G's curvature estimate inside a run (spec §6): before optimiser step 0 and every k
 /// steps, `hessian_micro_batches` fresh micro-batches (drawn from the training stream and not
 /// trained on) go forward; labels ŷ are sampled from the model's own softmax; the gradient ĝ of
-/// the cross-entropy against ŷ (averaged over the micro-batches) updates h ← β₂h + (1 − β₂)ĝ⊙ĝ.
-/// Each of those micro-batches is charged as a full forward + backward (ledger kind `hessian`),
-/// or recorded as waived with `free_hessian`.
+/// the cross-entropy against ŷ (averaged over the micro-batches; for T5 clipped to the training
+/// clip norm, as nanoT5 does) updates h ← β₂h + (1 − β₂)ĝ⊙ĝ. Each of those micro-batches is
+/// charged as a full forward + backward (ledger kind `hessian`), or recorded as waived with
+/// `free_hessian` or when the cost table folds the passes into Sophia's step cost (paper-t5).
 extension PretrainingRun {
     func curvaturePass(_ sophia: Sophia) {
         arena.zeroGrad()
         let n = config.optimizer.hessianMicroBatches
         let blocks = evaluationBlocks
         let cost = costModel.training(activeLayers: blocks?.count ?? config.model.layers, sequences: config.training.microBatchSize)
+        let free = config.optimizer.freeHessian || costModel.hessianInStepCost == true
         for _ in 0..<n {
             let batch = nextMicroBatch()
             var g = SeededGenerator(seed: config.training.seed ^ 0x50F1A &+ UInt64(state.microBatches) &* 0xD1B5_4A32_D192_ED03)
             let logits: Tensor
             switch config.optimizer.hessianLabels {
-            case .vocabulary:
-                logits = model.maskedLMLogits(batch, activeBlocks: blocks).logits
-            case .hiddenStates:
-                let ids = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
-                logits = model.encode(ids, activeBlocks: blocks).reshaped([batch.tokenCount, config.model.hidden])
+            case .vocabulary: logits = model.predictions(batch, activeBlocks: blocks).logits
+            case .hiddenStates: logits = model.finalHiddenStates(batch, activeBlocks: blocks)
             }
             let sampled = SampledLabels.draw(logits: logits, generator: &g)
             softmaxCrossEntropy(logits: logits, labels: Tensor(int32: sampled, shape: [sampled.count]))
                 .loss.scaled(by: 1 / Float(n)).backward()
-            state.budget.consume(state.ledger.charge(.hessian, cost, free: config.optimizer.freeHessian))
+            state.budget.consume(state.ledger.charge(.hessian, cost, free: free))
+        }
+        if case .t5 = config.model, config.training.gradientClip > 0 {
+            clipGradientNorm(arena.tensors, maxNorm: Float(config.training.gradientClip))
         }
         sophia.updateCurvature()
         arena.zeroGrad()

@@ -20,7 +20,7 @@ public struct TrainingState: Codable, Equatable, Sendable {
     public var selectionSeen = 0
     public var selectionKept = 0
     public var tokensSeen = 0
-    /// (RST seconds, validation loss) after each validation.
+    /// Step, RST seconds, validation loss and token accuracy after each validation.
     public var validations: [ValidationPoint] = []
     /// Progress fractions of the next validation and checkpoint.
     public var nextValidation: Double = .infinity
@@ -33,6 +33,8 @@ public struct TrainingState: Codable, Equatable, Sendable {
         public var step: Int
         public var rstSeconds: Double
         public var loss: Double
+        /// Token accuracy on the validation rows (absent in checkpoints of older versions).
+        public var accuracy: Double?
     }
 
     public init(budget: Budget) { self.budget = budget }

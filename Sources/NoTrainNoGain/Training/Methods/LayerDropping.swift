@@ -14,7 +14,8 @@ import Glibc
 /// the identity on the residual stream (no 1/p rescaling of kept blocks); validation runs every
 /// block; each micro-batch is charged for the blocks that ran. Expected active blocks at the end:
 /// L − (1 − θ̄)(L + 1)/2. BERT draws per micro-batch; T5 draws once per optimiser step
-/// (`perStep`), so all micro-batches of a step share one set.
+/// (`perStep`) at the budget progress where the step starts, so all its micro-batches share one
+/// set (the same set for the encoder and the decoder).
 public final class LayerDropping: TrainingMethod {
     public let name = "layer-dropping"
     public let minimumTheta: Double
@@ -39,11 +40,19 @@ public final class LayerDropping: TrainingMethod {
         Double(i + 1) / Double(count) * (1 - keepProbability(progress: progress))
     }
 
+    /// With `perStep`, the uniform draws of the current step and the progress they are compared at
+    /// (the step's start), fixed for all of its micro-batches.
+    private var stepDraw: (step: Int, progress: Double)?
+
+    public func willStep(_ context: MethodContext) {
+        if perStep { stepDraw = (context.step, context.progress) }
+    }
+
     public func blocks(forMicroBatch index: Int, chosen: [Int]?, context: MethodContext) -> [Int]? {
         let all = chosen ?? Array(0..<context.model.blockCount)
-        let draw = perStep ? context.step : index
+        let (draw, progress) = perStep ? (stepDraw?.step ?? context.step, stepDraw?.progress ?? context.progress) : (index, context.progress)
         var g = SeededGenerator(seed: context.seed ^ 0xD509 &+ UInt64(draw) &* 0xA24B_AED4_963E_E407)
-        return all.filter { i in g.uniformDouble() >= dropProbability(block: i, of: all.count, progress: context.progress) }
+        return all.filter { i in g.uniformDouble() >= dropProbability(block: i, of: all.count, progress: progress) }
     }
 
     /// Validation uses every block.

@@ -25,8 +25,8 @@ public final class RhoLoss: BatchSelection {
         Array(values.indices.sorted { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }.prefix(k))
     }
 
-    public func nextBatch(from source: BatchSource) throws -> [MLMBatch.Sequence] {
-        var pool: [MLMBatch.Sequence] = [], reducible: [Float] = []
+    public func nextBatch(from source: BatchSource) throws -> [PretrainingBatch.Sequence] {
+        var pool: [PretrainingBatch.Sequence] = [], reducible: [Float] = []
         let mega = megaBatchMultiple * source.batchSize
         while pool.count < mega {
             let batch = source.drawMicroBatch()

@@ -15,7 +15,7 @@ public final class SelectiveBackprop: BatchSelection {
     /// Most recent losses, oldest first.
     public private(set) var history: [Float] = []
     /// Kept sequences waiting to be trained on.
-    public private(set) var buffer: [MLMBatch.Sequence] = []
+    public private(set) var buffer: [PretrainingBatch.Sequence] = []
     /// Incoming micro-batches seen (seeds the keep decisions).
     public private(set) var batchesSeen = 0
 
@@ -55,7 +55,7 @@ public final class SelectiveBackprop: BatchSelection {
         return losses.map { pow(SelectiveBackprop.percentile(of: $0, in: sorted), beta) }
     }
 
-    public func nextBatch(from source: BatchSource) throws -> [MLMBatch.Sequence] {
+    public func nextBatch(from source: BatchSource) throws -> [PretrainingBatch.Sequence] {
         while buffer.count < source.batchSize {
             let batch = source.drawMicroBatch()
             let probabilities = keepProbabilities(source.scoreSequences(batch))
@@ -89,23 +89,24 @@ public final class SelectiveBackprop: BatchSelection {
 
 // MARK: Buffers in checkpoints
 
-/// Sequences as three tensors: inputs and labels [n, L] and example indices [n].
-func bufferTensors(_ buffer: [MLMBatch.Sequence], prefix: String) -> [(String, Tensor)] {
-    let length = buffer.first?.inputIDs.count ?? 0
+/// Sequences as three tensors: inputs [n, L], labels [n, Lt] and example indices [n].
+func bufferTensors(_ buffer: [PretrainingBatch.Sequence], prefix: String) -> [(String, Tensor)] {
+    let length = buffer.first?.inputIDs.count ?? 0, targets = buffer.first?.labels.count ?? 0
     return [("\(prefix).input_ids", Tensor(int32: buffer.flatMap(\.inputIDs), shape: [buffer.count, length])),
-            ("\(prefix).labels", Tensor(int32: buffer.flatMap(\.labels), shape: [buffer.count, length])),
+            ("\(prefix).labels", Tensor(int32: buffer.flatMap(\.labels), shape: [buffer.count, targets])),
             ("\(prefix).example_indices", Tensor(int32: buffer.map { Int32($0.exampleIndex) }, shape: [buffer.count]))]
 }
 
-func restoreBuffer(_ tensors: [String: SafeTensors.Entry], prefix: String) throws -> [MLMBatch.Sequence] {
+func restoreBuffer(_ tensors: [String: SafeTensors.Entry], prefix: String) throws -> [PretrainingBatch.Sequence] {
     let ids = try int32s(tensors, "\(prefix).input_ids"), labels = try int32s(tensors, "\(prefix).labels")
     let indices = try int32s(tensors, "\(prefix).example_indices")
-    guard let length = tensors["\(prefix).input_ids"]?.shape.last, ids.count == labels.count, ids.count == indices.count * length else {
+    guard let length = tensors["\(prefix).input_ids"]?.shape.last, let targets = tensors["\(prefix).labels"]?.shape.last,
+          ids.count == indices.count * length, labels.count == indices.count * targets else {
         throw CheckpointError.invalid("selection buffer '\(prefix)' is inconsistent")
     }
     return indices.indices.map { i in
-        MLMBatch.Sequence(inputIDs: Array(ids[(i * length)..<((i + 1) * length)]),
-                          labels: Array(labels[(i * length)..<((i + 1) * length)]), exampleIndex: Int(indices[i]))
+        PretrainingBatch.Sequence(inputIDs: Array(ids[(i * length)..<((i + 1) * length)]),
+                                  labels: Array(labels[(i * targets)..<((i + 1) * targets)]), exampleIndex: Int(indices[i]))
     }
 }
 
