@@ -140,6 +140,26 @@ struct T5PretrainingTests {
             throws: { "\($0)".contains("needs a forward-only cost") }
     }
 
+    @Test func aValidationCorpusReplacesHeldOutRows() throws {
+        let tiny = try tiny(4)
+        let validationText = (0..<40).map { _ in "the big red dog ran home and the small cat sat on a mat." }.joined(separator: "\n\n")
+        try validationText.write(toFile: tiny.directory + "/valid.txt", atomically: true, encoding: .utf8)
+        let yaml = try String(contentsOfFile: tiny.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "validation_fraction: 0.1", with: "validation_corpus: valid.txt, validation_max_sequences: 5")
+        try yaml.write(toFile: tiny.directory + "/separate.yaml", atomically: true, encoding: .utf8)
+        let config = try PretrainingConfig.load(path: tiny.directory + "/separate.yaml")
+        #expect(config.data.validationCorpus == [tiny.directory + "/valid.txt"])
+        let run = try PretrainingRun(config: config)
+        #expect(run.split.validation.isEmpty && run.validationSet.rows == [0, 1, 2, 3, 4])
+        #expect(run.split.training.count == run.dataset.count)
+        #expect(run.validationSet.dataset.tokens != run.dataset.tokens)
+        try run.train()
+        #expect(run.state.validations.count == 2 && run.state.validations.allSatisfy { $0.loss.isFinite })
+        #expect(throws: ConfigError.self) {
+            try PretrainingConfig.load(path: tiny.configPath, overrides: ["data.validation_corpus=valid.txt"])
+        }
+    }
+
     @Test func calibrationMeasuresAT5PerActiveLayer() throws {
         let config = try tiny(10).config()
         let table = Calibration.measure(config, repeats: 1)

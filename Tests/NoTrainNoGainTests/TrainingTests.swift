@@ -231,6 +231,19 @@ struct ConfigTests {
         #expect(o.data.corpus == ["runs/corpus"] && o.batchSelection?.ilLosses == "runs/il.st")
     }
 
+    @Test func bundledConfigsParse() throws {
+        let folder = Fixtures.repository.appendingPathComponent("Resources/configs").path
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(names == ["crammed-bert-paper.yaml", "demo-t5.yaml", "demo.yaml", "t5-base-paper.yaml"])
+        for name in names {
+            let c = try PretrainingConfig.load(path: folder + "/" + name)
+            for path in c.data.corpus + c.data.validationCorpus { #expect(FileManager.default.fileExists(atPath: path), "\(name): \(path)") }
+            _ = try CostModel.named(c.training.costModel)
+        }
+        let paper = try PretrainingConfig.load(path: folder + "/t5-base-paper.yaml")
+        #expect(paper.model == .t5(.base) && paper.rowLength == 568 && paper.data.validationMaximumSequences == 71_856)
+    }
+
     @Test func missingFilesAreNamed() throws {
         #expect { try PretrainingConfig.load(path: "/nonexistent/x.yaml") } throws: { "\($0)" == "/nonexistent/x.yaml: cannot read the config file (missing or unreadable)" }
         #expect { try Corpus(paths: ["/nonexistent/corpus"]) } throws: { "\($0)" == "/nonexistent/corpus: no such file or folder" }

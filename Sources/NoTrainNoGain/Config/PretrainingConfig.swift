@@ -12,6 +12,9 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         public var tokenizer: String = "train"
         /// Tokens per row (BERT) or encoder inputs per example (T5; raw rows are longer, see `rowLength`).
         public var sequenceLength: Int = 128
+        /// Files or folders whose rows are the validation set (C4's validation split for T5); when
+        /// given, no training rows are held out for validation.
+        public var validationCorpus: [String] = []
         public var validationFraction: Double = 0.005
         public var validationMaximumSequences: Int = 10_000
         /// Rows held out after the validation rows for an irreducible-loss model (RHO-loss).
@@ -136,6 +139,10 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         let tokenizer = try d.string("tokenizer", default: "train") ?? "train"
         data.tokenizer = tokenizer == "train" ? "train" : resolve(tokenizer, d, "tokenizer")
         data.sequenceLength = try d.int("sequence_length", default: isT5 ? 512 : 128, range: isT5 ? 8...65536 : 2...65536)
+        data.validationCorpus = try d.strings("validation_corpus", default: []).map { resolve($0, d, "validation_corpus") }
+        if !data.validationCorpus.isEmpty && d.has("validation_fraction") {
+            throw d.fail("validation_fraction", "does not apply with data.validation_corpus (validation rows come from that corpus)")
+        }
         data.validationFraction = try d.double("validation_fraction", default: 0.005, range: 0...0.9)
         data.validationMaximumSequences = try d.int("validation_max_sequences", default: 10_000, range: 1...Int.max)
         data.reserveFraction = try d.double("reserve_fraction", default: 0, range: 0...0.9)
@@ -241,6 +248,14 @@ extension PretrainingConfig {
         case .crammedBERT: data.sequenceLength
         case .t5: data.spanCorruption.rawLength(forInputLength: data.sequenceLength).raw
         }
+    }
+
+    /// The split of `rows` training-corpus rows: validation rows held out unless a validation
+    /// corpus is given, then `data.reserve_fraction` for an IL model, the rest for training.
+    public func split(rows: Int) throws -> DataSplit {
+        try DataSplit(count: rows, validationFraction: data.validationCorpus.isEmpty ? data.validationFraction : 0,
+                      validationMaximum: data.validationCorpus.isEmpty ? data.validationMaximumSequences : 0,
+                      reservedFraction: data.reserveFraction, seed: data.seed)
     }
 
     /// The run's objective for `tokenizer`: masked LM (BERT) or span corruption (T5).

@@ -11,15 +11,16 @@ public struct DataSplit: Sendable, Equatable {
     public let training: [Int]
     public let seed: UInt64
 
-    /// `validationFraction` of the rows (at most `validationMaximum`, at least one) for validation,
-    /// then `reservedFraction` held out, the rest for training.
+    /// `validationFraction` of the rows (at most `validationMaximum`; at least one unless the
+    /// maximum is 0, when validation rows come from elsewhere) for validation, then
+    /// `reservedFraction` held out, the rest for training.
     public init(count: Int, validationFraction: Double, validationMaximum: Int, reservedFraction: Double = 0,
                 seed: UInt64) throws {
         guard count >= 2 else { throw CorpusError.invalid("the corpus gives \(count) row(s); at least 2 are needed for a train/validation split") }
         var g = SeededGenerator(seed: seed)
         var order = Array(0..<count)
         order.shuffle(using: &g)
-        let v = min(max(1, Int((Double(count) * validationFraction).rounded())), validationMaximum, count - 1)
+        let v = min(max(validationMaximum > 0 ? 1 : 0, Int((Double(count) * validationFraction).rounded())), validationMaximum, count - 1)
         let r = min(Int((Double(count) * reservedFraction).rounded()), count - v - 1)
         guard reservedFraction == 0 || r > 0 else {
             throw CorpusError.invalid("data.reserve_fraction \(reservedFraction) leaves no held-out rows of \(count)")

@@ -1,10 +1,14 @@
 import Foundation
 
 /// The data side of a pre-training run: the tokenizer (trained on the corpus or loaded from a
-/// tokenizer.json) and the packed token rows, both cached on disk (`DatasetCache`).
+/// tokenizer.json) and the packed token rows (of a separate validation corpus too, if given), all
+/// cached on disk (`DatasetCache`).
 public struct PretrainingData {
     public let tokenizer: Tokenizer
     public let dataset: PackedDataset
+    /// Rows of `data.validation_corpus`, when the config names one (else validation rows are held
+    /// out of `dataset`).
+    public let validationDataset: PackedDataset?
     public let corpus: Corpus
     /// Where the tokenizer came from: "trained (cached)", a path, ...
     public let tokenizerSource: String
@@ -38,7 +42,7 @@ public struct PretrainingData {
                 try FileManager.default.createDirectory(atPath: cache.entry(key), withIntermediateDirectories: true)
                 try tokenizer.save(path)
                 source = "trained on the corpus (\(path))"
-                progress("tokenizer: \(tokenizer.vocabularySize) pieces from \(counts.count) distinct words in \(clock.now - start)")
+                progress("tokenizer: \(tokenizer.vocabularySize) pieces from \(counts.count) distinct words in \(formatWall(seconds(clock.now - start)))")
             }
         } else {
             tokenizer = try Tokenizer.load(d.tokenizer)
@@ -52,30 +56,52 @@ public struct PretrainingData {
         var hash = FNV1a()
         hash.add(try tokenizer.jsonData())
         let tokenizerHash = hash.hex
+        func pack(_ corpus: Corpus, _ what: String) throws -> PackedDataset {
+            try PretrainingData.pack(corpus, what: what, tokenizer: tokenizer, tokenizerHash: tokenizerHash, tokenizerSource: source,
+                                     config: config, cache: cache, progress: progress)
+        }
+        let dataset = try pack(corpus, "data")
+        guard dataset.count >= 2 else {
+            throw ConfigError("the corpus gives only \(dataset.count) row(s) of \(config.rowLength) tokens; it is too small")
+        }
+        var validation: PackedDataset?
+        if !d.validationCorpus.isEmpty {
+            let corpus = try Corpus(paths: d.validationCorpus, textField: d.textField)
+            progress("validation corpus: \(corpus.files.count) file(s), \(corpus.byteCount / 1024) KiB")
+            validation = try pack(corpus, "validation data")
+            guard validation!.count >= 1 else {
+                throw ConfigError("data.validation_corpus gives no row of \(config.rowLength) tokens; it is too small")
+            }
+        }
+        return PretrainingData(tokenizer: tokenizer, dataset: dataset, validationDataset: validation, corpus: corpus, tokenizerSource: source)
+    }
+
+    /// Tokenised, packed rows of `corpus` (cached by corpus, tokenizer, row length and grouping).
+    static func pack(_ corpus: Corpus, what: String, tokenizer: Tokenizer, tokenizerHash: String, tokenizerSource: String,
+                     config: PretrainingConfig, cache: DatasetCache, progress: (String) -> Void) throws -> PackedDataset {
         // BERT rows carry the tokenizer's template (`$A <sep>`); T5 rows are raw text, no special tokens (spec §8).
         let template = config.model.kind == .crammedBERT
-        let rowLength = config.rowLength
-        let key = DatasetCache.key(corpus: corpus, ["packed-v1", tokenizerHash, "\(rowLength)", "\(d.documentsPerGroup)"]
-                                   + (template ? [] : ["no-template"]))
+        let rowLength = config.rowLength, groups = config.data.documentsPerGroup
+        let key = DatasetCache.key(corpus: corpus, ["packed-v1", tokenizerHash, "\(rowLength)", "\(groups)"] + (template ? [] : ["no-template"]))
         if let cached = try cache.loadDataset(key) {
-            progress("data: \(cached.count) rows of \(cached.sequenceLength) tokens (cached: \(cache.entry(key)))")
-            return PretrainingData(tokenizer: tokenizer, dataset: cached, corpus: corpus, tokenizerSource: source)
+            progress("\(what): \(cached.count) rows of \(cached.sequenceLength) tokens (cached: \(cache.entry(key)))")
+            return cached
         }
-        progress("tokenising and packing into rows of \(rowLength) tokens …")
+        progress("tokenising and packing \(what) into rows of \(rowLength) tokens …")
+        let clock = ContinuousClock()
         let start = clock.now
         var lastReport = clock.now
         let dataset = try PackedDataset.build(corpus: corpus, tokenizer: tokenizer, sequenceLength: rowLength,
-                                              documentsPerGroup: d.documentsPerGroup, template: template) { docs, rows in
+                                              documentsPerGroup: groups, template: template) { docs, rows in
             if clock.now - lastReport > .seconds(5) {
                 progress("  \(docs) documents, \(rows) rows")
                 lastReport = clock.now
             }
         }
-        guard dataset.count >= 2 else {
-            throw ConfigError("the corpus gives only \(dataset.count) row(s) of \(rowLength) tokens; it is too small")
+        if dataset.count > 0 {
+            try cache.storeDataset(dataset, key: key, description: "\(corpus.files.map(\.path)) / \(tokenizerSource)")
         }
-        try cache.storeDataset(dataset, key: key, description: "\(corpus.files.map(\.path)) / \(source)")
-        progress("data: \(dataset.count) rows of \(rowLength) tokens in \(clock.now - start) (cached: \(cache.entry(key)))")
-        return PretrainingData(tokenizer: tokenizer, dataset: dataset, corpus: corpus, tokenizerSource: source)
+        progress("\(what): \(dataset.count) rows of \(rowLength) tokens in \(formatWall(seconds(clock.now - start))) (cached: \(cache.entry(key)))")
+        return dataset
     }
 }

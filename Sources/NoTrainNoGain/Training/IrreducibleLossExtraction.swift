@@ -11,9 +11,7 @@ public enum IrreducibleLossExtraction {
     public static func run(config: PretrainingConfig, modelCheckpoint: String, output: String, microBatch: Int = 256,
                            progress: (String) -> Void = { _ in }) throws -> Int {
         let data = try PretrainingData.prepare(config, progress: progress)
-        let split = try DataSplit(count: data.dataset.count, validationFraction: config.data.validationFraction,
-                                  validationMaximum: config.data.validationMaximumSequences,
-                                  reservedFraction: config.data.reserveFraction, seed: config.data.seed)
+        let split = try config.split(rows: data.dataset.count)
         let model = config.model.make(seed: 0)
         try Checkpointer.loadModel(from: modelCheckpoint, into: model)
         let objective = try config.objective(tokenizer: data.tokenizer)

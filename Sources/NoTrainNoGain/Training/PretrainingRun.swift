@@ -20,6 +20,8 @@ public final class PretrainingRun {
     public let tokenizer: Tokenizer
     public let dataset: PackedDataset
     public let split: DataSplit
+    /// The validation rows: held-out rows of `dataset`, or the first rows of the validation corpus.
+    public let validationSet: (dataset: PackedDataset, rows: [Int])
     public let model: any PretrainingModel
     public let arena: ParameterArena
     public let optimizer: ArenaOptimizer
@@ -62,9 +64,9 @@ public final class PretrainingRun {
         let data = try PretrainingData.prepare(config, progress: progress)
         tokenizer = data.tokenizer
         dataset = data.dataset
-        let fullSplit = try DataSplit(count: dataset.count, validationFraction: config.data.validationFraction,
-                                      validationMaximum: config.data.validationMaximumSequences,
-                                      reservedFraction: config.data.reserveFraction, seed: config.data.seed)
+        let fullSplit = try config.split(rows: dataset.count)
+        validationSet = data.validationDataset.map { v in (v, Array(0..<min(v.count, config.data.validationMaximumSequences))) }
+            ?? (dataset, fullSplit.validation)
         split = irreducibleLossModel ? try fullSplit.trainingOnReserved() : fullSplit
         objective = try config.objective(tokenizer: tokenizer)
         model = config.model.make(seed: config.training.seed)
@@ -116,7 +118,7 @@ public final class PretrainingRun {
             try encoder.encode(config).write(to: URL(fileURLWithPath: directory + "/config.json"))
             var start: [String: Any] = ["step": 0, "parameters": arena.parameters.scalarCount, "model": config.model.summary,
                                         "row_length": dataset.sequenceLength, "train_rows": split.training.count,
-                                        "validation_rows": split.validation.count, "cost_model": costModel.source,
+                                        "validation_rows": validationSet.rows.count, "cost_model": costModel.source,
                                         "tokenizer": data.tokenizerSource, "budget_rst_seconds": config.training.budget.seconds,
                                         "optimizer": optimizer.name, "missing_gradient": config.optimizer.missingGradient.rawValue,
                                         "rms_scaled_lr": config.optimizer.rmsScaledLearningRate]
@@ -130,7 +132,7 @@ public final class PretrainingRun {
             start["optimizer_missing_gradient"] = optimizer.missingGradient.rawValue
             log.write("start", start)
         }
-        progress("model: \(config.model.summary), \(arena.parameters.scalarCount) parameters; data: \(split.training.count) training rows, \(split.validation.count) validation rows")
+        progress("model: \(config.model.summary), \(arena.parameters.scalarCount) parameters; data: \(split.training.count) training rows, \(validationSet.rows.count) validation rows\(data.validationDataset == nil ? "" : " (validation corpus)")")
         progress("budget: \(format(config.training.budget)) RST, cost model: \(costModel.source)")
         if let s = selection { progress("batch selection: \(s.name) \(s.description.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))\(config.batchSelection!.freeSelection ? ", selection not charged" : "")") }
         if irreducibleLossModel { progress("training the irreducible-loss model on \(split.training.count) held-out rows") }
@@ -168,9 +170,10 @@ public final class PretrainingRun {
         var losses: [Double] = [], correct = 0, predicted = 0
         var g = SeededGenerator(seed: 0x5EED_0F_7A11D)
         var start = 0
-        while start < split.validation.count {
-            let indices = Array(split.validation[start..<min(start + micro, split.validation.count)])
-            let batch = objective.batch(dataset.rows(indices), rowLength: dataset.sequenceLength, exampleIndices: indices, generator: &g)
+        let (rows, validation) = validationSet
+        while start < validation.count {
+            let indices = Array(validation[start..<min(start + micro, validation.count)])
+            let batch = objective.batch(rows.rows(indices), rowLength: rows.sequenceLength, exampleIndices: indices, generator: &g)
             if batch.labels.contains(where: { $0 != PretrainingBatch.ignoreLabel }) {
                 withoutGradients {
                     let p = model.predictions(batch, activeBlocks: evaluationBlocks)
