@@ -48,6 +48,8 @@ struct T5PretrainingTests {
         #expect(error("model: {kind: t5, intermediate: 8}\ndata: {corpus: c.txt}\ntraining: {budget: 1h}").hasPrefix("t5.yaml: model.intermediate: unknown key"))
         #expect(error("data: {corpus: c.txt, noise_density: 0.2}\ntraining: {budget: 1h}")
                 == "t5.yaml: data.noise_density: only applies to model.kind t5 (span corruption)")
+        #expect(error(minimal.replacingOccurrences(of: "corpus: c.txt", with: "corpus: c.txt, tokenizer: t.json, tokenizer_vocabulary_size: 100"))
+                == "t5.yaml: data.tokenizer_vocabulary_size: only applies with tokenizer: train")
         #expect(error(minimal + "optimizer: {name: lion, epsilon: 1.0e-8}")
                 == "t5.yaml: optimizer.epsilon: only applies to optimizer adamw or adamw-scale (this config uses lion)")
     }
@@ -147,12 +149,14 @@ struct T5PretrainingTests {
         let yaml = try String(contentsOfFile: tiny.configPath, encoding: .utf8)
             .replacingOccurrences(of: "validation_fraction: 0.1", with: "validation_corpus: valid.txt, validation_max_sequences: 5")
         try yaml.write(toFile: tiny.directory + "/separate.yaml", atomically: true, encoding: .utf8)
-        let config = try PretrainingConfig.load(path: tiny.directory + "/separate.yaml")
+        let config = try PretrainingConfig.load(path: tiny.directory + "/separate.yaml", overrides: ["data.tokenizer_vocabulary_size=180"])
         #expect(config.data.validationCorpus == [tiny.directory + "/valid.txt"])
         let run = try PretrainingRun(config: config)
         #expect(run.split.validation.isEmpty && run.validationSet.rows == [0, 1, 2, 3, 4])
         #expect(run.split.training.count == run.dataset.count)
         #expect(run.validationSet.dataset.tokens != run.dataset.tokens)
+        // A tokenizer smaller than the model's vocabulary, sentinels at its own top.
+        #expect(run.tokenizer.vocabularySize <= 180 && run.tokenizer.sentinelID(0) == Int32(run.tokenizer.vocabularySize - 1))
         try run.train()
         #expect(run.state.validations.count == 2 && run.state.validations.allSatisfy { $0.loss.isFinite })
         #expect(throws: ConfigError.self) {

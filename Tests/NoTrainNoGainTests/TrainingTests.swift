@@ -242,6 +242,7 @@ struct ConfigTests {
         }
         let paper = try PretrainingConfig.load(path: folder + "/t5-base-paper.yaml")
         #expect(paper.model == .t5(.base) && paper.rowLength == 568 && paper.data.validationMaximumSequences == 71_856)
+        #expect(paper.data.tokenizerVocabularySize == 32_100)
     }
 
     @Test func missingFilesAreNamed() throws {

@@ -10,6 +10,9 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         /// "train" learns a tokenizer on the corpus (cramming WordPiece for BERT, Unigram for T5);
         /// otherwise a tokenizer.json path.
         public var tokenizer: String = "train"
+        /// Size of a tokenizer trained on the corpus (default: model.vocabulary_size); T5 trains
+        /// 32,100 tokens for a model padded to 32,128.
+        public var tokenizerVocabularySize: Int?
         /// Tokens per row (BERT) or encoder inputs per example (T5; raw rows are longer, see `rowLength`).
         public var sequenceLength: Int = 128
         /// Files or folders whose rows are the validation set (C4's validation split for T5); when
@@ -138,6 +141,11 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         data.textField = try d.string("text_field", default: "text") ?? "text"
         let tokenizer = try d.string("tokenizer", default: "train") ?? "train"
         data.tokenizer = tokenizer == "train" ? "train" : resolve(tokenizer, d, "tokenizer")
+        if d.has("tokenizer_vocabulary_size") {
+            guard tokenizer == "train" else { throw d.fail("tokenizer_vocabulary_size", "only applies with tokenizer: train") }
+            let size = try d.int("tokenizer_vocabulary_size", default: 0, range: 8...model.vocabularySize)
+            data.tokenizerVocabularySize = size
+        }
         data.sequenceLength = try d.int("sequence_length", default: isT5 ? 512 : 128, range: isT5 ? 8...65536 : 2...65536)
         data.validationCorpus = try d.strings("validation_corpus", default: []).map { resolve($0, d, "validation_corpus") }
         if !data.validationCorpus.isEmpty && d.has("validation_fraction") {

@@ -22,23 +22,24 @@ public struct PretrainingData {
 
         let tokenizer: Tokenizer, source: String
         let vocabularySize = config.model.vocabularySize
+        let trainedSize = d.tokenizerVocabularySize ?? vocabularySize
         if d.tokenizer == "train" {
             let isT5 = config.model.kind == .t5
             let recipe = isT5 ? "t5-unigram-v1" : "cramming-wordpiece-v1"
-            let key = DatasetCache.key(corpus: corpus, [recipe, "\(vocabularySize)"])
+            let key = DatasetCache.key(corpus: corpus, [recipe, "\(trainedSize)"])
             let path = cache.entry(key) + "/tokenizer.json"
             if FileManager.default.fileExists(atPath: path) {
                 tokenizer = try Tokenizer.load(path)
                 source = "trained on the corpus (cached: \(path))"
             } else {
-                progress("training a \(isT5 ? "Unigram" : "WordPiece") tokenizer (vocabulary \(vocabularySize)) …")
+                progress("training a \(isT5 ? "Unigram" : "WordPiece") tokenizer (vocabulary \(trainedSize)) …")
                 let start = clock.now
                 var counts: [String: Int] = [:]
                 try corpus.forEachFile { _, documents in
                     WordCounter.merge(isT5 ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents), into: &counts)
                 }
-                tokenizer = isT5 ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: vocabularySize)
-                    : try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: vocabularySize)
+                tokenizer = isT5 ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: trainedSize)
+                    : try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: trainedSize)
                 try FileManager.default.createDirectory(atPath: cache.entry(key), withIntermediateDirectories: true)
                 try tokenizer.save(path)
                 source = "trained on the corpus (\(path))"
