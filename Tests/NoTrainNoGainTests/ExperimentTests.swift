@@ -62,6 +62,38 @@ struct ExperimentTests {
         #expect(try String(contentsOfFile: exp.output + "/report.md", encoding: .utf8).contains("| stacking | 2 |"))
     }
 
+    @Test func rhoCellsShareOneIrreducibleLossModelTrainedAndExtractedFirst() throws {
+        let tiny = try TinyRun()
+        let path = tiny.directory + "/rho-experiment.yaml"
+        try """
+        name: tiny-rho
+        base_config: tiny.yaml
+        budgets: [6s]
+        seeds: [0, 1]
+        common: {data: {reserve_fraction: 0.2}, training: {validate_every: 3s, checkpoint_every: 100s}}
+        methods:
+          baseline: {}
+          rho: {batch_selection: {method: rho, mega_batch: 2}}
+        il_budget: 4s
+        output: \(tiny.directory)/rho-experiment
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let exp = try ExperimentConfig.load(path: path)
+        try ExperimentRunner(exp).run()
+        let losses = exp.output + "/il/il_losses.safetensors"
+        #expect(FileManager.default.fileExists(atPath: losses))
+        let il = try String(contentsOfFile: exp.output + "/il/metrics.jsonl", encoding: .utf8)
+        #expect(il.contains("\"event\":\"end\""))
+        let report = try ExperimentReport.build(exp)
+        #expect(report.missingCells.isEmpty && report.cells.count == 4)
+        let rho = report.tables[0].rows.first { $0.method == "rho" }!
+        // Per step: 4 selection forwards at 0.5 s + 2 training micro-batches at 1 s → 6 RST s is 1.5 steps.
+        #expect((rho.chargedMean["selection"] ?? 0) > 0 && rho.stepsMean < report.tables[0].rows.first { $0.method == "baseline" }!.stepsMean)
+        for cell in exp.cells where cell.method.name == "rho" {
+            let config = try String(contentsOfFile: cell.directory + "/config.json", encoding: .utf8)
+            #expect(config.contains("il_losses.safetensors"))
+        }
+    }
+
     @Test func experimentFileErrorsNameTheKey() throws {
         let tiny = try TinyRun()
         func error(_ text: String) -> String {

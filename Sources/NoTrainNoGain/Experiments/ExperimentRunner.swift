@@ -88,7 +88,8 @@ public struct ExperimentRunner: Sendable {
         if !FileManager.default.contents(atPath: dir + "/metrics.jsonl").map({ String(decoding: $0, as: UTF8.self).contains("\"event\":\"end\"") })! {
             try run.train()
         }
-        var target = try self.config(for: cell)
+        // The target rows as a RHO cell reads them; its selection section is not needed to extract.
+        var target = try self.config(for: cell, extra: ["batch_selection.il_losses=\(losses)"])
         target.batchSelection = nil
         try IrreducibleLossExtraction.run(config: target, modelCheckpoint: dir + "/checkpoint/model.safetensors", output: losses) { progress("IL: \($0)") }
         return losses
