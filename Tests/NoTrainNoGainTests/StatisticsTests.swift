@@ -1,3 +1,4 @@
+import Foundation
 import NoTrainNoGain
 import Testing
 
@@ -23,10 +24,15 @@ struct StatisticsTests {
         let d = Statistics.welchInterval(a, b)!
         // scipy: ν = 2.9411764705882613, interval (0.04985855744628137, 0.1768081092203852).
         #expect(abs(d.estimate - 0.11333333333333329) < 1e-12)
-        #expect(abs(d.degreesOfFreedom - 2.9411764705882613) < 1e-9)
+        #expect(abs(d.degreesOfFreedom! - 2.9411764705882613) < 1e-9)
         #expect(abs(d.lower - 0.04985855744628137) < 1e-9 && abs(d.upper - 0.1768081092203852) < 1e-9)
         #expect(d.significant)
         #expect(Statistics.welchInterval([1, 2, 3], [1.5, 2.5, 2]).map { !$0.significant } == true)
         #expect(Statistics.welchInterval([1], [2, 3]) == nil)
+        // Constant scores on both sides (e.g. a classifier that always predicts the majority class):
+        // a point interval, encodable as JSON, not significant when the means agree.
+        let constant = Statistics.welchInterval([0.5092, 0.5092, 0.5092], [0.5092, 0.5092, 0.5092])!
+        #expect(constant.lower == 0 && constant.upper == 0 && constant.degreesOfFreedom == nil && !constant.significant)
+        #expect((try? JSONEncoder().encode(constant)) != nil)
     }
 }

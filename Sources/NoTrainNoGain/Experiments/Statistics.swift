@@ -18,21 +18,22 @@ public enum Statistics {
         public var estimate: Double
         public var lower: Double
         public var upper: Double
-        /// Welch–Satterthwaite degrees of freedom.
-        public var degreesOfFreedom: Double
+        /// Welch–Satterthwaite degrees of freedom; nil when neither side varies (the interval is
+        /// then the single point d).
+        public var degreesOfFreedom: Double?
         /// The interval excludes 0.
         public var significant: Bool { lower > 0 || upper < 0 }
     }
 
     /// The 95% (or `level`) confidence interval of mean(a) − mean(b) by Welch's t-interval (unequal
     /// variances): d ± t_{ν, (1+level)/2}·√(s²_a/n_a + s²_b/n_b), ν by Welch–Satterthwaite. Nil
-    /// with fewer than two values on either side.
+    /// with fewer than two values on either side. When both sides are constant the interval is [d, d].
     public static func welchInterval(_ a: [Double], _ b: [Double], level: Double = 0.95) -> Difference? {
         guard a.count > 1, b.count > 1 else { return nil }
         let va = pow(standardDeviation(a), 2) / Double(a.count), vb = pow(standardDeviation(b), 2) / Double(b.count)
         let d = mean(a) - mean(b)
         let se = (va + vb).squareRoot()
-        guard se > 0 else { return Difference(estimate: d, lower: d, upper: d, degreesOfFreedom: .infinity) }
+        guard se > 0 else { return Difference(estimate: d, lower: d, upper: d, degreesOfFreedom: nil) }
         let nu = pow(va + vb, 2) / (va * va / Double(a.count - 1) + vb * vb / Double(b.count - 1))
         let t = studentTQuantile((1 + level) / 2, degreesOfFreedom: nu)
         return Difference(estimate: d, lower: d - t * se, upper: d + t * se, degreesOfFreedom: nu)
