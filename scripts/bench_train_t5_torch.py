@@ -10,12 +10,12 @@ shared bias table, as HF has it; needs `pip install transformers`). Not needed b
 import argparse
 import json
 import math
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_train_timing import time_training_steps
 
 p = argparse.ArgumentParser()
 p.add_argument("--steps", type=int, default=10)
@@ -221,26 +221,10 @@ def batch():
     return inputs, decoder, labels
 
 
-fwd, bwd, optim, total = [], [], [], []
-for step in range(args.warmup + args.steps):
-    inputs, decoder, labels = batch()
-    t0 = time.perf_counter()
-    loss = step_model(inputs, decoder, labels)
-    t1 = time.perf_counter()
-    loss.backward()
-    t2 = time.perf_counter()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    opt.step()
-    opt.zero_grad(set_to_none=True)
-    t3 = time.perf_counter()
-    if step >= args.warmup:
-        fwd.append(t1 - t0); bwd.append(t2 - t1); optim.append(t3 - t2); total.append(t3 - t0)
-
-t = statistics.median(total)
-ms = lambda xs: round(statistics.median(xs) * 1000, 2)
+t, phases, final_loss = time_training_steps(model, opt, step_model, batch, 1.0, args.warmup, args.steps)
 print(json.dumps({"benchmark": "train T5 (PyTorch" + (", HF transformers)" if args.hf else ")"), "torch": torch.__version__,
                   "threads": torch.get_num_threads(), "compiled": args.compile, "inputs": S_IN, "targets": S_OUT,
                   "tokensPerSecond": round(args.batch * S_IN / t), "stepMilliseconds": round(t * 1000, 2),
-                  "phasesMilliseconds": {"forward": ms(fwd), "backward": ms(bwd), "optimizer": ms(optim)},
+                  "phasesMilliseconds": phases,
                   "parameters": sum(p.numel() for p in model.parameters()),
-                  "finalLoss": float(loss.detach())}, indent=2))
+                  "finalLoss": final_loss}, indent=2))

@@ -8,12 +8,12 @@ Not needed by the tests.
 import argparse
 import json
 import math
-import statistics
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from torch_train_timing import time_training_steps
 
 p = argparse.ArgumentParser()
 p.add_argument("--steps", type=int, default=10)
@@ -108,25 +108,9 @@ def batch():
     return inputs, labels
 
 
-fwd, bwd, optim, total = [], [], [], []
-for step in range(args.warmup + args.steps):
-    ids, labels = batch()
-    t0 = time.perf_counter()
-    loss = step_model(ids, labels)
-    t1 = time.perf_counter()
-    loss.backward()
-    t2 = time.perf_counter()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), 0.5)
-    opt.step()
-    opt.zero_grad(set_to_none=True)
-    t3 = time.perf_counter()
-    if step >= args.warmup:
-        fwd.append(t1 - t0); bwd.append(t2 - t1); optim.append(t3 - t2); total.append(t3 - t0)
-
-t = statistics.median(total)
-ms = lambda xs: round(statistics.median(xs) * 1000, 2)
+t, phases, final_loss = time_training_steps(model, opt, step_model, batch, 0.5, args.warmup, args.steps)
 print(json.dumps({"benchmark": "train (PyTorch)", "torch": torch.__version__, "threads": torch.get_num_threads(),
                   "compiled": args.compile, "sparseLastBlock": args.sparse_last_block, "tokensPerSecond": round(args.batch * args.seq / t),
                   "stepMilliseconds": round(t * 1000, 2),
-                  "phasesMilliseconds": {"forward": ms(fwd), "backward": ms(bwd), "optimizer": ms(optim)},
-                  "finalLoss": float(loss.detach())}, indent=2))
+                  "phasesMilliseconds": phases,
+                  "finalLoss": final_loss}, indent=2))
