@@ -5,18 +5,20 @@ import Testing
 
 @Suite("Fixed-budget comparison", .serialized)
 struct ExperimentTests {
-    /// A 2-method × 1-budget × 2-seed experiment over the tiny run's config.
-    func experiment(_ tiny: TinyRun, extra: String = "") throws -> ExperimentConfig {
+    /// A 2-method (baseline and `method`) × 1-budget × 2-seed experiment over the tiny run's config;
+    /// `reservedRows` holds 20% of the rows out of every cell (for RHO's IL model).
+    func experiment(_ tiny: TinyRun, method: String = "stacking: {stacking: {initial_blocks: 1, fractions: [0.3]}}",
+                    reservedRows: Bool = false, extra: String = "") throws -> ExperimentConfig {
         let path = tiny.directory + "/experiment.yaml"
         try """
         name: tiny-compare
         base_config: tiny.yaml
         budgets: [6s]
         seeds: [0, 1]
-        common: {training: {validate_every: 3s, checkpoint_every: 100s}}
+        common: {\(reservedRows ? "data: {reserve_fraction: 0.2}, " : "")training: {validate_every: 3s, checkpoint_every: 100s}}
         methods:
           baseline: {}
-          stacking: {stacking: {initial_blocks: 1, fractions: [0.3]}}
+          \(method)
         output: \(tiny.directory)/experiment
         \(extra)
         """.write(toFile: path, atomically: true, encoding: .utf8)
@@ -64,20 +66,8 @@ struct ExperimentTests {
 
     @Test func rhoCellsShareOneIrreducibleLossModelTrainedAndExtractedFirst() throws {
         let tiny = try TinyRun()
-        let path = tiny.directory + "/rho-experiment.yaml"
-        try """
-        name: tiny-rho
-        base_config: tiny.yaml
-        budgets: [6s]
-        seeds: [0, 1]
-        common: {data: {reserve_fraction: 0.2}, training: {validate_every: 3s, checkpoint_every: 100s}}
-        methods:
-          baseline: {}
-          rho: {batch_selection: {method: rho, mega_batch: 2}}
-        il_budget: 4s
-        output: \(tiny.directory)/rho-experiment
-        """.write(toFile: path, atomically: true, encoding: .utf8)
-        let exp = try ExperimentConfig.load(path: path)
+        let exp = try experiment(tiny, method: "rho: {batch_selection: {method: rho, mega_batch: 2}}", reservedRows: true,
+                                 extra: "il_budget: 4s")
         try ExperimentRunner(exp).run()
         let losses = exp.output + "/il/il_losses.safetensors"
         #expect(FileManager.default.fileExists(atPath: losses))
