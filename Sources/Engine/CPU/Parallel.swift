@@ -35,6 +35,18 @@ public enum Parallel {
         forEach(chunks) { c in body(chunkRange(c, of: chunks, count: count)) }
     }
 
+    /// Splits 0..<count as `ranges` does and returns `body`'s result for each range, in range order
+    /// (a parallel map whose per-chunk results the caller then reduces).
+    public static func mapRanges<T>(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> T) -> [T] {
+        let chunks = chunkCount(count, grain: grain)
+        var results = [T?](repeating: nil, count: chunks)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let b = buffer
+            forEach(chunks) { c in b[c] = body(chunkRange(c, of: chunks, count: count)) }
+        }
+        return results.map { $0! }
+    }
+
     /// How many chunks `ranges` would use.
     @inline(__always)
     public static func chunkCount(_ count: Int, grain: Int) -> Int {

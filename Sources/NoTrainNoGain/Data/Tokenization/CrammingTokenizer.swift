@@ -46,17 +46,10 @@ public enum WordCounter {
     }
 
     static func count(_ documents: [String], words: @escaping (String) -> [Substring]) -> [String: Int] {
-        let chunks = Parallel.chunkCount(documents.count, grain: 16)
-        var partial = [[String: Int]](repeating: [:], count: chunks)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            let b = buffer
-            Parallel.forEach(chunks) { c in
-                var counts: [String: Int] = [:]
-                for i in Parallel.chunkRange(c, of: chunks, count: documents.count) {
-                    for w in words(documents[i]) { counts[String(w), default: 0] += 1 }
-                }
-                b[c] = counts
-            }
+        let partial = Parallel.mapRanges(documents.count, grain: 16) { range -> [String: Int] in
+            var counts: [String: Int] = [:]
+            for i in range { for w in words(documents[i]) { counts[String(w), default: 0] += 1 } }
+            return counts
         }
         return partial.dropFirst().reduce(into: partial.first ?? [:]) { merge($1, into: &$0) }
     }

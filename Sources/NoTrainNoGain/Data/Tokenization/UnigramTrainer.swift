@@ -84,37 +84,32 @@ public struct UnigramTrainer: Sendable {
     /// Expected count of every piece: Σ_words count · P(piece used | word) by forward–backward.
     func expectations(_ words: [([Unicode.Scalar], Double)], _ logp: [String: Double]) -> [String: Double] {
         let maxLength = maxPieceLength
-        let chunks = Parallel.chunkCount(words.count, grain: 256)
-        var partial = [[String: Double]](repeating: [:], count: chunks)
-        partial.withUnsafeMutableBufferPointer { buffer in
-            let b = buffer
-            Parallel.forEach(chunks) { c in
-                var expected: [String: Double] = [:]
-                for w in Parallel.chunkRange(c, of: chunks, count: words.count) {
-                    let (s, count) = words[w]
-                    let n = s.count
-                    var edges: [(Int, Int, String, Double)] = []   // start, end, piece, log p
-                    for i in 0..<n {
-                        var piece = ""
-                        for j in i..<min(n, i + maxLength) {
-                            piece.unicodeScalars.append(s[j])
-                            if let lp = logp[piece] { edges.append((i, j + 1, piece, lp)) }
-                        }
-                    }
-                    var alpha = [Double](repeating: -.infinity, count: n + 1), beta = alpha
-                    alpha[0] = 0
-                    for e in edges.sorted(by: { $0.0 < $1.0 }) { alpha[e.1] = logAdd(alpha[e.1], alpha[e.0] + e.3) }
-                    beta[n] = 0
-                    for e in edges.sorted(by: { $0.1 > $1.1 }) { beta[e.0] = logAdd(beta[e.0], beta[e.1] + e.3) }
-                    let z = alpha[n]
-                    guard z > -.infinity else { continue }
-                    for e in edges {
-                        let p = exp(alpha[e.0] + e.3 + beta[e.1] - z)
-                        if p > 1e-12 { expected[e.2, default: 0] += count * p }
+        let partial = Parallel.mapRanges(words.count, grain: 256) { range -> [String: Double] in
+            var expected: [String: Double] = [:]
+            for w in range {
+                let (s, count) = words[w]
+                let n = s.count
+                var edges: [(Int, Int, String, Double)] = []   // start, end, piece, log p
+                for i in 0..<n {
+                    var piece = ""
+                    for j in i..<min(n, i + maxLength) {
+                        piece.unicodeScalars.append(s[j])
+                        if let lp = logp[piece] { edges.append((i, j + 1, piece, lp)) }
                     }
                 }
-                b[c] = expected
+                var alpha = [Double](repeating: -.infinity, count: n + 1), beta = alpha
+                alpha[0] = 0
+                for e in edges.sorted(by: { $0.0 < $1.0 }) { alpha[e.1] = logAdd(alpha[e.1], alpha[e.0] + e.3) }
+                beta[n] = 0
+                for e in edges.sorted(by: { $0.1 > $1.1 }) { beta[e.0] = logAdd(beta[e.0], beta[e.1] + e.3) }
+                let z = alpha[n]
+                guard z > -.infinity else { continue }
+                for e in edges {
+                    let p = exp(alpha[e.0] + e.3 + beta[e.1] - z)
+                    if p > 1e-12 { expected[e.2, default: 0] += count * p }
+                }
             }
+            return expected
         }
         return partial.reduce(into: [:]) { total, part in total.merge(part, uniquingKeysWith: +) }
     }
