@@ -150,8 +150,12 @@ public struct ExperimentCell: Sendable {
 
     /// Finished: the run logged its end (and, when downstream scores are wanted, they exist).
     public func isFinished(needsGLUE: Bool) -> Bool {
-        guard let log = FileManager.default.contents(atPath: directory + "/metrics.jsonl") else { return false }
-        let ended = String(decoding: log, as: UTF8.self).contains("\"event\":\"end\"")
-        return ended && (!needsGLUE || FileManager.default.fileExists(atPath: directory + "/evaluation-glue.json"))
+        ExperimentCell.runEnded(directory) && (!needsGLUE || FileManager.default.fileExists(atPath: directory + "/evaluation-glue.json"))
+    }
+
+    /// The pre-training run in `directory` logged its end.
+    static func runEnded(_ directory: String) -> Bool {
+        FileManager.default.contents(atPath: directory + "/metrics.jsonl")
+            .map { String(decoding: $0, as: UTF8.self).contains("\"event\":\"end\"") } ?? false
     }
 }

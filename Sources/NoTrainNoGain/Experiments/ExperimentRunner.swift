@@ -44,10 +44,7 @@ public struct ExperimentRunner: Sendable {
                 do {
                     let extra = cell.method.overrides.contains("batch_selection.method=rho") && !cell.method.overrides.contains { $0.hasPrefix("batch_selection.il_losses=") }
                         ? ["batch_selection.il_losses=\(ilLosses!)"] : []
-                    let ended = FileManager.default.contents(atPath: cell.directory + "/metrics.jsonl").map {
-                        String(decoding: $0, as: UTF8.self).contains("\"event\":\"end\"")
-                    } ?? false
-                    if !ended {
+                    if !ExperimentCell.runEnded(cell.directory) {
                         let resume = FileManager.default.fileExists(atPath: cell.directory + "/checkpoint/state.json")
                         progress("cell \(cell.label): \(resume ? "resuming" : "starting")")
                         try executor(cell, self.experiment.baseConfig, cell.overrides(common: self.experiment.common, extra: extra), resume)
@@ -85,7 +82,7 @@ public struct ExperimentRunner: Sendable {
         progress("training the irreducible-loss model for RHO-loss in \(dir)")
         let resume = FileManager.default.fileExists(atPath: dir + "/checkpoint/state.json")
         let run = try PretrainingRun(config: config, resume: resume, overwrite: !resume, irreducibleLossModel: true) { progress("IL: \($0)") }
-        if !FileManager.default.contents(atPath: dir + "/metrics.jsonl").map({ String(decoding: $0, as: UTF8.self).contains("\"event\":\"end\"") })! {
+        if !ExperimentCell.runEnded(dir) {
             try run.train()
         }
         // The target rows as a RHO cell reads them; its selection section is not needed to extract.
