@@ -64,6 +64,19 @@ struct ExperimentTests {
         #expect(try String(contentsOfFile: exp.output + "/report.md", encoding: .utf8).contains("| stacking | 2 |"))
     }
 
+    @Test func runsStartedWithOtherSettingsAreRefusedNotReused() throws {
+        let tiny = try TinyRun()
+        try ExperimentRunner(try experiment(tiny)).run()
+        // The same output, the stacking schedule changed: its finished cells would report the old one.
+        let changed = try experiment(tiny, method: "stacking: {stacking: {initial_blocks: 1, fractions: [0.5]}}")
+        let error = #expect(throws: ConfigError.self) { try ExperimentRunner(changed).run() }
+        let message = "\(error.map { "\($0)" } ?? "")"
+        #expect(message.contains("2 run(s)") && message.contains("stacking @ 6s seed 0") && message.contains("stacking @ 6s seed 1"))
+        #expect(message.contains("[0.3] (stored) vs [0.5] (now)") && !message.contains("baseline"))
+        // Unchanged, it runs (nothing left to do).
+        try ExperimentRunner(try experiment(tiny)).run()
+    }
+
     @Test func rhoCellsShareOneIrreducibleLossModelTrainedAndExtractedFirst() throws {
         let tiny = try TinyRun()
         let exp = try experiment(tiny, method: "rho: {batch_selection: {method: rho, mega_batch: 2}}", reservedRows: true,

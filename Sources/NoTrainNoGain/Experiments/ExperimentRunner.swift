@@ -34,16 +34,16 @@ public struct ExperimentRunner: Sendable {
     @discardableResult
     public func run(executor: @escaping Executor = ExperimentRunner.inProcess, progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> [ExperimentCell] {
         try FileManager.default.createDirectory(atPath: experiment.output, withIntermediateDirectories: true)
+        try checkStoredConfigs()
         let pending = pendingCells
         progress("experiment \(experiment.name): \(experiment.cells.count) cells, \(experiment.cells.count - pending.count) already finished")
-        let ilLosses = try prepareIrreducibleLosses(for: pending, progress: progress)
+        try prepareIrreducibleLosses(for: pending, progress: progress)
         nonisolated(unsafe) var failures: [String] = []
         let lock = NSLock()
         let work = pending.map { cell -> @Sendable () -> Void in
             {
                 do {
-                    let extra = cell.method.overrides.contains("batch_selection.method=rho") && !cell.method.overrides.contains { $0.hasPrefix("batch_selection.il_losses=") }
-                        ? ["batch_selection.il_losses=\(ilLosses!)"] : []
+                    let extra = self.extraOverrides(for: cell)
                     if !ExperimentCell.runEnded(cell.directory) {
                         let resume = FileManager.default.fileExists(atPath: cell.directory + "/checkpoint/state.json")
                         progress("cell \(cell.label): \(resume ? "resuming" : "starting")")
@@ -69,16 +69,56 @@ public struct ExperimentRunner: Sendable {
         return pending
     }
 
-    /// Trains the shared IL model and extracts its losses if a pending RHO cell needs them.
-    func prepareIrreducibleLosses(for cells: [ExperimentCell], progress: @escaping @Sendable (String) -> Void) throws -> String? {
-        guard let cell = cells.first(where: { $0.method.overrides.contains("batch_selection.method=rho") }) else { return nil }
-        let dir = experiment.output + "/il"
-        let losses = dir + "/il_losses.safetensors"
-        if FileManager.default.fileExists(atPath: losses) { return losses }
+    /// The shared IL model's per-row losses, read by every RHO cell that names none itself.
+    var irreducibleLosses: String { experiment.output + "/il/il_losses.safetensors" }
+
+    /// Overrides a cell gets beyond its method's: RHO cells read the shared IL losses.
+    func extraOverrides(for cell: ExperimentCell) -> [String] {
+        let overrides = cell.method.overrides
+        return overrides.contains("batch_selection.method=rho") && !overrides.contains { $0.hasPrefix("batch_selection.il_losses=") }
+            ? ["batch_selection.il_losses=\(irreducibleLosses)"] : []
+    }
+
+    /// The IL model's config: the base config with the common overrides, trained on the held-out rows.
+    func irreducibleLossModelConfig() throws -> PretrainingConfig {
         var config = try PretrainingConfig.load(path: experiment.baseConfig, overrides: experiment.common + [
             "training.budget=\((experiment.ilBudget ?? experiment.budgets.max()!).seconds)", "training.seed=0",
-            "run_directory=\(dir)", "name=\(experiment.name)-il"])
+            "run_directory=\(experiment.output)/il", "name=\(experiment.name)-il"])
         config.batchSelection = nil
+        return config
+    }
+
+    /// Every run already started (a finished cell that would be skipped, a cell that would resume, the
+    /// IL model) must have been started with the config the experiment gives it now; otherwise its
+    /// result would be reported under settings it never ran with. Throws naming each such run and
+    /// the settings that differ.
+    func checkStoredConfigs() throws {
+        var runs = try experiment.cells.map { (label: $0.label, directory: $0.directory, config: try config(for: $0, extra: extraOverrides(for: $0))) }
+        if experiment.cells.contains(where: { !extraOverrides(for: $0).isEmpty }) {
+            runs.append((label: "the IL model", directory: experiment.output + "/il", config: try irreducibleLossModelConfig()))
+        }
+        var problems: [String] = []
+        for run in runs where FileManager.default.fileExists(atPath: run.directory + "/config.json") {
+            let differences = try run.config.differences(fromStoredAt: run.directory + "/config.json")
+            if !differences.isEmpty {
+                problems.append("\(run.label) in \(run.directory): " + differences.prefix(4).joined(separator: "; ")
+                                + (differences.count > 4 ? "; and \(differences.count - 4) more" : ""))
+            }
+        }
+        guard problems.isEmpty else {
+            throw ConfigError("\(experiment.source): \(problems.count) run(s) already in \(experiment.output) were started with other settings "
+                              + "than the experiment now gives them; delete those run directories or choose another output:\n  "
+                              + problems.joined(separator: "\n  "))
+        }
+    }
+
+    /// Trains the shared IL model and extracts its losses if a pending RHO cell needs them.
+    func prepareIrreducibleLosses(for cells: [ExperimentCell], progress: @escaping @Sendable (String) -> Void) throws {
+        guard let cell = cells.first(where: { !extraOverrides(for: $0).isEmpty }) else { return }
+        let dir = experiment.output + "/il"
+        let losses = irreducibleLosses
+        if FileManager.default.fileExists(atPath: losses) { return }
+        let config = try irreducibleLossModelConfig()
         progress("training the irreducible-loss model for RHO-loss in \(dir)")
         let resume = FileManager.default.fileExists(atPath: dir + "/checkpoint/state.json")
         let run = try PretrainingRun(config: config, resume: resume, overwrite: !resume, irreducibleLossModel: true) { progress("IL: \($0)") }
@@ -86,10 +126,9 @@ public struct ExperimentRunner: Sendable {
             try run.train()
         }
         // The target rows as a RHO cell reads them; its selection section is not needed to extract.
-        var target = try self.config(for: cell, extra: ["batch_selection.il_losses=\(losses)"])
+        var target = try self.config(for: cell, extra: extraOverrides(for: cell))
         target.batchSelection = nil
         try IrreducibleLossExtraction.run(config: target, modelCheckpoint: dir + "/checkpoint/model.safetensors", output: losses) { progress("IL: \($0)") }
-        return losses
     }
 
     func evaluate(_ cell: ExperimentCell, _ glue: ExperimentConfig.Downstream, progress: (String) -> Void) throws {
