@@ -67,13 +67,18 @@ extension CPUBackend {
             g.map { ($0.view.tensor.floats + $0.view.columnOffset, $0.view.rowStride, $0.accumulate ? 1 : 0) }
         }
         let dq = target(dQuery), dk = target(dKey), dv = target(dValue)
-        // dS for every (b, h); kept whole so that dBias can be summed over the batch afterwards.
-        let dScores = Tensor(shape: [B, H, Sq, Sk], backend: self)
-        let ds = dScores.floats
-        Parallel.ranges(B * H) { range in
-            for task in range {
+        // Each worker chunk of (b, h) tasks has a [Sq, Sk] scratch for dS and, with a bias, its
+        // partial bias gradient [H, Sq, Sk] summed over the chunk's batch rows.
+        let n = Sq * Sk, biasWidth = dBias == nil ? 0 : H * n
+        let chunks = Parallel.chunkCount(B * H, grain: 1)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: chunks * (n + biasWidth))
+        defer { scratch.deallocate() }
+        Parallel.forEach(chunks) { c in
+            let dsb = scratch + c * (n + biasWidth), partialBias = dsb + n
+            for k in 0..<biasWidth { partialBias[k] = 0 }
+            for task in Parallel.chunkRange(c, of: chunks, count: B * H) {
                 let b = task / H, h = task % H
-                let pb = ptr.probabilities(task), dsb = ds + task * Sq * Sk
+                let pb = ptr.probabilities(task)
                 let dOb = dO + b * Sq * H * D + h * D
                 if let (dvp, stride, beta) = dv {
                     blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: 1, a: ptr.mixing(task), lda: Sk,
@@ -90,6 +95,10 @@ extension CPUBackend {
                     let dot = VectorMath.dot(pr, dr, Sk)
                     for j in 0..<Sk { dr[j] = pr[j] * (dr[j] - dot) }
                 }
+                if biasWidth > 0 {
+                    let pbh = partialBias + h * n
+                    for k in 0..<n { pbh[k] += dsb[k] }
+                }
                 if let (dqp, stride, beta) = dq {
                     blas.sgemm(transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: p.scale, a: dsb, lda: Sk,
                                b: ptr.key(task), ldb: ptr.keyStride, beta: beta, c: dqp + b * Sq * stride + h * D, ldc: stride)
@@ -102,7 +111,7 @@ extension CPUBackend {
         }
         if let dBias {
             precondition(dBias.tensor.shape == [H, Sq, Sk], "attention: bias gradient must be [H, Sq, Sk]")
-            sumLeading(dScores.view([B, H, Sq, Sk]), into: dBias)
+            combine(scratch, offset: n, stride: n + biasWidth, chunks: chunks, width: biasWidth, into: dBias)
         }
     }
 
