@@ -7,7 +7,8 @@ struct Compare: ParsableCommand {
         abstract: "Run a fixed-budget comparison (methods × budgets × seeds) and write its report and plots.",
         discussion: """
         Every cell is a pre-training run under <output>/<method>/<budget>/seed-<n>; finished cells are skipped, so
-        an interrupted experiment continues where it stopped. The report (report.md, report.json) and SVG plots
+        an interrupted experiment continues where it stopped. Runs started with other settings than the file now
+        gives them are refused (run or report), naming the settings that differ. The report (report.md, report.json) and SVG plots
         (PNG too when rsvg-convert is installed) go to <output>. See Resources/experiments/ for an example.
         """)
 
@@ -22,8 +23,10 @@ struct Compare: ParsableCommand {
             guard parallel >= 1 else { throw ValidationError("--parallel must be ≥ 1") }
             experiment.parallel = parallel
         }
-        if !reportOnly {
-            let runner = ExperimentRunner(experiment)
+        let runner = ExperimentRunner(experiment)
+        if reportOnly {
+            try runner.checkStoredConfigs()
+        } else {
             let executor = experiment.parallel > 1 ? processExecutor(parallel: experiment.parallel) : ExperimentRunner.inProcess
             try runner.run(executor: executor) { stderrLine($0) }
         }

@@ -92,7 +92,7 @@ public struct ExperimentRunner: Sendable {
     /// IL model) must have been started with the config the experiment gives it now; otherwise its
     /// result would be reported under settings it never ran with. Throws naming each such run and
     /// the settings that differ.
-    func checkStoredConfigs() throws {
+    public func checkStoredConfigs() throws {
         var runs = try experiment.cells.map { (label: $0.label, directory: $0.directory, config: try config(for: $0, extra: extraOverrides(for: $0))) }
         if experiment.cells.contains(where: { !extraOverrides(for: $0).isEmpty }) {
             runs.append((label: "the IL model", directory: experiment.output + "/il", config: try irreducibleLossModelConfig()))
