@@ -97,6 +97,15 @@ struct ExperimentTests {
         }
     }
 
+    @Test func barNamesTooWideForTheirSlotAreSlantedAndTheChartGrows() {
+        let plot = SVGPlot(title: "cost", xLabel: "method", yLabel: "RST (s)")
+        let narrow = plot.stackedBars(categories: ["a", "b"], parts: ["training"], values: [[1], [2]])
+        #expect(!narrow.contains("rotate(-30)") && narrow.contains("height=\"460\""))
+        let names = ["baseline", "layer-drop", "lion", "rho-loss", "selective-backprop", "sophia", "stacking"]
+        let wide = plot.stackedBars(categories: names, parts: ["training"], values: names.map { _ in [1] })
+        #expect(wide.contains("rotate(-30)\" text-anchor=\"end\">selective-backprop<") && wide.contains("height=\"518\""))
+    }
+
     @Test func experimentFileErrorsNameTheKey() throws {
         let tiny = try TinyRun()
         func error(_ text: String) -> String {

@@ -19,7 +19,10 @@ public struct SVGPlot {
     public var xLabel: String
     public var yLabel: String
     public var width = 760.0, height = 460.0
-    let left = 78.0, right = 190.0, top = 42.0, bottom = 58.0
+    let left = 78.0, right = 190.0, top = 42.0
+    var bottom = 58.0
+    /// Approximate width of one character of a 12 px label.
+    static let characterWidth = 6.5
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 
@@ -49,7 +52,10 @@ public struct SVGPlot {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 
-    func frame(xRange: (Double, Double), yRange: (Double, Double), xTicks: [Double]? = nil, xTickLabels: [String]? = nil) -> String {
+    /// The axes, grid, ticks and labels; `rotatedTickLabels` slants the x tick labels by 30° (category
+    /// names too wide for their slot).
+    func frame(xRange: (Double, Double), yRange: (Double, Double), xTicks: [Double]? = nil, xTickLabels: [String]? = nil,
+               rotatedTickLabels: Bool = false) -> String {
         let (x0, x1) = xRange, (y0, y1) = yRange
         let pw = width - left - right, ph = height - top - bottom
         var s = """
@@ -67,7 +73,10 @@ public struct SVGPlot {
         for (i, t) in xt.enumerated() {
             let x = left + pw * (t - x0) / max(x1 - x0, 1e-12)
             s += "<line x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(top + ph)\" stroke=\"#f0f0f0\"/>"
-            s += "<text x=\"\(x)\" y=\"\(top + ph + 18)\" text-anchor=\"middle\">\(SVGPlot.escape(xTickLabels?[i] ?? SVGPlot.format(t)))</text>\n"
+            let label = SVGPlot.escape(xTickLabels?[i] ?? SVGPlot.format(t))
+            s += rotatedTickLabels
+                ? "<text transform=\"translate(\(x),\(top + ph + 16)) rotate(-30)\" text-anchor=\"end\">\(label)</text>\n"
+                : "<text x=\"\(x)\" y=\"\(top + ph + 18)\" text-anchor=\"middle\">\(label)</text>\n"
         }
         s += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(pw)\" height=\"\(ph)\" fill=\"none\" stroke=\"#333\"/>\n"
         s += "<text x=\"\(left + pw / 2)\" y=\"\(height - 14)\" text-anchor=\"middle\">\(SVGPlot.escape(xLabel))</text>\n"
@@ -110,14 +119,25 @@ public struct SVGPlot {
         return s + legend(series.map(\.name)) + "</svg>\n"
     }
 
-    /// Stacked bars: one bar per category, one segment per part.
+    /// Stacked bars: one bar per category, one segment per part. Category names wider than their
+    /// slot are slanted, and the chart grows downwards to hold them.
     public func stackedBars(categories: [String], parts: [String], values: [[Double]]) -> String {
+        let widest = Double(categories.map(\.count).max() ?? 0) * SVGPlot.characterWidth
+        let slot = (width - left - right) / Double(max(categories.count, 1))
+        guard widest > slot * 0.9 else { return stackedBarsChart(categories: categories, parts: parts, values: values, rotated: false) }
+        var plot = self
+        plot.bottom += widest * 0.5
+        plot.height += widest * 0.5
+        return plot.stackedBarsChart(categories: categories, parts: parts, values: values, rotated: true)
+    }
+
+    private func stackedBarsChart(categories: [String], parts: [String], values: [[Double]], rotated: Bool) -> String {
         let totals = values.map { $0.reduce(0, +) }
         let yMax = max(totals.max() ?? 1, 1e-9) * 1.05
         let pw = width - left - right, ph = height - top - bottom
         let slot = pw / Double(max(categories.count, 1))
         var s = frame(xRange: (0, Double(categories.count)), yRange: (0, yMax),
-                      xTicks: categories.indices.map { Double($0) + 0.5 }, xTickLabels: categories)
+                      xTicks: categories.indices.map { Double($0) + 0.5 }, xTickLabels: categories, rotatedTickLabels: rotated)
         for (c, row) in values.enumerated() {
             var base = 0.0
             for (p, v) in row.enumerated() where v > 0 {
