@@ -70,7 +70,7 @@ struct ExperimentTests {
         // The same output, the stacking schedule changed: its finished cells would report the old one.
         let changed = try experiment(tiny, method: "stacking: {stacking: {initial_blocks: 1, fractions: [0.5]}}")
         let error = #expect(throws: ConfigError.self) { try ExperimentRunner(changed).run() }
-        let message = "\(error.map { "\($0)" } ?? "")"
+        let message = error.map { "\($0)" } ?? ""
         #expect(message.contains("2 run(s)") && message.contains("stacking @ 6s seed 0") && message.contains("stacking @ 6s seed 1"))
         #expect(message.contains("[0.3] (stored) vs [0.5] (now)") && !message.contains("baseline"))
         // Unchanged, it runs (nothing left to do).

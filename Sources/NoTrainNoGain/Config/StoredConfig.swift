@@ -6,9 +6,8 @@ extension PretrainingConfig {
     /// directory itself is not compared (a run may be read from wherever it lies now).
     public func differences(fromStoredAt path: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the stored run config") }
-        let stored: Any
-        do { stored = try JSONSerialization.jsonObject(with: data) } catch {
-            throw ConfigError("\(path): the stored run config is not valid JSON (\(error))")
+        guard let stored = try? JSONSerialization.jsonObject(with: data) else {
+            throw ConfigError("\(path): the stored run config is not valid JSON; restore it or delete that run")
         }
         let now = try JSONSerialization.jsonObject(with: JSONEncoder().encode(self))
         var lines: [String] = []
@@ -21,8 +20,9 @@ extension PretrainingConfig {
 enum StoredConfigDiff {
     static func compare(_ stored: Any?, _ now: Any?, path: String, ignoring: Set<String>, into lines: inout [String]) {
         if let a = stored as? [String: Any], let b = now as? [String: Any] {
-            for key in Set(a.keys).union(b.keys).sorted() where !ignoring.contains(path.isEmpty ? key : "\(path).\(key)") {
-                compare(a[key], b[key], path: path.isEmpty ? key : "\(path).\(key)", ignoring: ignoring, into: &lines)
+            for key in Set(a.keys).union(b.keys).sorted() {
+                let keyPath = path.isEmpty ? key : "\(path).\(key)"
+                if !ignoring.contains(keyPath) { compare(a[key], b[key], path: keyPath, ignoring: ignoring, into: &lines) }
             }
             return
         }

@@ -69,8 +69,11 @@ public struct ExperimentRunner: Sendable {
         return pending
     }
 
+    /// The shared IL model's run directory.
+    var irreducibleLossDirectory: String { experiment.output + "/il" }
+
     /// The shared IL model's per-row losses, read by every RHO cell that names none itself.
-    var irreducibleLosses: String { experiment.output + "/il/il_losses.safetensors" }
+    var irreducibleLosses: String { irreducibleLossDirectory + "/il_losses.safetensors" }
 
     /// Overrides a cell gets beyond its method's: RHO cells read the shared IL losses.
     func extraOverrides(for cell: ExperimentCell) -> [String] {
@@ -83,7 +86,7 @@ public struct ExperimentRunner: Sendable {
     func irreducibleLossModelConfig() throws -> PretrainingConfig {
         var config = try PretrainingConfig.load(path: experiment.baseConfig, overrides: experiment.common + [
             "training.budget=\((experiment.ilBudget ?? experiment.budgets.max()!).seconds)", "training.seed=0",
-            "run_directory=\(experiment.output)/il", "name=\(experiment.name)-il"])
+            "run_directory=\(irreducibleLossDirectory)", "name=\(experiment.name)-il"])
         config.batchSelection = nil
         return config
     }
@@ -93,12 +96,15 @@ public struct ExperimentRunner: Sendable {
     /// result would be reported under settings it never ran with. Throws naming each such run and
     /// the settings that differ.
     public func checkStoredConfigs() throws {
-        var runs = try experiment.cells.map { (label: $0.label, directory: $0.directory, config: try config(for: $0, extra: extraOverrides(for: $0))) }
-        if experiment.cells.contains(where: { !extraOverrides(for: $0).isEmpty }) {
-            runs.append((label: "the IL model", directory: experiment.output + "/il", config: try irreducibleLossModelConfig()))
+        func started(_ directory: String) -> Bool { FileManager.default.fileExists(atPath: directory + "/config.json") }
+        var runs = try experiment.cells.filter { started($0.directory) }.map {
+            (label: $0.label, directory: $0.directory, config: try config(for: $0, extra: extraOverrides(for: $0)))
+        }
+        if started(irreducibleLossDirectory) && experiment.cells.contains(where: { !extraOverrides(for: $0).isEmpty }) {
+            runs.append((label: "the IL model", directory: irreducibleLossDirectory, config: try irreducibleLossModelConfig()))
         }
         var problems: [String] = []
-        for run in runs where FileManager.default.fileExists(atPath: run.directory + "/config.json") {
+        for run in runs {
             let differences = try run.config.differences(fromStoredAt: run.directory + "/config.json")
             if !differences.isEmpty {
                 problems.append("\(run.label) in \(run.directory): " + differences.prefix(4).joined(separator: "; ")
@@ -115,7 +121,7 @@ public struct ExperimentRunner: Sendable {
     /// Trains the shared IL model and extracts its losses if a pending RHO cell needs them.
     func prepareIrreducibleLosses(for cells: [ExperimentCell], progress: @escaping @Sendable (String) -> Void) throws {
         guard let cell = cells.first(where: { !extraOverrides(for: $0).isEmpty }) else { return }
-        let dir = experiment.output + "/il"
+        let dir = irreducibleLossDirectory
         let losses = irreducibleLosses
         if FileManager.default.fileExists(atPath: losses) { return }
         let config = try irreducibleLossModelConfig()
