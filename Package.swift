@@ -4,7 +4,7 @@ import PackageDescription
 /// Release builds tune the hot kernels for AVX2/FMA (any x86-64 CPU since 2013, every GPU host).
 /// See ../shared/notes/machine.md §2: about 2x for element-wise code.
 let kernelFlags: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release)),
+    .unsafeFlags(["-Ounchecked", "-target-cpu", "haswell"], .when(configuration: .release))
 ]
 
 let package = Package(
@@ -31,8 +31,10 @@ let package = Package(
             swiftSettings: kernelFlags),
         .executableTarget(
             name: "ntng",
-            dependencies: ["NoTrainNoGain", "Engine",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: [
+                "NoTrainNoGain", "Engine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "NoTrainNoGainTests", dependencies: ["NoTrainNoGain", "Engine"], exclude: ["Fixtures"]),
     ]

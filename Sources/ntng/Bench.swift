@@ -18,12 +18,13 @@ struct Bench: ParsableCommand {
 
         func parts() throws -> Set<OpsBenchmark.Part> {
             guard let only else { return Set(OpsBenchmark.Part.allCases) }
-            return Set(try only.split(separator: ",").map { name in
-                guard let p = OpsBenchmark.Part(rawValue: String(name)) else {
-                    throw ValidationError("--only: unknown part '\(name)' (use gemm, elementwise, attention)")
-                }
-                return p
-            })
+            return Set(
+                try only.split(separator: ",").map { name in
+                    guard let p = OpsBenchmark.Part(rawValue: String(name)) else {
+                        throw ValidationError("--only: unknown part '\(name)' (use gemm, elementwise, attention)")
+                    }
+                    return p
+                })
         }
 
         func validate() throws {
@@ -34,7 +35,9 @@ struct Bench: ParsableCommand {
 
         func run() throws {
             try requireBLAS()
-            let report = OpsBenchmark(repeats: repeats, elements: elements, parts: try parts()).run { stderrLine("bench ops: \($0)") }
+            let report = OpsBenchmark(repeats: repeats, elements: elements, parts: try parts()).run {
+                stderrLine("bench ops: \($0)")
+            }
             try printJSON(report)
         }
     }
@@ -48,23 +51,32 @@ extension Bench {
         @Option(help: "Sequences per micro-batch.") var batchSize = 32
         @Option(help: "Tokens per sequence (T5: encoder inputs; the targets follow from span corruption).")
         var sequenceLength = 128
-        @Option(help: """
-            Model: tiny (crammed BERT 4L/256/4h, vocab 8192), paper (crammed BERT 16L/768/12h, vocab 32768),             t5-tiny (T5 4+4L/256/4h×64, d_ff 672, vocab 8192) or t5-base (12+12L/768/12h, vocab 32128).
-            """)
+        @Option(
+            help: """
+                Model: tiny (crammed BERT 4L/256/4h, vocab 8192), paper (crammed BERT 16L/768/12h, vocab 32768),             t5-tiny (T5 4+4L/256/4h×64, d_ff 672, vocab 8192) or t5-base (12+12L/768/12h, vocab 32128).
+                """)
         var model = "tiny"
         @Option(help: "Override the number of blocks of the model.") var layers: Int?
         @Option(help: "Run only the first N blocks (as layer stacking or dropping would).") var activeBlocks: Int?
 
-        static let models: [String: ModelConfig] = ["tiny": .crammedBERT(.tiny), "paper": .crammedBERT(.paper),
-                                                    "t5-tiny": .t5(.tiny), "t5-base": .t5(.base)]
+        static let models: [String: ModelConfig] = [
+            "tiny": .crammedBERT(.tiny), "paper": .crammedBERT(.paper),
+            "t5-tiny": .t5(.tiny), "t5-base": .t5(.base),
+        ]
 
         func validate() throws {
             guard steps > 0, batchSize > 0, sequenceLength > 1 else {
                 throw ValidationError("--steps and --batch-size must be positive, --sequence-length ≥ 2")
             }
-            guard let config = Train.models[model] else { throw ValidationError("--model must be tiny, paper, t5-tiny or t5-base") }
-            guard sequenceLength <= 512 || config.kind == .t5 else { throw ValidationError("--sequence-length must be ≤ 512") }
-            guard sequenceLength >= 8 || config.kind == .crammedBERT else { throw ValidationError("--sequence-length must be ≥ 8 for T5") }
+            guard let config = Train.models[model] else {
+                throw ValidationError("--model must be tiny, paper, t5-tiny or t5-base")
+            }
+            guard sequenceLength <= 512 || config.kind == .t5 else {
+                throw ValidationError("--sequence-length must be ≤ 512")
+            }
+            guard sequenceLength >= 8 || config.kind == .crammedBERT else {
+                throw ValidationError("--sequence-length must be ≥ 8 for T5")
+            }
             if let l = layers, l < 1 { throw ValidationError("--layers must be ≥ 1") }
             if let a = activeBlocks, a < 0 || a > (layers ?? config.layers) {
                 throw ValidationError("--active-blocks must be between 0 and the number of layers")
@@ -83,7 +95,8 @@ extension Bench {
                 if let layers { c.layers = layers }
                 config = .t5(c)
             }
-            var bench = TrainBenchmark(config: config, batchSize: batchSize, sequenceLength: sequenceLength, steps: steps)
+            var bench = TrainBenchmark(
+                config: config, batchSize: batchSize, sequenceLength: sequenceLength, steps: steps)
             bench.activeBlocks = activeBlocks
             try printJSON(bench.run { stderrLine("bench train: \($0)") })
         }

@@ -6,16 +6,17 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a fixed-budget comparison (methods × budgets × seeds) and write its report and plots.",
         discussion: """
-        Every cell is a pre-training run under <output>/<method>/<budget>/seed-<n>; finished cells are skipped, so
-        an interrupted experiment continues where it stopped. Runs started with other settings than the file now
-        gives them are refused (run or report), naming the settings that differ. The report (report.md,
-        report.json) and SVG plots (PNG too when rsvg-convert is installed) go to <output>. See
-        Resources/experiments/ for an example.
-        """)
+            Every cell is a pre-training run under <output>/<method>/<budget>/seed-<n>; finished cells are skipped, so
+            an interrupted experiment continues where it stopped. Runs started with other settings than the file now
+            gives them are refused (run or report), naming the settings that differ. The report (report.md,
+            report.json) and SVG plots (PNG too when rsvg-convert is installed) go to <output>. See
+            Resources/experiments/ for an example.
+            """)
 
     @Option(help: "Experiment YAML file.") var config: String
     @Flag(help: "Only rebuild the report from the stored runs.") var reportOnly = false
-    @Option(help: "Run this many cells at once as separate processes (threads are divided between them).") var parallel: Int?
+    @Option(help: "Run this many cells at once as separate processes (threads are divided between them).") var parallel:
+        Int?
 
     func run() throws {
         try requireBLAS()
@@ -28,7 +29,8 @@ struct Compare: ParsableCommand {
         if reportOnly {
             try runner.checkStoredConfigs()
         } else {
-            let executor = experiment.parallel > 1 ? processExecutor(parallel: experiment.parallel) : ExperimentRunner.inProcess
+            let executor =
+                experiment.parallel > 1 ? processExecutor(parallel: experiment.parallel) : ExperimentRunner.inProcess
             try runner.run(executor: executor) { stderrLine($0) }
         }
         let report = try ExperimentReport.build(experiment)
@@ -39,12 +41,16 @@ struct Compare: ParsableCommand {
 
     /// Runs a cell as `ntng pretrain` in a child process with its share of the cores.
     func processExecutor(parallel: Int) -> ExperimentRunner.Executor {
-        let binary = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let binary =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / parallel)
         return { cell, base, overrides, resume in
             let p = Process()
             p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = ["pretrain", "--config", base] + overrides.flatMap { ["--set", $0] } + [resume ? "--resume" : "--overwrite"]
+            p.arguments =
+                ["pretrain", "--config", base] + overrides.flatMap { ["--set", $0] } + [
+                    resume ? "--resume" : "--overwrite"
+                ]
             var env = ProcessInfo.processInfo.environment
             env["NTNG_THREADS"] = String(threads)
             p.environment = env
@@ -55,7 +61,9 @@ struct Compare: ParsableCommand {
             p.standardOutput = FileHandle(forWritingAtPath: log)
             try p.run()
             p.waitUntilExit()
-            guard p.terminationStatus == 0 else { throw CLIError("ntng pretrain exited with \(p.terminationStatus); see \(log)") }
+            guard p.terminationStatus == 0 else {
+                throw CLIError("ntng pretrain exited with \(p.terminationStatus); see \(log)")
+            }
         }
     }
 }

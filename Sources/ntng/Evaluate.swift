@@ -8,10 +8,10 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune a pre-trained run on GLUE or SuperGLUE tasks and print the scores (spec §8 recipe).",
         discussion: """
-        Needs the run directory of `ntng pretrain` (tokenizer.json + checkpoint/). Task data: <data-dir>/glue/<TASK>/*.tsv and
-        <data-dir>/superglue/<Task>/*.jsonl; tasks whose files are missing are skipped, and the averages say what they cover.
-        Writes <run>/evaluation-<suite>.json (or --output) and prints a Markdown table.
-        """)
+            Needs the run directory of `ntng pretrain` (tokenizer.json + checkpoint/). Task data: <data-dir>/glue/<TASK>/*.tsv and
+            <data-dir>/superglue/<Task>/*.jsonl; tasks whose files are missing are skipped, and the averages say what they cover.
+            Writes <run>/evaluation-<suite>.json (or --output) and prints a Markdown table.
+            """)
 
     @Option(name: .customLong("run"), help: "Pre-training run directory.") var runDirectory: String
     @Option(help: "glue, superglue or all.") var suite = "glue"
@@ -20,8 +20,10 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Comma-separated fine-tuning seeds; several give mean ± std.") var seeds = "0"
     @Flag(help: "Fine-tune a randomly initialised model of the same shape instead (a baseline).") var randomInit = false
     @Option(help: "Override the recipe's epochs.") var epochs: Int?
-    @Option(help: "Use at most this many training examples per task (quick checks; the paper uses all).") var maxTrainExamples: Int?
-    @Flag(help: "SuperGLUE: pass only the first two text fields, as the original code did.") var firstTwoFieldsOnly = false
+    @Option(help: "Use at most this many training examples per task (quick checks; the paper uses all).")
+    var maxTrainExamples: Int?
+    @Flag(help: "SuperGLUE: pass only the first two text fields, as the original code did.") var firstTwoFieldsOnly =
+        false
     @Option(help: "Report path (JSON).") var output: String?
 
     func run() throws {
@@ -33,17 +35,25 @@ struct Evaluate: ParsableCommand {
         }
         if let e = epochs, e < 1 { throw ValidationError("--epochs must be ≥ 1") }
         if let m = maxTrainExamples, m < 1 { throw ValidationError("--max-train-examples must be ≥ 1") }
-        let dataDirectory = dataDir ?? (FileManager.default.fileExists(atPath: "data/glue") || FileManager.default.fileExists(atPath: "data/superglue")
-            ? "data" : "../shared/data")
-        guard FileManager.default.fileExists(atPath: dataDirectory) else { throw CLIError("\(dataDirectory): no such data folder (pass --data-dir)") }
+        let dataDirectory =
+            dataDir
+            ?? (FileManager.default.fileExists(atPath: "data/glue")
+                || FileManager.default.fileExists(atPath: "data/superglue")
+                ? "data" : "../shared/data")
+        guard FileManager.default.fileExists(atPath: dataDirectory) else {
+            throw CLIError("\(dataDirectory): no such data folder (pass --data-dir)")
+        }
         let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
         let limited = maxTrainExamples.map { m in selected.map { $0.limitingTraining(to: m) } } ?? selected
-        let report = try DownstreamEvaluation.run(checkpoint, tasks: limited, dataDirectory: dataDirectory, seeds: seedList,
-                                                  randomInitialisation: randomInit, recipe: { suite in
-                                                      var r = FineTuningRecipe.paper(suite)
-                                                      if let epochs { r.epochs = epochs }
-                                                      return r
-                                                  }) { stderrLine($0) }
+        let report = try DownstreamEvaluation.run(
+            checkpoint, tasks: limited, dataDirectory: dataDirectory, seeds: seedList,
+            randomInitialisation: randomInit,
+            recipe: { suite in
+                var r = FineTuningRecipe.paper(suite)
+                if let epochs { r.epochs = epochs }
+                return r
+            }
+        ) { stderrLine($0) }
         let path = output ?? "\(runDirectory)/evaluation-\(suite)\(randomInit ? "-random-init" : "").json"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -64,7 +74,8 @@ func selectedTasks(suite: String, names: String?, firstTwoFieldsOnly: Bool) thro
     guard let names else { return all.filter { $0.name != "WNLI" } }
     return try names.split(separator: ",").map { name in
         guard let t = all.first(where: { $0.name.lowercased() == name.lowercased() }) else {
-            throw ValidationError("--tasks: no task '\(name)' in \(suite) (have \(all.map(\.name).joined(separator: ", ")))")
+            throw ValidationError(
+                "--tasks: no task '\(name)' in \(suite) (have \(all.map(\.name).joined(separator: ", ")))")
         }
         return t
     }
@@ -73,7 +84,9 @@ func selectedTasks(suite: String, names: String?, firstTwoFieldsOnly: Bool) thro
 /// `ntng finetune`: one task, one seed, and the fine-tuned weights.
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a pre-trained run on one GLUE/SuperGLUE task; save the classifier (safetensors) and its per-epoch scores.")
+        abstract:
+            "Fine-tune a pre-trained run on one GLUE/SuperGLUE task; save the classifier (safetensors) and its per-epoch scores."
+    )
 
     @Option(name: .customLong("run"), help: "Pre-training run directory.") var runDirectory: String
     @Option(help: "Task name, e.g. CoLA, SST-2, STS-B, CB, COPA.") var task: String
@@ -87,22 +100,31 @@ struct Finetune: ParsableCommand {
         guard let t = try selectedTasks(suite: "all", names: task, firstTwoFieldsOnly: false).first else { return }
         let dataDirectory = dataDir ?? (FileManager.default.fileExists(atPath: "data") ? "data" : "../shared/data")
         let folder = dataDirectory + "/" + t.suite.rawValue
-        if let missing = t.missingFiles(folder).first { throw CLIError("\(missing): missing (task \(t.name) needs it)") }
+        if let missing = t.missingFiles(folder).first {
+            throw CLIError("\(missing): missing (task \(t.name) needs it)")
+        }
         let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
         var recipe = FineTuningRecipe.paper(t.suite)
-        if let epochs { guard epochs > 0 else { throw ValidationError("--epochs must be ≥ 1") }; recipe.epochs = epochs }
-        let model = SequenceClassifier(encoder: try checkpoint.encoder(randomInitialisation: false, seed: seed), classes: t.labels, seed: seed &+ 17)
+        if let epochs {
+            guard epochs > 0 else { throw ValidationError("--epochs must be ≥ 1") }; recipe.epochs = epochs
+        }
+        let model = SequenceClassifier(
+            encoder: try checkpoint.encoder(randomInitialisation: false, seed: seed), classes: t.labels,
+            seed: seed &+ 17)
         let result = FineTuning(task: t, recipe: recipe, tokenizer: checkpoint.tokenizer)
             .run(model, train: try t.readTrain(folder), dev: try t.readDev(folder), seed: seed) { stderrLine($0) }
         let dir = output ?? "\(runDirectory)/finetune-\(t.name)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try SafeTensors.write(model.parameters.map { ($0.name, $0.tensor) },
-                              metadata: ["ntng_task": t.name, "ntng_classes": "\(t.labels)", "ntng_pretrained": runDirectory],
-                              to: dir + "/model.safetensors")
+        try SafeTensors.write(
+            model.parameters.map { ($0.name, $0.tensor) },
+            metadata: ["ntng_task": t.name, "ntng_classes": "\(t.labels)", "ntng_pretrained": runDirectory],
+            to: dir + "/model.safetensors")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(result).write(to: URL(fileURLWithPath: dir + "/result.json"), options: .atomic)
-        print("\(t.name): best epoch \(result.bestEpoch): \(result.best.map { "\($0.key) \($0.value.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " "))" }.joined(separator: "; "))")
+        print(
+            "\(t.name): best epoch \(result.bestEpoch): \(result.best.map { "\($0.key) \($0.value.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " "))" }.joined(separator: "; "))"
+        )
         print("saved \(dir)/model.safetensors (weights after the last epoch) and \(dir)/result.json")
     }
 }

@@ -7,5 +7,8 @@ struct NTNG: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ntng",
         abstract: "NoTrainNoGain: fixed-budget pre-training of Transformer language models.",
-        subcommands: [Demo.self, Pretrain.self, ExtractILLosses.self, Finetune.self, Evaluate.self, Compare.self, Calibrate.self, Tokenize.self, Bench.self])
+        subcommands: [
+            Demo.self, Pretrain.self, ExtractILLosses.self, Finetune.self, Evaluate.self, Compare.self, Calibrate.self,
+            Tokenize.self, Bench.self,
+        ])
 }

@@ -7,19 +7,25 @@ struct Pretrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pre-train crammed BERT (masked LM) or T5 v1.1 (span corruption) under an RST budget.",
         discussion: """
-        Reads a YAML config (see Resources/configs/), prepares the tokenizer and packed data (cached),
-        trains until the RST budget is used, validating and checkpointing on the RST clock, and writes
-        the run directory: metrics.jsonl, tokenizer.json, config.json, checkpoint/ (safetensors + state).
-        """)
+            Reads a YAML config (see Resources/configs/), prepares the tokenizer and packed data (cached),
+            trains until the RST budget is used, validating and checkpointing on the RST clock, and writes
+            the run directory: metrics.jsonl, tokenizer.json, config.json, checkpoint/ (safetensors + state).
+            """)
 
     @Option(help: "YAML config file.") var config: String
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set training.budget=10m (repeatable).", valueName: "key=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp(
+            "Override a config key, e.g. --set training.budget=10m (repeatable).", valueName: "key=value"))
     var overrides: [String] = []
     @Flag(help: "Continue the run in the config's run directory from its last checkpoint.") var resume = false
     @Flag(help: "Delete an existing run directory and start again.") var overwrite = false
     @Option(help: "Stop (with a checkpoint) after this many optimiser steps; resume later with --resume.")
     var stopAfterSteps: Int?
-    @Flag(help: "Train RHO-loss's irreducible-loss model: on the held-out rows (data.reserve_fraction), in <run_directory>-il.")
+    @Flag(
+        help:
+            "Train RHO-loss's irreducible-loss model: on the held-out rows (data.reserve_fraction), in <run_directory>-il."
+    )
     var ilModel = false
 
     func validate() throws {
@@ -31,13 +37,16 @@ struct Pretrain: ParsableCommand {
         try requireBLAS()
         var cfg = try PretrainingConfig.load(path: config, overrides: overrides)
         if ilModel { cfg.runDirectory += "-il" }
-        let run = try PretrainingRun(config: cfg, resume: resume, overwrite: overwrite, irreducibleLossModel: ilModel) { stderrLine($0) }
+        let run = try PretrainingRun(config: cfg, resume: resume, overwrite: overwrite, irreducibleLossModel: ilModel) {
+            stderrLine($0)
+        }
         let s = try run.train(stopAfterSteps: stopAfterSteps)
-        stderrLine(s.stoppedEarly
-            ? "stopped after step \(s.steps) (checkpoint in \(run.checkpointDirectory)); continue with --resume"
-            : "done: \(s.steps) steps, \(String(format: "%.1f", s.rstUsed.seconds)) RST seconds, final validation loss "
-                + "\(s.finalValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a"), token accuracy "
-                + "\(s.finalValidationAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a")")
+        stderrLine(
+            s.stoppedEarly
+                ? "stopped after step \(s.steps) (checkpoint in \(run.checkpointDirectory)); continue with --resume"
+                : "done: \(s.steps) steps, \(String(format: "%.1f", s.rstUsed.seconds)) RST seconds, final validation loss "
+                    + "\(s.finalValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a"), token accuracy "
+                    + "\(s.finalValidationAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a")")
     }
 }
 
@@ -65,12 +74,15 @@ struct Calibrate: ParsableCommand {
 
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a tiny crammed BERT for a few RST minutes on the bundled corpus; print validation loss before and after.",
+        abstract:
+            "Train a tiny crammed BERT for a few RST minutes on the bundled corpus; print validation loss before and after.",
         discussion: "The T5 demo: ntng demo --config Resources/configs/demo-t5.yaml")
 
     @Option(help: "Demo config (Resources/configs/demo-t5.yaml: a small T5 with span corruption).")
     var config = "Resources/configs/demo.yaml"
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key, e.g. --set training.budget=1m.", valueName: "key=value"))
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Override a config key, e.g. --set training.budget=1m.", valueName: "key=value"))
     var overrides: [String] = []
 
     func run() throws {
@@ -82,9 +94,13 @@ struct Demo: ParsableCommand {
         let run = try PretrainingRun(config: cfg, overwrite: true) { stderrLine($0) }
         let s = try run.train()
         let v = run.state.validations
-        print("demo: \(s.steps) optimiser steps, \(run.state.tokensSeen) tokens, \(String(format: "%.0f", s.tokensPerSecond)) tok/s")
+        print(
+            "demo: \(s.steps) optimiser steps, \(run.state.tokensSeen) tokens, \(String(format: "%.0f", s.tokensPerSecond)) tok/s"
+        )
         if let first = v.first, let last = v.last {
-            func accuracy(_ p: TrainingState.ValidationPoint) -> String { p.accuracy.map { String(format: " (token accuracy %.2f%%)", 100 * $0) } ?? "" }
+            func accuracy(_ p: TrainingState.ValidationPoint) -> String {
+                p.accuracy.map { String(format: " (token accuracy %.2f%%)", 100 * $0) } ?? ""
+            }
             print("validation loss before training: \(String(format: "%.4f", first.loss))\(accuracy(first))")
             print("validation loss after training:  \(String(format: "%.4f", last.loss))\(accuracy(last))")
         }
@@ -97,11 +113,11 @@ struct ExtractILLosses: ParsableCommand {
         commandName: "extract-il-losses",
         abstract: "Store an irreducible-loss model's per-example losses over a target run's training rows (RHO-loss).",
         discussion: """
-        1. ntng pretrain --config target.yaml --set data.reserve_fraction=0.2 --il-model     (trains runs/<name>-il)
-        2. ntng extract-il-losses --config target.yaml --il-run runs/<name>-il
-        3. ntng pretrain --config target.yaml --set batch_selection.method=rho \
-               --set batch_selection.il_losses=runs/<name>-il/il_losses.safetensors
-        """)
+            1. ntng pretrain --config target.yaml --set data.reserve_fraction=0.2 --il-model     (trains runs/<name>-il)
+            2. ntng extract-il-losses --config target.yaml --il-run runs/<name>-il
+            3. ntng pretrain --config target.yaml --set batch_selection.method=rho \
+                   --set batch_selection.il_losses=runs/<name>-il/il_losses.safetensors
+            """)
 
     @Option(help: "The target run's config (its data, split and model shape).") var config: String
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key (repeatable).", valueName: "key=value"))
@@ -114,9 +130,12 @@ struct ExtractILLosses: ParsableCommand {
         let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
         let model = ilRun + "/checkpoint/model.safetensors"
         guard FileManager.default.fileExists(atPath: model) else {
-            throw CLIError("\(ilRun): no checkpoint/model.safetensors (train the IL model first with `ntng pretrain --il-model`)")
+            throw CLIError(
+                "\(ilRun): no checkpoint/model.safetensors (train the IL model first with `ntng pretrain --il-model`)")
         }
-        try IrreducibleLossExtraction.run(config: cfg, modelCheckpoint: model, output: output ?? ilRun + "/il_losses.safetensors") {
+        try IrreducibleLossExtraction.run(
+            config: cfg, modelCheckpoint: model, output: output ?? ilRun + "/il_losses.safetensors"
+        ) {
             stderrLine($0)
         }
     }

@@ -6,10 +6,10 @@ struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Encode text with a tokenizer.json, or train a cramming WordPiece tokenizer on a corpus.",
         discussion: """
-        ntng tokenize --tokenizer tok.json --text "Hello world"      prints ids (JSON)
-        ntng tokenize --tokenizer tok.json < lines.txt                one JSON array of ids per input line
-        ntng tokenize --train corpus/ --vocabulary-size 8192 --output tok.json
-        """)
+            ntng tokenize --tokenizer tok.json --text "Hello world"      prints ids (JSON)
+            ntng tokenize --tokenizer tok.json < lines.txt                one JSON array of ids per input line
+            ntng tokenize --train corpus/ --vocabulary-size 8192 --output tok.json
+            """)
 
     @Option(help: "A Hugging Face tokenizer.json (WordPiece).") var tokenizer: String?
     @Option(help: "Text to encode (otherwise each line of standard input).") var text: [String] = []
@@ -22,13 +22,19 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         if !train.isEmpty {
             guard let output else { throw ValidationError("--train needs --output") }
-            guard ["wordpiece", "unigram"].contains(kind) else { throw ValidationError("--kind must be wordpiece or unigram") }
+            guard ["wordpiece", "unigram"].contains(kind) else {
+                throw ValidationError("--kind must be wordpiece or unigram")
+            }
             let corpus = try Corpus(paths: train)
             var counts: [String: Int] = [:]
             try corpus.forEachFile { _, documents in
-                WordCounter.merge(kind == "unigram" ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents), into: &counts)
+                WordCounter.merge(
+                    kind == "unigram" ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents),
+                    into: &counts)
             }
-            let trained = kind == "unigram" ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: vocabularySize)
+            let trained =
+                kind == "unigram"
+                ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: vocabularySize)
                 : try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: vocabularySize)
             try trained.save(output)
             stderrLine("wrote \(output): \(trained.vocabularySize) pieces from \(counts.count) distinct words")

@@ -14,13 +14,13 @@ struct AutodiffTests {
         w.zeroGrad()
         #expect(!w.hasGrad)
         (w * x).sum().backward()
-        #expect(w.grad!.scalars() == [0.5, -1, 2])   // overwritten, not added to the stale buffer
+        #expect(w.grad!.scalars() == [0.5, -1, 2])  // overwritten, not added to the stale buffer
     }
 
     @Test func tensorUsedTwiceSumsBothPaths() {
         let x = Tensor([1, -2, 3], shape: [3], requiresGrad: true)
         (x * x + x.scaled(by: 3)).sum().backward()
-        #expect(x.grad!.scalars() == [5, -1, 9])   // 2x + 3
+        #expect(x.grad!.scalars() == [5, -1, 9])  // 2x + 3
     }
 
     @Test func tiedEmbeddingReceivesLookupAndDecoderGradients() {

@@ -8,7 +8,7 @@ import Testing
 struct GradientCheck {
     struct Outcome {
         var forwardError = 0.0
-        var gradientError = 0.0   // max |g − fd| / (atol + rtol·|fd|); ≤ 1 passes
+        var gradientError = 0.0  // max |g − fd| / (atol + rtol·|fd|); ≤ 1 passes
         var worst = ""
         var passed: Bool { forwardError <= 1 && gradientError <= 1 }
     }
@@ -19,11 +19,14 @@ struct GradientCheck {
     var step = 1e-5
 
     /// `shapes` are the float inputs; the closures receive them as tensors / float64 arrays.
-    func run(shapes: [[Int]], seed: UInt64 = 7, range: ClosedRange<Double> = -1...1,
-             engine: ([Tensor]) -> Tensor, reference: ([[Double]]) -> [Double]) -> Outcome {
+    func run(
+        shapes: [[Int]], seed: UInt64 = 7, range: ClosedRange<Double> = -1...1,
+        engine: ([Tensor]) -> Tensor, reference: ([[Double]]) -> [Double]
+    ) -> Outcome {
         var g = SeededGenerator(seed: seed)
         let inputs: [[Double]] = shapes.map { s in
-            (0..<s.elementCount).map { _ in range.lowerBound + (range.upperBound - range.lowerBound) * g.uniformDouble() }
+            (0..<s.elementCount).map { _ in range.lowerBound + (range.upperBound - range.lowerBound) * g.uniformDouble()
+            }
         }
         // Round inputs to float32 so both sides see the same values.
         let rounded = inputs.map { $0.map { Double(Float($0)) } }

@@ -1,7 +1,7 @@
 @testable import Engine
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// CPU kernel details: the fast transcendental approximations, parallel chunking, the buffer
@@ -18,7 +18,8 @@ struct KernelTests {
         for i in stride(from: 0, to: n, by: 7) {
             let x = Double(xs[i])
             maxErf = max(maxErf, abs(Double(erfGelu[i]) - 0.5 * x * (1 + erf(x / 2.0.squareRoot()))))
-            maxTanh = max(maxTanh, abs(Double(tanhGelu[i]) - 0.5 * x * (1 + tanh(0.7978845608 * (x + 0.044715 * x * x * x)))))
+            maxTanh = max(
+                maxTanh, abs(Double(tanhGelu[i]) - 0.5 * x * (1 + tanh(0.7978845608 * (x + 0.044715 * x * x * x)))))
         }
         #expect(maxErf < 5e-6)
         #expect(maxTanh < 5e-6)
@@ -51,10 +52,12 @@ struct KernelTests {
         let table = Tensor.zeros([rows, d], requiresGrad: true)
         (table.gatherRows(Tensor(int32: ids, shape: [n])) * Tensor(upstream, shape: [n, d])).sum().backward()
         let grad = table.grad!.scalars()
-        for r in 0..<rows { for j in [0, 499, 999] {
-            let expected = (0..<n).filter { ids[$0] == Int32(r) }.map { Double(upstream[$0 * d + j]) }.reduce(0, +)
-            #expect(abs(Double(grad[r * d + j]) - expected) < 1e-4)
-        } }
+        for r in 0..<rows {
+            for j in [0, 499, 999] {
+                let expected = (0..<n).filter { ids[$0] == Int32(r) }.map { Double(upstream[$0 * d + j]) }.reduce(0, +)
+                #expect(abs(Double(grad[r * d + j]) - expected) < 1e-4)
+            }
+        }
     }
 
     @Test func largeVocabularyCrossEntropyMatchesReference() {
@@ -62,7 +65,8 @@ struct KernelTests {
         var g = SeededGenerator(seed: 2)
         let logits = (0..<(rows * v)).map { _ in Float(4 * g.uniform() - 2) }
         let labels = (0..<rows).map { $0 % 5 == 0 ? Int32(-100) : Int32(g.int(below: v)) }
-        let r = softmaxCrossEntropy(logits: Tensor(logits, shape: [rows, v]), labels: Tensor(int32: labels, shape: [rows]))
+        let r = softmaxCrossEntropy(
+            logits: Tensor(logits, shape: [rows, v]), labels: Tensor(int32: labels, shape: [rows]))
         let ref = Reference.crossEntropy(logits.map(Double.init), labels: labels, vocabulary: v)
         #expect(abs(Double(r.loss.item()) - ref) < 1e-5)
         #expect(r.count == 32)
@@ -110,7 +114,7 @@ struct KernelTests {
         }
         #expect(backend.memoryStatistics.live == 0)
         #expect(backend.memoryStatistics.cached >= 400_000)
-        let u = Tensor(shape: [99_000], backend: backend)   // same size class
+        let u = Tensor(shape: [99_000], backend: backend)  // same size class
         #expect(u.storage.pointer == first)
         #expect(backend.memoryStatistics.cached == 0)
         backend.trimCache()

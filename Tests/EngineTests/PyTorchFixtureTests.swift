@@ -57,7 +57,11 @@ struct PyTorchFixtureTests {
         verify("t5_block") { t in
             var x = t["x"]!
             let qkv = linear(x.rmsNorm(weight: t["norm_w"]!, epsilon: 1e-6), t["qkv"]!)
-            x = x + linear(selfAttention(qkv, heads: 2, options: AttentionOptions(causal: true, bias: t["bias"]!, scale: 1)), t["out"]!)
+            x =
+                x
+                + linear(
+                    selfAttention(qkv, heads: 2, options: AttentionOptions(causal: true, bias: t["bias"]!, scale: 1)),
+                    t["out"]!)
             let h = linear(x.rmsNorm(weight: t["ffn_norm_w"]!, epsilon: 1e-6), t["wi"]!)
             return x + linear(h.gatedActivation(.geluTanh, gate: .first), t["wo"]!)
         }

@@ -1,13 +1,15 @@
 import Engine
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Float64 reference implementations, written independently of the engine's kernels (plain loops
 /// straight from the formulas). Gradient checks differentiate these by central differences.
 enum Reference {
     /// [M, K] · [K, N] (row-major), optionally batched with `batch` leading blocks.
-    static func matmul(_ a: [Double], _ b: [Double], m: Int, k: Int, n: Int, batch: Int = 1, batchB: Bool = false) -> [Double] {
+    static func matmul(
+        _ a: [Double], _ b: [Double], m: Int, k: Int, n: Int, batch: Int = 1, batchB: Bool = false
+    ) -> [Double] {
         var c = [Double](repeating: 0, count: batch * m * n)
         for t in 0..<batch {
             for i in 0..<m {
@@ -91,10 +93,12 @@ enum Reference {
     }
 
     /// Multi-head attention with Q, K, V given as [B, S, width] arrays and column offsets.
-    static func attention(q: [Double], qWidth: Int, qOffset: Int, k: [Double], kWidth: Int, kOffset: Int,
-                          v: [Double], vWidth: Int, vOffset: Int, batch B: Int, heads H: Int, headDim D: Int,
-                          queryLength Sq: Int, keyLength Sk: Int, scale: Double, causal: Bool = false,
-                          keyLengths: [Int]? = nil, bias: [Double]? = nil, dropout: Float = 0, seed: UInt64 = 0) -> [Double] {
+    static func attention(
+        q: [Double], qWidth: Int, qOffset: Int, k: [Double], kWidth: Int, kOffset: Int,
+        v: [Double], vWidth: Int, vOffset: Int, batch B: Int, heads H: Int, headDim D: Int,
+        queryLength Sq: Int, keyLength Sk: Int, scale: Double, causal: Bool = false,
+        keyLengths: [Int]? = nil, bias: [Double]? = nil, dropout: Float = 0, seed: UInt64 = 0
+    ) -> [Double] {
         var out = [Double](repeating: 0, count: B * Sq * H * D)
         let threshold = CounterHash.dropThreshold(dropout)
         for b in 0..<B {
@@ -103,7 +107,11 @@ enum Reference {
                     var scores = [Double](repeating: 0, count: Sk)
                     for j in 0..<Sk {
                         var s = 0.0
-                        for t in 0..<D { s += q[(b * Sq + i) * qWidth + qOffset + h * D + t] * k[(b * Sk + j) * kWidth + kOffset + h * D + t] }
+                        for t in 0..<D {
+                            s +=
+                                q[(b * Sq + i) * qWidth + qOffset + h * D + t]
+                                * k[(b * Sk + j) * kWidth + kOffset + h * D + t]
+                        }
                         s *= scale
                         if let bias { s += bias[(h * Sq + i) * Sk + j] }
                         if causal && j > i { s = -.infinity }
@@ -114,7 +122,9 @@ enum Reference {
                     if dropout > 0 {
                         for j in 0..<Sk {
                             let counter = UInt64(((b * H + h) * Sq + i) * Sk + j)
-                            p[j] = CounterHash.bits(seed: seed, counter: counter) >= threshold ? p[j] / Double(1 - dropout) : 0
+                            p[j] =
+                                CounterHash.bits(seed: seed, counter: counter) >= threshold
+                                ? p[j] / Double(1 - dropout) : 0
                         }
                     }
                     for t in 0..<D {

@@ -17,8 +17,9 @@ final class FakeSource: BatchSource {
     func drawMicroBatch() -> PretrainingBatch {
         let start = drawn.count * microBatchSize
         let indices = Array(start..<(start + microBatchSize))
-        let b = PretrainingBatch(inputIDs: indices.flatMap { [Int32($0), 7] }, labels: indices.flatMap { [Int32(-100), Int32($0 % 50)] },
-                         batchSize: microBatchSize, sequenceLength: 2, exampleIndices: indices)
+        let b = PretrainingBatch(
+            inputIDs: indices.flatMap { [Int32($0), 7] }, labels: indices.flatMap { [Int32(-100), Int32($0 % 50)] },
+            batchSize: microBatchSize, sequenceLength: 2, exampleIndices: indices)
         drawn.append(b)
         return b
     }
@@ -30,8 +31,10 @@ final class FakeSource: BatchSource {
 struct BatchSelectionTests {
     @Test func percentileMatchesScipyRankKind() {
         // scipy.stats.percentileofscore(a, x, kind='rank') / 100, values from scipy 1.17.1.
-        let cases: [([Float], Float, Double)] = [([1, 2, 3, 4], 3, 0.75), ([1, 2, 3, 3, 4], 3, 0.70), ([5, 1, 2, 2, 9], 2, 0.50),
-                                                  ([5, 1, 2, 2, 9], 0, 0.0), ([5, 1, 2, 2, 9], 9, 1.0), ([1.5, 0.5], 1.5, 1.0)]
+        let cases: [([Float], Float, Double)] = [
+            ([1, 2, 3, 4], 3, 0.75), ([1, 2, 3, 3, 4], 3, 0.70), ([5, 1, 2, 2, 9], 2, 0.50),
+            ([5, 1, 2, 2, 9], 0, 0.0), ([5, 1, 2, 2, 9], 9, 1.0), ([1.5, 0.5], 1.5, 1.0),
+        ]
         for (a, x, expected) in cases {
             #expect(abs(SelectiveBackprop.percentile(of: x, in: a.sorted()) - expected) < 1e-12, "\(a) \(x)")
         }
@@ -59,7 +62,7 @@ struct BatchSelectionTests {
         // Every trained sequence is a drawn one, with the ids and labels it was scored with, in order.
         let drawn = Dictionary(uniqueKeysWithValues: source.drawn.flatMap(\.sequences).map { ($0.exampleIndex, $0) })
         for s in first + second { #expect(drawn[s.exampleIndex] == s) }
-        #expect((first + second).map(\.exampleIndex) == (first + second).map(\.exampleIndex).sorted())   // buffer order
+        #expect((first + second).map(\.exampleIndex) == (first + second).map(\.exampleIndex).sorted())  // buffer order
         #expect(source.scored == source.drawn.count)
         #expect(source.kept == 32 + sb.buffer.count && source.seen == 8 * source.drawn.count)
         // About half are kept with β = 1.
@@ -69,7 +72,9 @@ struct BatchSelectionTests {
     @Test func rhoTakesTheTopKByReducibleLossOfAMegaBatch() throws {
         #expect(RhoLoss.topK([0.1, 5, -2, 5, 3], 3) == [1, 3, 4])
         // Training loss = index, irreducible = 2·index for even indices: reducible = −index (even), index (odd).
-        let il = IrreducibleLosses(source: "test", losses: Dictionary(uniqueKeysWithValues: (0..<64).map { ($0, $0 % 2 == 0 ? Float(2 * $0) : 0) }), rows: 64)
+        let il = IrreducibleLosses(
+            source: "test",
+            losses: Dictionary(uniqueKeysWithValues: (0..<64).map { ($0, $0 % 2 == 0 ? Float(2 * $0) : 0) }), rows: 64)
         let source = FakeSource(micro: 4, batch: 8, loss: { Float($0) })
         let rho = RhoLoss(megaBatchMultiple: 2, irreducible: il)
         let chosen = try rho.nextBatch(from: source)
@@ -77,8 +82,9 @@ struct BatchSelectionTests {
         #expect(chosen.map(\.exampleIndex) == [15, 13, 11, 9, 7, 5, 3, 1])
         #expect(source.scored == 4 && source.seen == 16 && source.kept == 8)
         let missing = RhoLoss(irreducible: IrreducibleLosses(source: "il.safetensors", losses: [:], rows: 64))
-        #expect { try missing.nextBatch(from: FakeSource(micro: 4, batch: 8, loss: { _ in 0 })) }
-            throws: { "\($0)".contains("no irreducible loss for example 0") }
+        #expect { try missing.nextBatch(from: FakeSource(micro: 4, batch: 8, loss: { _ in 0 })) } throws: {
+            "\($0)".contains("no irreducible loss for example 0")
+        }
     }
 
     @Test func selectiveBackpropRunIsChargedForSelectionAndResumesExactly() throws {
@@ -94,7 +100,9 @@ struct BatchSelectionTests {
         let kept = Double(run.state.selectionKept) / Double(run.state.selectionSeen)
         #expect(kept > 0.3 && kept < 0.75)
         // Free selection: waived, so more steps fit.
-        let free = try PretrainingRun(config: try tiny.config(base + ["batch_selection.free_selection=true", "run_directory=\(tiny.directory)/free"]))
+        let free = try PretrainingRun(
+            config: try tiny.config(
+                base + ["batch_selection.free_selection=true", "run_directory=\(tiny.directory)/free"]))
         try free.train()
         #expect(free.state.ledger[.selection].charged == .zero && free.state.step == 10)
         // Resume keeps the loss history and the buffer of kept sequences.
@@ -117,14 +125,21 @@ struct BatchSelectionTests {
         while read.count < target.split.training.count { read += target.drawMicroBatch().exampleIndices }
         #expect(Array(read.prefix(target.split.training.count)) == IrreducibleLossExtraction.readOrder(target.split))
         let path = tiny.directory + "/il.safetensors"
-        let n = try IrreducibleLossExtraction.run(config: try tiny.config(reserve), modelCheckpoint: il.checkpointDirectory + "/model.safetensors",
-                                                  output: path, microBatch: 5)
+        let n = try IrreducibleLossExtraction.run(
+            config: try tiny.config(reserve), modelCheckpoint: il.checkpointDirectory + "/model.safetensors",
+            output: path, microBatch: 5)
         #expect(n == target.split.training.count)
         let losses = try IrreducibleLosses.load(path, rows: target.dataset.count)
-        #expect(target.split.training.allSatisfy { losses[$0] != nil } && target.split.validation.allSatisfy { losses[$0] == nil })
+        #expect(
+            target.split.training.allSatisfy { losses[$0] != nil }
+                && target.split.validation.allSatisfy { losses[$0] == nil })
         // 3. The target run selects with them; each selection forward is charged.
-        let rho = try PretrainingRun(config: try tiny.config(reserve + ["batch_selection.method=rho", "batch_selection.il_losses=\(path)",
-                                                                        "run_directory=\(tiny.directory)/rho"]))
+        let rho = try PretrainingRun(
+            config: try tiny.config(
+                reserve + [
+                    "batch_selection.method=rho", "batch_selection.il_losses=\(path)",
+                    "run_directory=\(tiny.directory)/rho",
+                ]))
         try rho.train()
         // Per step: 4 selection forwards (2× the batch of 16 in micro-batches of 8) at 0.5 s + 2 training micro-batches at 1 s.
         #expect(rho.state.step == 3 && rho.state.ledger[.selection].count == 12)

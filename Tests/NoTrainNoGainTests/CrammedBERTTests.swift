@@ -4,14 +4,15 @@ import Testing
 
 @Suite("Crammed BERT model")
 struct CrammedBERTTests {
-    let config = CrammedBERTConfig(layers: 2, hidden: 16, heads: 2, intermediate: 32, vocabularySize: 40, maxSequenceLength: 12)
+    let config = CrammedBERTConfig(
+        layers: 2, hidden: 16, heads: 2, intermediate: 32, vocabularySize: 40, maxSequenceLength: 12)
 
     func batch(seed: UInt64) -> PretrainingBatch {
         var g = SeededGenerator(seed: seed)
         let tokens = (0..<(3 * 12)).map { _ in Int32(7 + g.int(below: 33)) }
         let masking = MLMMasking(maskTokenID: 6, vocabularySize: 40, specialTokenIDs: Array(0..<7))
         var b = masking.mask(tokens, sequenceLength: 12, exampleIndices: [0, 1, 2], generator: &g)
-        b.labels[0] = tokens[0]   // at least one masked position per batch
+        b.labels[0] = tokens[0]  // at least one masked position per batch
         return b
     }
 
@@ -30,7 +31,8 @@ struct CrammedBERTTests {
         let positions = b.labels.indices.filter { b.labels[$0] != PretrainingBatch.ignoreLabel }
         let selected = hidden.gatherRows(Tensor(int32: positions.map(Int32.init), shape: [positions.count]))
         let logits = linear(model.headTransform(selected), model.tokenEmbedding.weight)
-        let full = softmaxCrossEntropy(logits: logits, labels: Tensor(int32: positions.map { b.labels[$0] }, shape: [positions.count]))
+        let full = softmaxCrossEntropy(
+            logits: logits, labels: Tensor(int32: positions.map { b.labels[$0] }, shape: [positions.count]))
         full.loss.backward()
         #expect(abs(full.loss.item() - sparseLoss) < 1e-5)
         for (p, g) in zip(model.parameters, sparseGrads) {
@@ -56,21 +58,28 @@ struct CrammedBERTTests {
     }
 
     @Test func initialisationFollowsTheRecipe() {
-        let model = CrammedBERT(CrammedBERTConfig(layers: 1, hidden: 64, heads: 4, intermediate: 128, vocabularySize: 500), seed: 0)
+        let model = CrammedBERT(
+            CrammedBERTConfig(layers: 1, hidden: 64, heads: 4, intermediate: 128, vocabularySize: 500), seed: 0)
         let embedding = model.tokenEmbedding.weight.scalars()
-        #expect(embedding[0..<64].allSatisfy { $0 == 0 })   // <pad> row
+        #expect(embedding[0..<64].allSatisfy { $0 == 0 })  // <pad> row
         let std = (embedding[64...].map { Double($0 * $0) }.reduce(0, +) / Double(embedding.count - 64)).squareRoot()
         #expect(abs(std - 0.02) < 0.001)
         #expect(abs(model.positionScale.item() - 1 / 8) < 1e-7)
         #expect(model.blocks[0].norm1.weight.scalars().allSatisfy { $0 == 1 })
         // No biases in linear layers; decay everywhere but on norms.
-        #expect(model.parameters.filter { !$0.decays }.allSatisfy { $0.name.contains("LayerNorm") || $0.name.contains("norm") })
+        #expect(
+            model.parameters.filter { !$0.decays }.allSatisfy {
+                $0.name.contains("LayerNorm") || $0.name.contains("norm")
+            })
     }
 
     @Test func parameterCountOfThePaperModelIsAbout120M() {
         let c = CrammedBERTConfig.paper
-        let perBlock = 2 * 2 * c.hidden + 3 * c.hidden * c.hidden + c.hidden * c.hidden + c.intermediate * c.hidden + c.intermediate / 2 * c.hidden
-        let total = c.vocabularySize * c.hidden + 1 + 2 * c.hidden + c.layers * perBlock + 2 * c.hidden + c.hidden * c.hidden
+        let perBlock =
+            2 * 2 * c.hidden + 3 * c.hidden * c.hidden + c.hidden * c.hidden + c.intermediate * c.hidden + c
+            .intermediate / 2 * c.hidden
+        let total =
+            c.vocabularySize * c.hidden + 1 + 2 * c.hidden + c.layers * perBlock + 2 * c.hidden + c.hidden * c.hidden
         #expect(abs(Double(total) - 120.2e6) < 0.5e6)
     }
 

@@ -8,8 +8,10 @@ struct DownstreamTests {
     @Test func glueReadersReadTheSharedFiles() throws {
         guard let shared = Fixtures.sharedData else { print("skipped: ../shared/data is not present"); return }
         let dir = shared + "/glue"
-        let expected: [String: (train: Int?, dev: Int)] = ["CoLA": (8551, 1043), "SST-2": (67349, 872), "MRPC": (3668, 408),
-                                                          "STS-B": (5749, 1500), "RTE": (2490, 277), "WNLI": (635, 71), "QNLI": (nil, 5463)]
+        let expected: [String: (train: Int?, dev: Int)] = [
+            "CoLA": (8551, 1043), "SST-2": (67349, 872), "MRPC": (3668, 408),
+            "STS-B": (5749, 1500), "RTE": (2490, 277), "WNLI": (635, 71), "QNLI": (nil, 5463),
+        ]
         for task in GLUE.tasks {
             guard let counts = expected[task.name] else {
                 #expect(!task.missingFiles(dir).isEmpty, "\(task.name) should be absent here")
@@ -23,7 +25,7 @@ struct DownstreamTests {
         let mrpc = try GLUE.mrpc.readTrain(dir)[0]
         #expect(mrpc.label == 1 && mrpc.textA.hasPrefix("Amrozi accused") && mrpc.textB != nil)
         #expect(try GLUE.stsb.readTrain(dir)[0].label == 5)
-        #expect(try GLUE.rte.readTrain(dir)[0].label == 1)   // not_entailment
+        #expect(try GLUE.rte.readTrain(dir)[0].label == 1)  // not_entailment
         #expect(Set(try GLUE.sst2.readTrain(dir).map(\.label)) == [0, 1])
     }
 
@@ -35,7 +37,9 @@ struct DownstreamTests {
             #expect(try byName[name]!.readDev(dir)[0].1.count == count, "\(name)")
         }
         for name in ["CB", "COPA", "RTE"] { #expect(byName[name]!.missingFiles(dir).isEmpty) }
-        for name in ["BoolQ", "MultiRC", "WiC", "WSC"] { #expect(byName[name]!.missingFiles(dir) == [dir + "/\(name)/train.jsonl"]) }
+        for name in ["BoolQ", "MultiRC", "WiC", "WSC"] {
+            #expect(byName[name]!.missingFiles(dir) == [dir + "/\(name)/train.jsonl"])
+        }
         let copa = try byName["COPA"]!.readDev(dir)[0].1[0]
         #expect(copa.textA == "The man turned on the faucet. What happened as a result?")
         #expect(copa.textB == "1: The toilet filled with water. 2: Water flowed from the spout." && copa.label == 1)
@@ -52,11 +56,16 @@ struct DownstreamTests {
     @Test func missingAndMalformedFilesAreNamed() throws {
         let dir = Fixtures.temporaryDirectory()
         try FileManager.default.createDirectory(atPath: dir + "/glue/RTE", withIntermediateDirectories: true)
-        try "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tmaybe\n".write(toFile: dir + "/glue/RTE/train.tsv", atomically: true, encoding: .utf8)
+        try "index\tsentence1\tsentence2\tlabel\n0\ta\tb\tmaybe\n".write(
+            toFile: dir + "/glue/RTE/train.tsv", atomically: true, encoding: .utf8)
         #expect(GLUE.rte.missingFiles(dir + "/glue") == [dir + "/glue/RTE/dev.tsv"])
-        #expect { try GLUE.rte.readTrain(dir + "/glue") } throws: { "\($0)" == dir + "/glue/RTE/train.tsv: line 2: unknown label 'maybe'" }
+        #expect { try GLUE.rte.readTrain(dir + "/glue") } throws: {
+            "\($0)" == dir + "/glue/RTE/train.tsv: line 2: unknown label 'maybe'"
+        }
         try "index\tsentence\n".write(toFile: dir + "/glue/RTE/dev.tsv", atomically: true, encoding: .utf8)
-        #expect { try GLUE.rte.readDev(dir + "/glue") } throws: { "\($0)".contains("no column 'sentence1' in the header") }
+        #expect { try GLUE.rte.readDev(dir + "/glue") } throws: {
+            "\($0)".contains("no column 'sentence1' in the header")
+        }
     }
 
     @Test func warmUpIsTenPercentThenCosineToZero() {
@@ -67,24 +76,32 @@ struct DownstreamTests {
         #expect(abs(s.factor(progress: 0.55) - 0.5) < 1e-12)
         #expect(s.factor(progress: 1) < 1e-12)
         #expect(FineTuningRecipe.paper(.glue).epochs == 5 && FineTuningRecipe.paper(.superglue).epochs == 10)
-        #expect(FineTuningRecipe.paper(.glue).learningRate == 4e-5 && FineTuningRecipe.paper(.superglue).learningRate == 5e-5)
+        #expect(
+            FineTuningRecipe.paper(.glue).learningRate == 4e-5
+                && FineTuningRecipe.paper(.superglue).learningRate == 5e-5)
     }
 
     func tinyEncoder() -> CrammedBERT {
-        CrammedBERT(CrammedBERTConfig(layers: 1, hidden: 16, heads: 2, intermediate: 32, vocabularySize: 60, maxSequenceLength: 32), seed: 1)
+        CrammedBERT(
+            CrammedBERTConfig(
+                layers: 1, hidden: 16, heads: 2, intermediate: 32, vocabularySize: 60, maxSequenceLength: 32), seed: 1)
     }
 
     @Test func headShapesAndLossChoice() throws {
         let classifier = SequenceClassifier(encoder: tinyEncoder(), classes: 3, seed: 2)
-        let ids = Tensor(int32: [7, 8, 9, 0, 10, 11, 12, 13], shape: [2, 4]), lengths = Tensor(int32: [3, 4], shape: [2])
+        let ids = Tensor(int32: [7, 8, 9, 0, 10, 11, 12, 13], shape: [2, 4]),
+            lengths = Tensor(int32: [3, 4], shape: [2])
         #expect(classifier(ids, lengths: lengths, dropoutSeed: nil).shape == [2, 3])
         #expect(classifier.dense.weight.shape == [1024, 16] && classifier.output.bias?.shape == [3])
         // Padding does not change a sequence's output: [7 8 9] alone equals [7 8 9 pad].
-        let alone = classifier(Tensor(int32: [7, 8, 9], shape: [1, 3]), lengths: Tensor(int32: [3], shape: [1]), dropoutSeed: nil).scalars()
+        let alone = classifier(
+            Tensor(int32: [7, 8, 9], shape: [1, 3]), lengths: Tensor(int32: [3], shape: [1]), dropoutSeed: nil
+        ).scalars()
         let padded = classifier(ids, lengths: lengths, dropoutSeed: nil).scalars()
         #expect(zip(alone, padded.prefix(3)).allSatisfy { abs($0 - $1) < 1e-5 })
         // Regression (STS-B) trains with the mean squared error: loss of a batch equals mean((ŷ − y)²).
-        let tokenizer = try Tokenizer.trainCramming(documents: ["good bad fine terrible great awful"], vocabularySize: 60)
+        let tokenizer = try Tokenizer.trainCramming(
+            documents: ["good bad fine terrible great awful"], vocabularySize: 60)
         let regression = SequenceClassifier(encoder: tinyEncoder(), classes: 1, seed: 2)
         let fine = FineTuning(task: GLUE.stsb, recipe: FineTuningRecipe.paper(.glue), tokenizer: tokenizer)
         let examples = [TaskExample("good", "fine", label: 4), TaskExample("bad", "great", label: 1.5)]
@@ -115,7 +132,8 @@ struct DownstreamTests {
         recipe.epochs = 8
         recipe.learningRate = 3e-3
         let fine = FineTuning(task: GLUE.sst2, recipe: recipe, tokenizer: tokenizer)
-        let result = fine.run(SequenceClassifier(encoder: tinyEncoder(), classes: 2, seed: 3), train: train, dev: [("dev", dev)], seed: 0)
+        let result = fine.run(
+            SequenceClassifier(encoder: tinyEncoder(), classes: 2, seed: 3), train: train, dev: [("dev", dev)], seed: 0)
         #expect(result.epochs.count == 8 && result.steps == 240)
         let accuracies = result.epochs.map { $0.metrics["dev"]!["accuracy"]! }
         #expect(result.best["dev"]!["accuracy"] == accuracies.max())
@@ -124,12 +142,16 @@ struct DownstreamTests {
     }
 
     @Test func averagesCoverWhatWasEvaluated() {
-        func report(_ task: String, _ suite: DownstreamTask.Suite, _ value: Double, mm: Double? = nil) -> EvaluationReport.TaskReport {
+        func report(
+            _ task: String, _ suite: DownstreamTask.Suite, _ value: Double, mm: Double? = nil
+        ) -> EvaluationReport.TaskReport {
             .init(task: task, suite: suite, metric: "m", mean: value, std: 0, mismatchedMean: mm, runs: [])
         }
-        let a = DownstreamEvaluation.averagesForTesting([report("CoLA", .glue, 0.2), report("MNLI", .glue, 0.7, mm: 0.6),
-                                                         report("WNLI", .glue, 0.9), report("CB", .superglue, 0.5),
-                                                         report("MultiRC", .superglue, 0.3)])
+        let a = DownstreamEvaluation.averagesForTesting([
+            report("CoLA", .glue, 0.2), report("MNLI", .glue, 0.7, mm: 0.6),
+            report("WNLI", .glue, 0.9), report("CB", .superglue, 0.5),
+            report("MultiRC", .superglue, 0.3),
+        ])
         #expect(a["glue"]!.covers == ["CoLA", "MNLI-m", "MNLI-mm"] && abs(a["glue"]!.value - 0.5) < 1e-12)
         #expect(abs(a["superglue (code, with MultiRC)"]!.value - 0.4) < 1e-12)
         #expect(a["superglue (paper, without MultiRC)"]!.value == 0.5)

@@ -5,11 +5,16 @@ import Testing
 
 @Suite("Layer stacking and layer dropping", .serialized)
 struct DynamicArchitectureTests {
-    let config = CrammedBERTConfig(layers: 4, hidden: 16, heads: 2, intermediate: 32, vocabularySize: 40, maxSequenceLength: 12)
+    let config = CrammedBERTConfig(
+        layers: 4, hidden: 16, heads: 2, intermediate: 32, vocabularySize: 40, maxSequenceLength: 12)
 
-    func context(_ model: CrammedBERT, _ optimizer: ArenaOptimizer, progress: Double, step: Int = 0,
-                 events: UnsafeMutablePointer<[String]>? = nil) -> MethodContext {
-        MethodContext(model: model, optimizer: optimizer, progress: progress, step: step, seed: 1) { line, _ in events?.pointee.append(line) }
+    func context(
+        _ model: CrammedBERT, _ optimizer: ArenaOptimizer, progress: Double, step: Int = 0,
+        events: UnsafeMutablePointer<[String]>? = nil
+    ) -> MethodContext {
+        MethodContext(model: model, optimizer: optimizer, progress: progress, step: step, seed: 1) { line, _ in
+            events?.pointee.append(line)
+        }
     }
 
     func batch(seed: UInt64) -> PretrainingBatch {
@@ -28,7 +33,8 @@ struct DynamicArchitectureTests {
         let stacking = LayerStacking(initialBlocks: 1, fractions: [0.25, 0.5])
         // Train block 0 for two steps.
         for s in 0..<2 {
-            let blocks = stacking.blocks(forMicroBatch: s, chosen: nil, context: context(model, optimizer, progress: 0.1))
+            let blocks = stacking.blocks(
+                forMicroBatch: s, chosen: nil, context: context(model, optimizer, progress: 0.1))
             #expect(blocks == [0])
             model.loss(batch(seed: UInt64(s)), activeBlocks: blocks).loss.backward()
             #expect(model.blocks[1].qkv.weight.hasGrad == false)
@@ -40,7 +46,7 @@ struct DynamicArchitectureTests {
         #expect(stacking.activeCount == 1)
         stacking.willStep(context(model, optimizer, progress: 0.26))
         #expect(stacking.activeCount == 2)
-        #expect(model.parameters(ofBlock: 1).map { $0.tensor.scalars() } == block0)   // A → A A
+        #expect(model.parameters(ofBlock: 1).map { $0.tensor.scalars() } == block0)  // A → A A
         // Old block keeps its state; the new one has none.
         let first = arena.parameters.firstIndex { $0.name == "bert.encoder.layer.0.attention.self.qkv.weight" }!
         let second = arena.parameters.firstIndex { $0.name == "bert.encoder.layer.1.attention.self.qkv.weight" }!
@@ -50,8 +56,12 @@ struct DynamicArchitectureTests {
         #expect(stacking.activeCount == 4)
         #expect(model.parameters(ofBlock: 3).map { $0.tensor.scalars() } == block0)
         // Gradients reach every active block afterwards.
-        model.loss(batch(seed: 9), activeBlocks: stacking.blocks(forMicroBatch: 9, chosen: nil,
-                                                                         context: context(model, optimizer, progress: 0.9))).loss.backward()
+        model.loss(
+            batch(seed: 9),
+            activeBlocks: stacking.blocks(
+                forMicroBatch: 9, chosen: nil,
+                context: context(model, optimizer, progress: 0.9))
+        ).loss.backward()
         #expect((0..<4).allSatisfy { model.blocks[$0].ffnIn.weight.hasGrad })
         #expect(stacking.evaluationBlocks(chosen: nil) == [0, 1, 2, 3])
     }
@@ -66,7 +76,8 @@ struct DynamicArchitectureTests {
     }
 
     @Test func empiricalDropFrequenciesMatchAndExpectedDepthIsReached() {
-        let model = CrammedBERT(CrammedBERTConfig(layers: 16, hidden: 8, heads: 1, intermediate: 8, vocabularySize: 10), seed: 0)
+        let model = CrammedBERT(
+            CrammedBERTConfig(layers: 16, hidden: 8, heads: 1, intermediate: 8, vocabularySize: 10), seed: 0)
         let optimizer = AdamW(ParameterArena(model.parameters))
         let drop = LayerDropping(minimumTheta: 0.5, gamma: 100)
         let samples = 20_000
@@ -90,7 +101,9 @@ struct DynamicArchitectureTests {
         // Per-step sampling (T5): every micro-batch of a step draws the same set.
         let perStep = LayerDropping(perStep: true)
         let ctx = context(model, optimizer, progress: 1, step: 7)
-        #expect(perStep.blocks(forMicroBatch: 1, chosen: nil, context: ctx) == perStep.blocks(forMicroBatch: 2, chosen: nil, context: ctx))
+        #expect(
+            perStep.blocks(forMicroBatch: 1, chosen: nil, context: ctx)
+                == perStep.blocks(forMicroBatch: 2, chosen: nil, context: ctx))
     }
 
     @Test func droppedBlocksGetNoGradientAndValidationUsesAll() {
@@ -106,25 +119,31 @@ struct DynamicArchitectureTests {
         let tiny = try TinyRun(budgetSeconds: 24)
         try #"{"source":"test","trainingPerLayers":[1,2],"forwardOnly":0.5,"microBatchSize":8}"#
             .write(toFile: tiny.directory + "/cost.json", atomically: true, encoding: .utf8)
-        for extra in [["stacking.initial_blocks=1", "stacking.fractions=[0.25, 0.5]"],
-                      ["layer_drop.gamma=5"]] {
-            let straight = try PretrainingRun(config: try tiny.config(extra + ["run_directory=\(tiny.directory)/a\(extra.count)"]))
+        for extra in [
+            ["stacking.initial_blocks=1", "stacking.fractions=[0.25, 0.5]"],
+            ["layer_drop.gamma=5"],
+        ] {
+            let straight = try PretrainingRun(
+                config: try tiny.config(extra + ["run_directory=\(tiny.directory)/a\(extra.count)"]))
             try straight.train()
             let log = try MetricsLog.read(straight.directory + "/metrics.jsonl")
             let train = log.filter { $0["event"] as? String == "train" }
-            let charged = train.map { ($0["active_blocks"] as! Double) * 2 }.reduce(0, +)   // 2 micro-batches per step
+            let charged = train.map { ($0["active_blocks"] as! Double) * 2 }.reduce(0, +)  // 2 micro-batches per step
             #expect(abs(charged - straight.state.ledger[.training].charged.seconds) < 1e-9)
             if extra.count == 2 {
                 // Stacking 1 → 2 when progress first reaches 0.25: 2 s per step until then.
                 let events = log.filter { $0["event"] as? String == "stacking" }
-                #expect(events.count == 1 && (events[0]["progress"] as! Double) >= 0.25 && (events[0]["progress"] as! Double) < 0.25 + 4.0 / 24)
+                #expect(
+                    events.count == 1 && (events[0]["progress"] as! Double) >= 0.25
+                        && (events[0]["progress"] as! Double) < 0.25 + 4.0 / 24)
                 #expect(train.first!["active_blocks"] as! Double == 1 && train.last!["active_blocks"] as! Double == 2)
             } else {
                 let start = log.first { $0["event"] as? String == "start" }!
                 #expect(start["optimizer_missing_gradient"] as? String == "zero-gradient")
             }
             // Interrupt and resume: the same curve.
-            try tiny.expectResumeMatches(straight, overrides: extra, directory: "\(tiny.directory)/b\(extra.count)", stopAfter: 4)
+            try tiny.expectResumeMatches(
+                straight, overrides: extra, directory: "\(tiny.directory)/b\(extra.count)", stopAfter: 4)
         }
     }
 }

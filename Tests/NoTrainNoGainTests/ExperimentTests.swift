@@ -7,8 +7,10 @@ import Testing
 struct ExperimentTests {
     /// A 2-method (baseline and `method`) × 1-budget × 2-seed experiment over the tiny run's config;
     /// `reservedRows` holds 20% of the rows out of every cell (for RHO's IL model).
-    func experiment(_ tiny: TinyRun, method: String = "stacking: {stacking: {initial_blocks: 1, fractions: [0.3]}}",
-                    reservedRows: Bool = false, extra: String = "") throws -> ExperimentConfig {
+    func experiment(
+        _ tiny: TinyRun, method: String = "stacking: {stacking: {initial_blocks: 1, fractions: [0.3]}}",
+        reservedRows: Bool = false, extra: String = ""
+    ) throws -> ExperimentConfig {
         let path = tiny.directory + "/experiment.yaml"
         try """
         name: tiny-compare
@@ -44,23 +46,27 @@ struct ExperimentTests {
         let lost = exp.cells[3]
         try FileManager.default.removeItem(atPath: lost.directory)
         try ExperimentRunner(exp).run(executor: recording)
-        #expect(ran.withLock { $0 } .suffix(1) == [lost.label])
+        #expect(ran.withLock { $0 }.suffix(1) == [lost.label])
 
         // The report is built from the stored runs only.
         let report = try ExperimentReport.build(exp)
         #expect(report.missingCells.isEmpty && report.cells.count == 4)
         let table = report.tables[0]
         #expect(table.budget == "6s")
-        let baseline = table.rows.first { $0.method == "baseline" }!, stacking = table.rows.first { $0.method == "stacking" }!
+        let baseline = table.rows.first { $0.method == "baseline" }!,
+            stacking = table.rows.first { $0.method == "stacking" }!
         let losses = report.cells.filter { $0.method == "baseline" }.map(\.finalValidationLoss)
         #expect(baseline.validationLossMean == Statistics.mean(losses) && baseline.validationLossDifference == nil)
-        #expect(stacking.validationLossDifference?.estimate == stacking.validationLossMean - baseline.validationLossMean)
+        #expect(
+            stacking.validationLossDifference?.estimate == stacking.validationLossMean - baseline.validationLossMean)
         // 6 RST s at 1 s per micro-batch of 8 and 2 micro-batches per step: 3 steps, whatever the method.
         #expect(baseline.stepsMean == 3 && baseline.chargedMean["training"] == 6)
         let plots = try report.write(to: exp.output, methods: exp.methods.map(\.name))
         #expect(plots.count == 2)
         let svg = try String(contentsOfFile: plots[0], encoding: .utf8)
-        #expect(svg.contains("<svg") && svg.contains("validation loss") && svg.contains("RST consumed (minutes)") && svg.contains("stacking"))
+        #expect(
+            svg.contains("<svg") && svg.contains("validation loss") && svg.contains("RST consumed (minutes)")
+                && svg.contains("stacking"))
         #expect(try String(contentsOfFile: exp.output + "/report.md", encoding: .utf8).contains("| stacking | 2 |"))
     }
 
@@ -71,7 +77,9 @@ struct ExperimentTests {
         let changed = try experiment(tiny, method: "stacking: {stacking: {initial_blocks: 1, fractions: [0.5]}}")
         let error = #expect(throws: ConfigError.self) { try ExperimentRunner(changed).run() }
         let message = error.map { "\($0)" } ?? ""
-        #expect(message.contains("2 run(s)") && message.contains("stacking @ 6s seed 0") && message.contains("stacking @ 6s seed 1"))
+        #expect(
+            message.contains("2 run(s)") && message.contains("stacking @ 6s seed 0")
+                && message.contains("stacking @ 6s seed 1"))
         #expect(message.contains("[0.3] (stored) vs [0.5] (now)") && !message.contains("baseline"))
         // Unchanged, it runs (nothing left to do).
         try ExperimentRunner(try experiment(tiny)).run()
@@ -79,8 +87,9 @@ struct ExperimentTests {
 
     @Test func rhoCellsShareOneIrreducibleLossModelTrainedAndExtractedFirst() throws {
         let tiny = try TinyRun()
-        let exp = try experiment(tiny, method: "rho: {batch_selection: {method: rho, mega_batch: 2}}", reservedRows: true,
-                                 extra: "il_budget: 4s")
+        let exp = try experiment(
+            tiny, method: "rho: {batch_selection: {method: rho, mega_batch: 2}}", reservedRows: true,
+            extra: "il_budget: 4s")
         try ExperimentRunner(exp).run()
         let losses = exp.output + "/il/il_losses.safetensors"
         #expect(FileManager.default.fileExists(atPath: losses))
@@ -90,7 +99,9 @@ struct ExperimentTests {
         #expect(report.missingCells.isEmpty && report.cells.count == 4)
         let rho = report.tables[0].rows.first { $0.method == "rho" }!
         // Per step: 4 selection forwards at 0.5 s + 2 training micro-batches at 1 s → 6 RST s is 1.5 steps.
-        #expect((rho.chargedMean["selection"] ?? 0) > 0 && rho.stepsMean < report.tables[0].rows.first { $0.method == "baseline" }!.stepsMean)
+        #expect(
+            (rho.chargedMean["selection"] ?? 0) > 0
+                && rho.stepsMean < report.tables[0].rows.first { $0.method == "baseline" }!.stepsMean)
         for cell in exp.cells where cell.method.name == "rho" {
             let config = try String(contentsOfFile: cell.directory + "/config.json", encoding: .utf8)
             #expect(config.contains("il_losses.safetensors"))
@@ -103,7 +114,8 @@ struct ExperimentTests {
         #expect(!narrow.contains("rotate(-30)") && narrow.contains("height=\"460\""))
         let names = ["baseline", "layer-drop", "lion", "rho-loss", "selective-backprop", "sophia", "stacking"]
         let wide = plot.stackedBars(categories: names, parts: ["training"], values: names.map { _ in [1] })
-        #expect(wide.contains("rotate(-30)\" text-anchor=\"end\">selective-backprop<") && wide.contains("height=\"518\""))
+        #expect(
+            wide.contains("rotate(-30)\" text-anchor=\"end\">selective-backprop<") && wide.contains("height=\"518\""))
     }
 
     @Test func experimentFileErrorsNameTheKey() throws {
@@ -113,10 +125,18 @@ struct ExperimentTests {
             try? text.write(toFile: p, atomically: true, encoding: .utf8)
             do { _ = try ExperimentConfig.load(path: p); return "no error" } catch { return "\(error)" }
         }
-        #expect(error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {lion: {}}").contains("needs a method named 'baseline'"))
-        #expect(error("base_config: tiny.yaml\nbudgets: [-1m]\nmethods: {baseline: {}}").contains("'-1m' is not a positive duration"))
+        #expect(
+            error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {lion: {}}").contains(
+                "needs a method named 'baseline'"))
+        #expect(
+            error("base_config: tiny.yaml\nbudgets: [-1m]\nmethods: {baseline: {}}").contains(
+                "'-1m' is not a positive duration"))
         #expect(error("budgets: [1m]\nmethods: {baseline: {}}").contains("base_config: required"))
-        #expect(error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {baseline: {}}\nparalel: 2").contains("paralel: unknown key"))
-        #expect(error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {baseline: 3}").contains("methods.baseline: must be a mapping"))
+        #expect(
+            error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {baseline: {}}\nparalel: 2").contains(
+                "paralel: unknown key"))
+        #expect(
+            error("base_config: tiny.yaml\nbudgets: [1m]\nmethods: {baseline: 3}").contains(
+                "methods.baseline: must be a mapping"))
     }
 }

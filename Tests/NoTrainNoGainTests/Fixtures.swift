@@ -2,7 +2,8 @@ import Foundation
 
 /// Paths of committed test fixtures and of the shared data folder beside the repository.
 enum Fixtures {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures")
     static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -29,7 +29,13 @@ struct MaskingTests {
             }
             selected += 1
             #expect(batch.labels[i] == tokens[i])
-            if batch.inputIDs[i] == 6 { masked += 1 } else if batch.inputIDs[i] == tokens[i] { kept += 1 } else { random += 1 }
+            if batch.inputIDs[i] == 6 {
+                masked += 1
+            } else if batch.inputIDs[i] == tokens[i] {
+                kept += 1
+            } else {
+                random += 1
+            }
         }
         let rate = Double(selected) / Double(eligible)
         #expect(abs(rate - 0.15) < 0.002, "selection rate \(rate)")
@@ -125,7 +131,9 @@ struct SpanCorruptionTests {
         #expect(corruption.lengths(rawLength: 568) == (inputs: 512, targets: 114))
         // Other lengths follow the same formula: 128 inputs need 142 raw tokens.
         let small = corruption.rawLength(forInputLength: 128)
-        #expect(corruption.lengths(rawLength: small.raw).inputs <= 128 && corruption.lengths(rawLength: small.raw + 1).inputs > 128)
+        #expect(
+            corruption.lengths(rawLength: small.raw).inputs <= 128
+                && corruption.lengths(rawLength: small.raw + 1).inputs > 128)
     }
 
     @Test func everyTokenAppearsOnceAndSentinelsAreInOrder() {

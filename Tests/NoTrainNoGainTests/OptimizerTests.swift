@@ -15,15 +15,21 @@ struct OptimizerTests {
     }
 
     func setGradient(_ t: Tensor, _ g: [Float]) {
-        (t * Tensor(g, shape: [g.count])).sum().backward()   // ∂/∂t of Σ t·g = g
+        (t * Tensor(g, shape: [g.count])).sum().backward()  // ∂/∂t of Σ t·g = g
     }
 
     /// The first parameter's slot of an arena-shaped state buffer.
-    func state(_ opt: ArenaOptimizer, _ buffer: Tensor) -> [Float] { opt.arena.view(of: buffer, parameter: 0).scalars() }
+    func state(_ opt: ArenaOptimizer, _ buffer: Tensor) -> [Float] {
+        opt.arena.view(of: buffer, parameter: 0).scalars()
+    }
 
-    func expectClose(_ a: [Float], _ b: [Double], _ tol: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectClose(
+        _ a: [Float], _ b: [Double], _ tol: Double = 1e-6, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(a.count == b.count, sourceLocation: sourceLocation)
-        for (x, y) in zip(a, b) { #expect(abs(Double(x) - y) <= tol * max(1, abs(y)), "\(x) vs \(y)", sourceLocation: sourceLocation) }
+        for (x, y) in zip(a, b) {
+            #expect(abs(Double(x) - y) <= tol * max(1, abs(y)), "\(x) vs \(y)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test func adamWFirstStepIsBiasCorrectedAndDecoupledDecayApplies() {
@@ -57,7 +63,8 @@ struct OptimizerTests {
             if step == 2 { arena.zeroGrad(); setGradient(t, g.map(Float.init)) }
             opt.step(learningRate: 0.02)
             let rms = (p.map { $0 * $0 }.reduce(0, +) / 3).squareRoot()
-            let alpha = 0.02 * (1 - pow(0.999, Double(step))).squareRoot() / (1 - pow(0.9, Double(step))) * max(1e-3, rms)
+            let alpha =
+                0.02 * (1 - pow(0.999, Double(step))).squareRoot() / (1 - pow(0.9, Double(step))) * max(1e-3, rms)
             for i in 0..<3 {
                 m[i] = 0.9 * m[i] + 0.1 * g[i]
                 v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i]
@@ -106,7 +113,9 @@ struct OptimizerTests {
         expectClose(state(opt, opt.hessian), [0.9, 0.4])
         opt.updateCurvature()
         expectClose(state(opt, opt.hessian), [0.9 * 0.9 + 0.9, 0.9 * 0.4 + 0.4])
-        #expect(opt.wantsCurvatureUpdate(beforeStep: 0) && !opt.wantsCurvatureUpdate(beforeStep: 9) && opt.wantsCurvatureUpdate(beforeStep: 20))
+        #expect(
+            opt.wantsCurvatureUpdate(beforeStep: 0) && !opt.wantsCurvatureUpdate(beforeStep: 9)
+                && opt.wantsCurvatureUpdate(beforeStep: 20))
         _ = t
     }
 
@@ -131,8 +140,8 @@ struct OptimizerTests {
             let (arena, t) = arena([1, 1], [1, 1])
             let opt = Lion(arena, beta1: 0.9, beta2: 0.99, weightDecay: 0.1)
             opt.missingGradient = policy
-            opt.step(learningRate: 0.1)   // momentum 0.01·g, p = 0.99 − 0.1
-            arena.zeroGrad()               // the next step has no gradient for w
+            opt.step(learningRate: 0.1)  // momentum 0.01·g, p = 0.99 − 0.1
+            arena.zeroGrad()  // the next step has no gradient for w
             opt.step(learningRate: 0.1)
             if policy == .skip {
                 expectClose(t.scalars(), [0.89, 0.89])
@@ -148,7 +157,8 @@ struct OptimizerTests {
     /// E[ĝ⊙ĝ] with ŷ ~ softmax(z) equals the Gauss-Newton diagonal: for z = Wx and cross-entropy,
     /// ∂ℓ/∂W_cd = (p_c − [ŷ = c])·x_d, so E[ĝ²_cd] = x_d²·p_c(1 − p_c).
     @Test func sampledLabelGradientSquaresEstimateTheGaussNewtonDiagonal() {
-        let x: [Float] = [1.0, -0.5, 2.0], w: [Float] = [0.3, -0.2, 0.1, -0.4, 0.5, 0.2, 0.0, 0.1, -0.3, 0.6, -0.1, 0.2]
+        let x: [Float] = [1.0, -0.5, 2.0],
+            w: [Float] = [0.3, -0.2, 0.1, -0.4, 0.5, 0.2, 0.0, 0.1, -0.3, 0.6, -0.1, 0.2]
         let weight = Tensor(w, shape: [4, 3], requiresGrad: true)
         let input = Tensor(x, shape: [1, 3])
         let z = linear(input, weight).scalars().map(Double.init)
@@ -183,7 +193,7 @@ struct OptimizerTests {
 }
 
 #if canImport(Glibc)
-import Glibc
-func _exp(_ x: Double) -> Double { Glibc.exp(x) }
-func _log(_ x: Double) -> Double { Glibc.log(x) }
+    import Glibc
+    func _exp(_ x: Double) -> Double { Glibc.exp(x) }
+    func _log(_ x: Double) -> Double { Glibc.log(x) }
 #endif

@@ -7,12 +7,15 @@ import Testing
 struct StatisticsTests {
     @Test func meanAndSampleStandardDeviation() {
         #expect(Statistics.mean([1, 2, 3, 6]) == 3)
-        #expect(abs(Statistics.standardDeviation([1, 2, 3, 6]) - (14.0 / 3).squareRoot()) < 1e-12)   // Σ(x−3)² = 14, n−1 = 3
+        // Σ(x−3)² = 14, n−1 = 3.
+        #expect(abs(Statistics.standardDeviation([1, 2, 3, 6]) - (14.0 / 3).squareRoot()) < 1e-12)
         #expect(Statistics.standardDeviation([5]) == 0)
     }
 
     @Test func studentTQuantilesMatchScipy() {
-        for (nu, q) in [(2.0, 4.302652729749462), (4, 2.7764451051977934), (10, 2.228138851986274), (3.7, 2.8675207071911895)] {
+        for (nu, q) in [
+            (2.0, 4.302652729749462), (4, 2.7764451051977934), (10, 2.228138851986274), (3.7, 2.8675207071911895),
+        ] {
             #expect(abs(Statistics.studentTQuantile(0.975, degreesOfFreedom: nu) - q) < 1e-9, "ν = \(nu)")
         }
         #expect(abs(Statistics.studentTQuantile(0.975, degreesOfFreedom: 1e7) - 1.959963984540054) < 1e-6)

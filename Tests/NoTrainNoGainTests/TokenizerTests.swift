@@ -19,7 +19,9 @@ struct TokenizerTests {
 
     @Test func unigramViterbiPicksTheBestSegmentationOnAHandMadeVocabulary() throws {
         // "▁ab": ▁a + b scores −1 − 1 = −2; ▁ + ab scores −3 − 0.5 = −3.5; ▁ab would be −2.5 but is absent.
-        let m = try Unigram(vocabulary: [("<unk>", 0), ("▁", -3), ("▁a", -1), ("b", -1), ("ab", -0.5), ("a", -2), ("c", -4)], unknownID: 0)
+        let m = try Unigram(
+            vocabulary: [("<unk>", 0), ("▁", -3), ("▁a", -1), ("b", -1), ("ab", -0.5), ("a", -2), ("c", -4)],
+            unknownID: 0)
         var out: [Int32] = []
         m.encode(word: "▁ab", into: &out)
         #expect(out == [2, 3])
@@ -38,7 +40,10 @@ struct TokenizerTests {
     }
 
     @Test func whitespacePreTokenizerSplitsWordsAndPunctuationRuns() {
-        #expect(PreTokenizer.whitespace("hello, world!! a_b 3.5").map(String.init) == ["hello", ",", "world", "!!", "a_b", "3", ".", "5"])
+        #expect(
+            PreTokenizer.whitespace("hello, world!! a_b 3.5").map(String.init) == [
+                "hello", ",", "world", "!!", "a_b", "3", ".", "5",
+            ])
         #expect(PreTokenizer.bert("a,b!!c").map(String.init) == ["a", ",", "b", "!", "!", "c"])
     }
 
@@ -68,26 +73,39 @@ struct TokenizerTests {
         // by frequency ("ab": 10 before "cd": 3).
         #expect(vocab == ["<unk>", "a", "b", "c", "d", "##b", "##d", "ab", "cd"])
         // The vocabulary size caps the merges.
-        #expect(WordPieceTrainer(vocabularySize: 8, specialTokens: ["<unk>"]).train(wordCounts: ["ab": 10, "cd": 3]).last == "ab")
+        #expect(
+            WordPieceTrainer(vocabularySize: 8, specialTokens: ["<unk>"]).train(wordCounts: ["ab": 10, "cd": 3]).last
+                == "ab")
     }
 
     @Test func malformedFilesGiveOneLineErrorsNamingTheFile() throws {
         let dir = Fixtures.temporaryDirectory()
         let missing = dir + "/missing.json"
-        #expect(throws: TokenizerError.file(missing, "cannot read the file (missing or unreadable)")) { try Tokenizer.load(missing) }
+        #expect(throws: TokenizerError.file(missing, "cannot read the file (missing or unreadable)")) {
+            try Tokenizer.load(missing)
+        }
         let bad = dir + "/bad.json"
         try "{ not json".write(toFile: bad, atomically: true, encoding: .utf8)
         #expect { try Tokenizer.load(bad) } throws: { "\($0)".hasPrefix(bad + ": malformed JSON") }
         let bpe = dir + "/bpe.json"
-        try #"{"version":"1.0","model":{"type":"BPE","vocab":{}}}"#.write(toFile: bpe, atomically: true, encoding: .utf8)
-        #expect { try Tokenizer.load(bpe) } throws: { "\($0)" == bpe + ": model type 'BPE' is not supported (WordPiece or Unigram)" }
+        try #"{"version":"1.0","model":{"type":"BPE","vocab":{}}}"#.write(
+            toFile: bpe, atomically: true, encoding: .utf8)
+        #expect { try Tokenizer.load(bpe) } throws: {
+            "\($0)" == bpe + ": model type 'BPE' is not supported (WordPiece or Unigram)"
+        }
         let unigram = dir + "/unigram.json"
-        try #"{"version":"1.0","model":{"type":"Unigram","vocab":[["a", 0.0]],"unk_id":5}}"#.write(toFile: unigram, atomically: true, encoding: .utf8)
-        #expect { try Tokenizer.load(unigram) } throws: { "\($0)" == unigram + ": unk_id 5 is outside the vocabulary of 1" }
+        try #"{"version":"1.0","model":{"type":"Unigram","vocab":[["a", 0.0]],"unk_id":5}}"#.write(
+            toFile: unigram, atomically: true, encoding: .utf8)
+        #expect { try Tokenizer.load(unigram) } throws: {
+            "\($0)" == unigram + ": unk_id 5 is outside the vocabulary of 1"
+        }
         let noUnk = dir + "/nounk.json"
-        try ###"{"version":"1.0","model":{"type":"WordPiece","vocab":{"a":0},"unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100}}"###
+        try
+            ###"{"version":"1.0","model":{"type":"WordPiece","vocab":{"a":0},"unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100}}"###
             .write(toFile: noUnk, atomically: true, encoding: .utf8)
-        #expect { try Tokenizer.load(noUnk) } throws: { "\($0)".contains("unknown token '[UNK]' is not in the vocabulary") }
+        #expect { try Tokenizer.load(noUnk) } throws: {
+            "\($0)".contains("unknown token '[UNK]' is not in the vocabulary")
+        }
     }
 }
 
@@ -110,7 +128,10 @@ struct UnigramTrainingTests {
         for doc in docs.prefix(30) {
             let ids = tokenizer.encode(doc)
             #expect(ids.last == 1 && !ids.contains(2))
-            #expect(tokenizer.decode(ids) == doc.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ").precomposedStringWithCompatibilityMapping)
+            #expect(
+                tokenizer.decode(ids)
+                    == doc.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+                    .precomposedStringWithCompatibilityMapping)
         }
         // Frequent words become single pieces.
         #expect(tokenizer.encode("the", addSpecialTokens: false).count == 1)

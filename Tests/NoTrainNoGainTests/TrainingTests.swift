@@ -11,18 +11,25 @@ struct TinyRun {
 
     /// `documents` random sentences of 6–15 words (or `wordsPerDocument` words) from 20 words; with
     /// `repeatWord`, document k is word k repeated.
-    static let bert = "{layers: 2, hidden: 32, heads: 2, intermediate: 64, vocabulary_size: 120, max_sequence_length: 16}"
+    static let bert =
+        "{layers: 2, hidden: 32, heads: 2, intermediate: 64, vocabulary_size: 120, max_sequence_length: 16}"
 
-    init(budgetSeconds: Int = 12, documents: Int = 300, wordsPerDocument: Int? = nil, repeatWord: Bool = false,
-         model: String = TinyRun.bert, sequenceLength: Int = 16, extra: String = "") throws {
+    init(
+        budgetSeconds: Int = 12, documents: Int = 300, wordsPerDocument: Int? = nil, repeatWord: Bool = false,
+        model: String = TinyRun.bert, sequenceLength: Int = 16, extra: String = ""
+    ) throws {
         directory = Fixtures.temporaryDirectory()
-        let words = ["the", "cat", "dog", "sat", "ran", "on", "under", "a", "mat", "log", "big", "small", "red", "blue",
-                     "quickly", "slowly", "and", "then", "home", "park"]
+        let words = [
+            "the", "cat", "dog", "sat", "ran", "on", "under", "a", "mat", "log", "big", "small", "red", "blue",
+            "quickly", "slowly", "and", "then", "home", "park",
+        ]
         var g = SeededGenerator(seed: 5)
         var text = ""
         for k in 0..<documents {
             let n = wordsPerDocument ?? 6 + g.int(below: 10)
-            text += (0..<n).map { _ in words[repeatWord ? k % words.count : g.int(below: words.count)] }.joined(separator: " ") + ".\n\n"
+            text +=
+                (0..<n).map { _ in words[repeatWord ? k % words.count : g.int(below: words.count)] }.joined(
+                    separator: " ") + ".\n\n"
         }
         try text.write(toFile: directory + "/corpus.txt", atomically: true, encoding: .utf8)
         // One RST second per micro-batch of 8 sequences, whatever the number of layers.
@@ -54,8 +61,10 @@ struct TinyRun {
     /// Runs `overrides` in `directory`, stopping after `stopAfter` steps, resumes it to the end and
     /// checks it against `straight` (an uninterrupted run of the same config): the same loss curve,
     /// ledger and weights, bit for bit.
-    func expectResumeMatches(_ straight: PretrainingRun, overrides: [String], directory: String, stopAfter: Int,
-                             sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectResumeMatches(
+        _ straight: PretrainingRun, overrides: [String], directory: String, stopAfter: Int,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let config = try self.config(overrides + ["run_directory=\(directory)"])
         try PretrainingRun(config: config).train(stopAfterSteps: stopAfter)
         let resumed = try PretrainingRun(config: config, resume: true)
@@ -63,12 +72,16 @@ struct TinyRun {
         try resumed.train()
         #expect(try trainLosses(resumed.directory) == trainLosses(straight.directory), sourceLocation: sourceLocation)
         #expect(resumed.state.ledger == straight.state.ledger, sourceLocation: sourceLocation)
-        #expect(resumed.state.validations.map(\.loss) == straight.state.validations.map(\.loss), sourceLocation: sourceLocation)
+        #expect(
+            resumed.state.validations.map(\.loss) == straight.state.validations.map(\.loss),
+            sourceLocation: sourceLocation)
         #expect(resumed.arena.values.scalars() == straight.arena.values.scalars(), sourceLocation: sourceLocation)
     }
 
     func trainLosses(_ runDirectory: String) throws -> [Double] {
-        try MetricsLog.read(runDirectory + "/metrics.jsonl").filter { $0["event"] as? String == "train" }.map { $0["loss"] as! Double }
+        try MetricsLog.read(runDirectory + "/metrics.jsonl").filter { $0["event"] as? String == "train" }.map {
+            $0["loss"] as! Double
+        }
     }
 }
 
@@ -85,7 +98,7 @@ struct TrainingTests {
         let log = try MetricsLog.read(run.directory + "/metrics.jsonl")
         let lrs = log.filter { $0["event"] as? String == "train" }.map { $0["lr"] as! Double }
         #expect(lrs.count == 6 && lrs.last == 0)
-        #expect(lrs[2] == 3e-3)   // progress 0.5 → the peak
+        #expect(lrs[2] == 3e-3)  // progress 0.5 → the peak
         // Validation at 0, 4, 8 and 12 RST seconds (the end), none charged.
         let validations = log.filter { $0["event"] as? String == "validation" }.map { $0["rst_seconds"] as! Double }
         #expect(validations == [0, 4, 8, 12])
@@ -107,7 +120,7 @@ struct TrainingTests {
         let final = try resumed.train()
         #expect(final.steps == straight.state.step)
         #expect(resumed.state.budget.consumed == straight.state.budget.consumed)
-        #expect(try tiny.trainLosses(resumed.directory) == reference)   // bit for bit
+        #expect(try tiny.trainLosses(resumed.directory) == reference)  // bit for bit
         #expect(resumed.state.validations.map(\.loss) == straight.state.validations.map(\.loss))
         // Same weights at the end.
         let a = straight.arena.values.scalars(), b = resumed.arena.values.scalars()
@@ -118,11 +131,14 @@ struct TrainingTests {
         // Ten documents, each one word repeated 48 times: a masked token is its neighbours' word.
         // Word frequencies alone give ln(10) ≈ 2.3; fitting the corpus takes the loss far below.
         // A wider initialisation (0.1 instead of 0.02) shortens BERT's early plateau for the test.
-        let tiny = try TinyRun(budgetSeconds: 600, documents: 10, wordsPerDocument: 48, repeatWord: true,
-                               extra: "optimizer: {weight_decay: 0.0}")
-        let config = try tiny.config(["training.schedule=constant", "training.learning_rate=3.0e-3", "model.init_std=0.1",
-                                      "training.validate_every=1000s", "training.checkpoint_every=1000s",
-                                      "training.log_every=5", "data.validation_fraction=0.05"])
+        let tiny = try TinyRun(
+            budgetSeconds: 600, documents: 10, wordsPerDocument: 48, repeatWord: true,
+            extra: "optimizer: {weight_decay: 0.0}")
+        let config = try tiny.config([
+            "training.schedule=constant", "training.learning_rate=3.0e-3", "model.init_std=0.1",
+            "training.validate_every=1000s", "training.checkpoint_every=1000s",
+            "training.log_every=5", "data.validation_fraction=0.05",
+        ])
         let run = try PretrainingRun(config: config)
         try run.train()
         let losses = try tiny.trainLosses(run.directory)
@@ -133,8 +149,10 @@ struct TrainingTests {
 
     @Test func sophiaChargesItsHessianPassesAndStopsAtTheBudget() throws {
         let tiny = try TinyRun(budgetSeconds: 30)
-        let config = try tiny.config(["optimizer.name=sophia", "optimizer.hessian_interval=3", "optimizer.hessian_micro_batches=2",
-                                      "training.learning_rate=4.0e-4"])
+        let config = try tiny.config([
+            "optimizer.name=sophia", "optimizer.hessian_interval=3", "optimizer.hessian_micro_batches=2",
+            "training.learning_rate=4.0e-4",
+        ])
         let run = try PretrainingRun(config: config)
         try run.train()
         // Each step: 2 training micro-batches (2 RST s); before steps 0, 3, 6, 9: 2 Hessian micro-batches
@@ -149,24 +167,36 @@ struct TrainingTests {
         let start = try MetricsLog.read(run.directory + "/metrics.jsonl").first { $0["event"] as? String == "start" }!
         #expect(start["optimizer"] as? String == "sophia" && start["hessian_labels"] as? String == "vocabulary")
 
-        let free = try PretrainingRun(config: try tiny.config(["optimizer.name=sophia", "optimizer.hessian_interval=3",
-                                                               "optimizer.hessian_micro_batches=2", "optimizer.free_hessian=true",
-                                                               "run_directory=\(tiny.directory)/free"]))
+        let free = try PretrainingRun(
+            config: try tiny.config([
+                "optimizer.name=sophia", "optimizer.hessian_interval=3",
+                "optimizer.hessian_micro_batches=2", "optimizer.free_hessian=true",
+                "run_directory=\(tiny.directory)/free",
+            ]))
         try free.train()
-        #expect(free.state.step == 15)   // only training is charged: 30 s / 2 s
+        #expect(free.state.step == 15)  // only training is charged: 30 s / 2 s
         #expect(free.state.ledger[.hessian].charged == .zero && free.state.ledger[.hessian].waived.seconds == 10)
     }
 
     @Test func everyOptimizerTrainsAndResumesExactly() throws {
-        for (name, extra) in [("lion", ["training.learning_rate=3.0e-4"]),
-                              ("sophia", ["optimizer.hessian_interval=2", "optimizer.hessian_micro_batches=1",
-                                          "optimizer.hessian_labels=hidden-states"])] {
+        for (name, extra) in [
+            ("lion", ["training.learning_rate=3.0e-4"]),
+            (
+                "sophia",
+                [
+                    "optimizer.hessian_interval=2", "optimizer.hessian_micro_batches=1",
+                    "optimizer.hessian_labels=hidden-states",
+                ]
+            ),
+        ] {
             let tiny = try TinyRun(budgetSeconds: 16)
             let base = ["optimizer.name=\(name)"] + extra
             let straight = try PretrainingRun(config: try tiny.config(base))
             try straight.train()
-            #expect(straight.state.validations.last!.loss < straight.state.validations.first!.loss, "\(name) did not learn")
-            try tiny.expectResumeMatches(straight, overrides: base, directory: "\(tiny.directory)/resumed", stopAfter: 3)
+            #expect(
+                straight.state.validations.last!.loss < straight.state.validations.first!.loss, "\(name) did not learn")
+            try tiny.expectResumeMatches(
+                straight, overrides: base, directory: "\(tiny.directory)/resumed", stopAfter: 3)
         }
     }
 
@@ -182,9 +212,12 @@ struct TrainingTests {
     @Test func existingRunDirectoryNeedsResumeOrOverwrite() throws {
         let tiny = try TinyRun(budgetSeconds: 2)
         try PretrainingRun(config: try tiny.config()).train()
-        #expect { _ = try PretrainingRun(config: try tiny.config()) } throws: { "\($0)".contains("already exists: pass --resume") }
-        #expect { _ = try PretrainingRun(config: try tiny.config(["run_directory=\(tiny.directory)/none"]), resume: true) }
-            throws: { "\($0)".contains("nothing to resume") }
+        #expect { _ = try PretrainingRun(config: try tiny.config()) } throws: {
+            "\($0)".contains("already exists: pass --resume")
+        }
+        #expect {
+            _ = try PretrainingRun(config: try tiny.config(["run_directory=\(tiny.directory)/none"]), resume: true)
+        } throws: { "\($0)".contains("nothing to resume") }
     }
 }
 
@@ -203,41 +236,66 @@ struct ConfigTests {
         let c = try PretrainingConfig.parse(yaml: valid, source: "x.yaml", baseDirectory: "/tmp")
         #expect(c.model == .crammedBERT(.paper))
         #expect(c.training.budget == .minutes(5) && c.data.corpus == ["/tmp/c.txt"])
-        #expect(c.optimizer == OptimizerConfig(name: .adamw) && c.optimizer.beta2 == 0.98 && c.optimizer.epsilon == 1e-12)
+        #expect(
+            c.optimizer == OptimizerConfig(name: .adamw) && c.optimizer.beta2 == 0.98 && c.optimizer.epsilon == 1e-12)
     }
 
     @Test func problemsAreOneLineNamingTheKey() {
-        #expect(error(valid + "trainig: {}") .hasPrefix("x.yaml: trainig: unknown key"))
-        #expect(error(valid, overrides: ["training.learnig_rate=1"]).hasPrefix("x.yaml: training.learnig_rate: unknown key"))
-        #expect(error(valid, overrides: ["training.budget=-5m"]) == "x.yaml: training.budget: must be a duration such as 24h, 90m or 30s (got '-5m')")
-        #expect(error(valid, overrides: ["model.vocabulary_size=0"]) == "x.yaml: model.vocabulary_size: must be in 8…16777216 (got 0)")
-        #expect(error(valid, overrides: ["training.batch_size=10"]).contains("must be a multiple of training.micro_batch_size"))
+        #expect(error(valid + "trainig: {}").hasPrefix("x.yaml: trainig: unknown key"))
+        #expect(
+            error(valid, overrides: ["training.learnig_rate=1"]).hasPrefix("x.yaml: training.learnig_rate: unknown key")
+        )
+        #expect(
+            error(valid, overrides: ["training.budget=-5m"])
+                == "x.yaml: training.budget: must be a duration such as 24h, 90m or 30s (got '-5m')")
+        #expect(
+            error(valid, overrides: ["model.vocabulary_size=0"])
+                == "x.yaml: model.vocabulary_size: must be in 8…16777216 (got 0)")
+        #expect(
+            error(valid, overrides: ["training.batch_size=10"]).contains(
+                "must be a multiple of training.micro_batch_size"))
         #expect(error(valid, overrides: ["model.heads=5"]).contains("model.heads (5) must divide model.hidden (768)"))
         #expect(error("training: {budget: 1h}") == "x.yaml: data.corpus: required (files or folders of text)")
-        #expect(error("data: {corpus: c.txt}") == "x.yaml: training.budget: required (an RST duration such as 6h or 5m)")
-        #expect(error("{ [") .hasPrefix("x.yaml: not valid YAML"))
-        #expect(error(valid, overrides: ["training.schedule=linear"]).contains("must be one of budget-one-cycle, cosine-budget, constant"))
-        #expect(error(valid, overrides: ["optimizer.rho=0.02"]) == "x.yaml: optimizer.rho: only applies to optimizer sophia (this config uses adamw)")
-        #expect(error(valid, overrides: ["optimizer.name=adam"]).contains("optimizer.name: must be one of adamw, adamw-scale, lion, sophia"))
-        #expect(error(valid, overrides: ["optimizer.name=sophia", "optimizer.hessian_labels=logits"]).contains("must be one of vocabulary, hidden-states"))
+        #expect(
+            error("data: {corpus: c.txt}") == "x.yaml: training.budget: required (an RST duration such as 6h or 5m)")
+        #expect(error("{ [").hasPrefix("x.yaml: not valid YAML"))
+        #expect(
+            error(valid, overrides: ["training.schedule=linear"]).contains(
+                "must be one of budget-one-cycle, cosine-budget, constant"))
+        #expect(
+            error(valid, overrides: ["optimizer.rho=0.02"])
+                == "x.yaml: optimizer.rho: only applies to optimizer sophia (this config uses adamw)")
+        #expect(
+            error(valid, overrides: ["optimizer.name=adam"]).contains(
+                "optimizer.name: must be one of adamw, adamw-scale, lion, sophia"))
+        #expect(
+            error(valid, overrides: ["optimizer.name=sophia", "optimizer.hessian_labels=logits"]).contains(
+                "must be one of vocabulary, hidden-states"))
     }
 
     @Test func pathsInTheFileAreRelativeToItAndOverridesToTheCurrentDirectory() throws {
-        let c = try PretrainingConfig.parse(yaml: valid + "batch_selection: {method: rho, il_losses: il.safetensors}", source: "x.yaml",
-                                            baseDirectory: "/configs")
+        let c = try PretrainingConfig.parse(
+            yaml: valid + "batch_selection: {method: rho, il_losses: il.safetensors}", source: "x.yaml",
+            baseDirectory: "/configs")
         #expect(c.data.corpus == ["/configs/c.txt"] && c.batchSelection?.ilLosses == "/configs/il.safetensors")
-        let o = try PretrainingConfig.parse(yaml: valid, source: "x.yaml", baseDirectory: "/configs",
-                                            overrides: ["data.corpus=runs/corpus", "batch_selection.method=rho", "batch_selection.il_losses=runs/il.st"])
+        let o = try PretrainingConfig.parse(
+            yaml: valid, source: "x.yaml", baseDirectory: "/configs",
+            overrides: [
+                "data.corpus=runs/corpus", "batch_selection.method=rho", "batch_selection.il_losses=runs/il.st",
+            ])
         #expect(o.data.corpus == ["runs/corpus"] && o.batchSelection?.ilLosses == "runs/il.st")
     }
 
     @Test func bundledConfigsParse() throws {
         let folder = Fixtures.repository.appendingPathComponent("Resources/configs").path
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }.sorted()
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }
+            .sorted()
         #expect(names == ["crammed-bert-paper.yaml", "demo-t5.yaml", "demo.yaml", "t5-base-paper.yaml"])
         for name in names {
             let c = try PretrainingConfig.load(path: folder + "/" + name)
-            for path in c.data.corpus + c.data.validationCorpus { #expect(FileManager.default.fileExists(atPath: path), "\(name): \(path)") }
+            for path in c.data.corpus + c.data.validationCorpus {
+                #expect(FileManager.default.fileExists(atPath: path), "\(name): \(path)")
+            }
             _ = try CostModel.named(c.training.costModel)
         }
         let paper = try PretrainingConfig.load(path: folder + "/t5-base-paper.yaml")
@@ -246,8 +304,14 @@ struct ConfigTests {
     }
 
     @Test func missingFilesAreNamed() throws {
-        #expect { try PretrainingConfig.load(path: "/nonexistent/x.yaml") } throws: { "\($0)" == "/nonexistent/x.yaml: cannot read the config file (missing or unreadable)" }
-        #expect { try Corpus(paths: ["/nonexistent/corpus"]) } throws: { "\($0)" == "/nonexistent/corpus: no such file or folder" }
-        #expect { try CostModel.named("/nonexistent/cost.json") } throws: { "\($0)".hasPrefix("/nonexistent/cost.json: cannot read the cost model") }
+        #expect { try PretrainingConfig.load(path: "/nonexistent/x.yaml") } throws: {
+            "\($0)" == "/nonexistent/x.yaml: cannot read the config file (missing or unreadable)"
+        }
+        #expect { try Corpus(paths: ["/nonexistent/corpus"]) } throws: {
+            "\($0)" == "/nonexistent/corpus: no such file or folder"
+        }
+        #expect { try CostModel.named("/nonexistent/cost.json") } throws: {
+            "\($0)".hasPrefix("/nonexistent/cost.json: cannot read the cost model")
+        }
     }
 }

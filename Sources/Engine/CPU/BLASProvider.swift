@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The BLAS library that runs the CPU backend's GEMMs, chosen and loaded at run time with `dlopen`.
@@ -27,9 +27,12 @@ public final class BLASProvider: @unchecked Sendable {
     /// MKL threading layer (GNU OpenMP or sequential); empty for OpenBLAS.
     public let threadingLayer: String
 
-    typealias SgemmFn = @convention(c) (Int32, Int32, Int32, Int32, Int32, Int32, Float,
-                                        UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
-                                        Float, UnsafeMutablePointer<Float>?, Int32) -> Void
+    typealias SgemmFn =
+        @convention(c) (
+            Int32, Int32, Int32, Int32, Int32, Int32, Float,
+            UnsafePointer<Float>?, Int32, UnsafePointer<Float>?, Int32,
+            Float, UnsafeMutablePointer<Float>?, Int32
+        ) -> Void
     typealias SetThreadsFn = @convention(c) (Int32) -> Void
     typealias BranchFn = @convention(c) () -> Int32
 
@@ -53,8 +56,10 @@ public final class BLASProvider: @unchecked Sendable {
         }
     }
 
-    private init(kind: Kind, libraryPath: String, version: String, kernel: String, kernelSource: String,
-                 threadingLayer: String, sgemm: SgemmFn, setThreads: SetThreadsFn?, branch: BranchFn?) {
+    private init(
+        kind: Kind, libraryPath: String, version: String, kernel: String, kernelSource: String,
+        threadingLayer: String, sgemm: SgemmFn, setThreads: SetThreadsFn?, branch: BranchFn?
+    ) {
         self.kind = kind
         self.libraryPath = libraryPath
         self.version = version
@@ -69,11 +74,14 @@ public final class BLASProvider: @unchecked Sendable {
 
     /// Row-major single-precision GEMM: C = alpha·op(A)·op(B) + beta·C.
     @inline(__always)
-    public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                      a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                      beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        sgemmFn(101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
-                a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    public func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        sgemmFn(
+            101, transA ? 112 : 111, transB ? 112 : 111, Int32(m), Int32(n), Int32(k), alpha,
+            a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// Sets the provider's own thread count (the engine keeps it at 1).
@@ -82,17 +90,21 @@ public final class BLASProvider: @unchecked Sendable {
     /// True when the provider runs a generic kernel although the CPU has AVX2 or better.
     public var isGenericFallback: Bool {
         guard CPUFeatures.host.hasAVX2 else { return false }
-        let generic: Set<String> = ["prescott", "katmai", "coppermine", "northwood", "banias", "atom",
-                                    "core2", "penryn", "dunnington", "nehalem", "barcelona", "generic",
-                                    "sse2", "ssse3", "sse4_1", "sse4_2", "avx", "compatible"]
+        let generic: Set<String> = [
+            "prescott", "katmai", "coppermine", "northwood", "banias", "atom",
+            "core2", "penryn", "dunnington", "nehalem", "barcelona", "generic",
+            "sse2", "ssse3", "sse4_1", "sse4_2", "avx", "compatible",
+        ]
         return generic.contains(kernel.lowercased())
     }
 
     public var report: [String: String] {
         refreshKernel()
-        var r = ["blas_provider": kind.rawValue, "blas_library": libraryPath, "blas_version": version,
-                 "blas_kernel": kernel, "blas_kernel_source": kernelSource,
-                 "blas_generic_fallback": String(isGenericFallback)]
+        var r = [
+            "blas_provider": kind.rawValue, "blas_library": libraryPath, "blas_version": version,
+            "blas_kernel": kernel, "blas_kernel_source": kernelSource,
+            "blas_generic_fallback": String(isGenericFallback),
+        ]
         if !threadingLayer.isEmpty { r["blas_threading_layer"] = threadingLayer }
         return r
     }
@@ -100,8 +112,10 @@ public final class BLASProvider: @unchecked Sendable {
     /// MKL decides its code branch lazily; read it again after the first call.
     private func refreshKernel() {
         guard kind == .mkl, let branchFn else { return }
-        let names: [Int32: String] = [3: "compatible", 4: "sse2", 6: "ssse3", 7: "sse4_1", 8: "sse4_2",
-                                      9: "avx", 10: "avx2", 12: "avx512", 14: "avx512_e1"]
+        let names: [Int32: String] = [
+            3: "compatible", 4: "sse2", 6: "ssse3", 7: "sse4_1", 8: "sse4_2",
+            9: "avx", 10: "avx2", 12: "avx512", 14: "avx512_e1",
+        ]
         if let name = names[branchFn()] { kernel = name }
     }
 
@@ -124,8 +138,9 @@ public final class BLASProvider: @unchecked Sendable {
                 attempts.append(e.description)
             }
         }
-        throw BLASError("no BLAS library could be loaded (\(attempts.joined(separator: "; "))). "
-                        + "Install OpenBLAS with `apt-get install -y libopenblas-dev` or run scripts/install-deps.sh")
+        throw BLASError(
+            "no BLAS library could be loaded (\(attempts.joined(separator: "; "))). "
+                + "Install OpenBLAS with `apt-get install -y libopenblas-dev` or run scripts/install-deps.sh")
     }
 
     private static func loadOpenBLAS() throws -> BLASProvider {
@@ -139,8 +154,10 @@ public final class BLASProvider: @unchecked Sendable {
         // OpenBLAS's own worker threads (used only when a benchmark times its threading) otherwise
         // busy-wait ~2^28 cycles after each call, stealing a core from the engine's workers.
         if environment("OPENBLAS_THREAD_TIMEOUT") == nil { setenv("OPENBLAS_THREAD_TIMEOUT", "4", 1) }
-        let candidates = [environment("NTNG_OPENBLAS_LIB"), "libopenblas.so.0", "libopenblas.so",
-                          "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0"].compactMap { $0 }
+        let candidates = [
+            environment("NTNG_OPENBLAS_LIB"), "libopenblas.so.0", "libopenblas.so",
+            "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0",
+        ].compactMap { $0 }
         let (handle, path) = try openFirst(candidates, what: "OpenBLAS")
         let sgemm: SgemmFn = try symbol(handle, "cblas_sgemm", in: path)
         let setThreads: SetThreadsFn? = try? symbol(handle, "openblas_set_num_threads", in: path)
@@ -153,9 +170,10 @@ public final class BLASProvider: @unchecked Sendable {
             let words = c.split(separator: " ")
             if words.count > 1, words[0] == "OpenBLAS" { version = String(words[1]) }
         }
-        return BLASProvider(kind: .openblas, libraryPath: path, version: version, kernel: kernel,
-                            kernelSource: source, threadingLayer: "", sgemm: sgemm,
-                            setThreads: setThreads, branch: nil)
+        return BLASProvider(
+            kind: .openblas, libraryPath: path, version: version, kernel: kernel,
+            kernelSource: source, threadingLayer: "", sgemm: sgemm,
+            setThreads: setThreads, branch: nil)
     }
 
     private static func loadMKL() throws -> BLASProvider {
@@ -185,9 +203,10 @@ public final class BLASProvider: @unchecked Sendable {
                 version = String(words[i + 1].prefix { $0 != "-" })
             }
         }
-        let provider = BLASProvider(kind: .mkl, libraryPath: path, version: version, kernel: "auto",
-                                    kernelSource: "MKL dispatch", threadingLayer: layer.lowercased(),
-                                    sgemm: sgemm, setThreads: setThreads, branch: branch)
+        let provider = BLASProvider(
+            kind: .mkl, libraryPath: path, version: version, kernel: "auto",
+            kernelSource: "MKL dispatch", threadingLayer: layer.lowercased(),
+            sgemm: sgemm, setThreads: setThreads, branch: branch)
         provider.refreshKernel()
         return provider
     }

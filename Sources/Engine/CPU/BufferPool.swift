@@ -1,6 +1,6 @@
 import Synchronization
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reuses freed host buffers so a training step does not allocate its activations anew.
@@ -10,7 +10,7 @@ import Glibc
 /// that class. Buffers are 64-byte aligned (a cache line, one AVX-512 vector).
 final class BufferPool: Sendable {
     private struct State {
-        var free: [Int: [UInt]] = [:]   // addresses, so the state stays Sendable
+        var free: [Int: [UInt]] = [:]  // addresses, so the state stays Sendable
         var cachedBytes = 0
         var liveBytes = 0
         var peakLiveBytes = 0
@@ -20,7 +20,7 @@ final class BufferPool: Sendable {
     static func sizeClass(_ bytes: Int) -> Int {
         let b = max(bytes, 64)
         if b <= 65536 { return (b + 63) & ~63 }
-        let top = Int.bitWidth - 1 - b.leadingZeroBitCount   // floor(log2 b)
+        let top = Int.bitWidth - 1 - b.leadingZeroBitCount  // floor(log2 b)
         let step = 1 << (top - 3)
         return (b + step - 1) / step * step
     }

@@ -9,11 +9,14 @@ extension CPUBackend {
         profile.measure("attention") { attentionForward(p, into: out, probabilities: probabilities) }
     }
 
-    public func attentionBackward(_ p: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
-                                  dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
-                                  dBias: GradientOutput?) {
+    public func attentionBackward(
+        _ p: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
+        dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
+        dBias: GradientOutput?
+    ) {
         profile.measure("attention") {
-            attentionGradients(p, probabilities: probabilities, dOut, dQuery: dQuery, dKey: dKey, dValue: dValue, dBias: dBias)
+            attentionGradients(
+                p, probabilities: probabilities, dOut, dQuery: dQuery, dKey: dKey, dValue: dValue, dBias: dBias)
         }
     }
 
@@ -31,8 +34,10 @@ extension CPUBackend {
             for task in range {
                 let b = task / H, h = task % H
                 let pb = ptr.probabilities(task)
-                blas.sgemm(transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: p.scale,
-                           a: ptr.query(task), lda: ptr.queryStride, b: ptr.key(task), ldb: ptr.keyStride, beta: 0, c: pb, ldc: Sk)
+                blas.sgemm(
+                    transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: p.scale,
+                    a: ptr.query(task), lda: ptr.queryStride, b: ptr.key(task), ldb: ptr.keyStride, beta: 0, c: pb,
+                    ldc: Sk)
                 let validKeys = lengths.map { min(max(Int($0[b]), 0), Sk) } ?? Sk
                 for i in 0..<Sq {
                     let row = pb + i * Sk
@@ -44,9 +49,10 @@ extension CPUBackend {
                     for j in limit..<max(limit, Sk) { row[j] = -.infinity }
                     CPUBackend.softmaxRow(row, into: row, count: Sk)
                 }
-                blas.sgemm(transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: 1,
-                           a: ptr.mixing(task), lda: Sk, b: ptr.value(task), ldb: ptr.valueStride,
-                           beta: 0, c: o + b * Sq * H * D + h * D, ldc: H * D)
+                blas.sgemm(
+                    transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: 1,
+                    a: ptr.mixing(task), lda: Sk, b: ptr.value(task), ldb: ptr.valueStride,
+                    beta: 0, c: o + b * Sq * H * D + h * D, ldc: H * D)
             }
         }
     }
@@ -54,9 +60,11 @@ extension CPUBackend {
     /// With P the probabilities, P' = dropout(P), dO the output gradient:
     /// dV = P'ᵀ·dO,  dP = dropout(dO·Vᵀ),  dS = P ⊙ (dP − rowsum(P ⊙ dP)),
     /// dQ = scale·dS·K,  dK = scale·dSᵀ·Q,  dBias[h] = Σ_b dS[b, h].
-    private func attentionGradients(_ p: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
-                                    dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
-                                    dBias: GradientOutput?) {
+    private func attentionGradients(
+        _ p: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
+        dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
+        dBias: GradientOutput?
+    ) {
         let B = p.batch, H = p.heads, D = p.headDim, Sq = p.queryLength, Sk = p.keyLength
         validate(p)
         let blas = self.blas
@@ -81,14 +89,17 @@ extension CPUBackend {
                 let pb = ptr.probabilities(task)
                 let dOb = dO + b * Sq * H * D + h * D
                 if let (dvp, stride, beta) = dv {
-                    blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: 1, a: ptr.mixing(task), lda: Sk,
-                               b: dOb, ldb: H * D, beta: beta, c: dvp + b * Sk * stride + h * D, ldc: stride)
+                    blas.sgemm(
+                        transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: 1, a: ptr.mixing(task), lda: Sk,
+                        b: dOb, ldb: H * D, beta: beta, c: dvp + b * Sk * stride + h * D, ldc: stride)
                 }
-                blas.sgemm(transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: 1, a: dOb, lda: H * D,
-                           b: ptr.value(task), ldb: ptr.valueStride, beta: 0, c: dsb, ldc: Sk)
+                blas.sgemm(
+                    transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: 1, a: dOb, lda: H * D,
+                    b: ptr.value(task), ldb: ptr.valueStride, beta: 0, c: dsb, ldc: Sk)
                 if p.dropout > 0 {
-                    CPUBackend.applyDropout(dsb, into: dsb, count: Sq * Sk, probability: p.dropout, seed: p.dropoutSeed,
-                                            counterBase: UInt64(task * Sq * Sk))
+                    CPUBackend.applyDropout(
+                        dsb, into: dsb, count: Sq * Sk, probability: p.dropout, seed: p.dropoutSeed,
+                        counterBase: UInt64(task * Sq * Sk))
                 }
                 for i in 0..<Sq {
                     let pr = pb + i * Sk, dr = dsb + i * Sk
@@ -100,12 +111,15 @@ extension CPUBackend {
                     for k in 0..<n { pbh[k] += dsb[k] }
                 }
                 if let (dqp, stride, beta) = dq {
-                    blas.sgemm(transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: p.scale, a: dsb, lda: Sk,
-                               b: ptr.key(task), ldb: ptr.keyStride, beta: beta, c: dqp + b * Sq * stride + h * D, ldc: stride)
+                    blas.sgemm(
+                        transA: false, transB: false, m: Sq, n: D, k: Sk, alpha: p.scale, a: dsb, lda: Sk,
+                        b: ptr.key(task), ldb: ptr.keyStride, beta: beta, c: dqp + b * Sq * stride + h * D, ldc: stride)
                 }
                 if let (dkp, stride, beta) = dk {
-                    blas.sgemm(transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: p.scale, a: dsb, lda: Sk,
-                               b: ptr.query(task), ldb: ptr.queryStride, beta: beta, c: dkp + b * Sk * stride + h * D, ldc: stride)
+                    blas.sgemm(
+                        transA: true, transB: false, m: Sk, n: D, k: Sq, alpha: p.scale, a: dsb, lda: Sk,
+                        b: ptr.query(task), ldb: ptr.queryStride, beta: beta, c: dkp + b * Sk * stride + h * D,
+                        ldc: stride)
                 }
             }
         }
@@ -118,8 +132,9 @@ extension CPUBackend {
     private func validate(_ p: AttentionProblem) {
         let hd = p.heads * p.headDim
         for (name, view) in [("query", p.query), ("key", p.key), ("value", p.value)] {
-            precondition(view.tensor.rank == 3 && view.columnOffset + hd <= view.rowStride,
-                         "attention: \(name) must be [B, S, ≥\(hd)] with its heads inside the row")
+            precondition(
+                view.tensor.rank == 3 && view.columnOffset + hd <= view.rowStride,
+                "attention: \(name) must be [B, S, ≥\(hd)] with its heads inside the row")
             precondition(view.batch == p.batch, "attention: \(name) batch differs")
         }
         precondition(p.key.length == p.value.length, "attention: key and value lengths differ")
@@ -133,8 +148,10 @@ extension CPUBackend {
 
     /// y = x·keep/(1 − p) with keep from the counter hash at `counterBase + i`.
     @inline(__always)
-    static func applyDropout(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int,
-                             probability p: Float, seed: UInt64, counterBase: UInt64) {
+    static func applyDropout(
+        _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int,
+        probability p: Float, seed: UInt64, counterBase: UInt64
+    ) {
         let threshold = CounterHash.dropThreshold(p), keepScale = 1 / (1 - p)
         for i in 0..<count {
             y[i] = CounterHash.bits(seed: seed, counter: counterBase &+ UInt64(i)) >= threshold ? x[i] * keepScale : 0
@@ -144,7 +161,8 @@ extension CPUBackend {
 
 /// The raw pointers of one attention call, and each (batch, head) task's slices of them.
 private struct AttentionPointers {
-    let queryBase: UnsafeMutablePointer<Float>, keyBase: UnsafeMutablePointer<Float>, valueBase: UnsafeMutablePointer<Float>
+    let queryBase: UnsafeMutablePointer<Float>, keyBase: UnsafeMutablePointer<Float>,
+        valueBase: UnsafeMutablePointer<Float>
     let queryStride: Int, keyStride: Int, valueStride: Int
     let probabilityBase: UnsafeMutablePointer<Float>
     let droppedBase: UnsafeMutablePointer<Float>?
@@ -187,8 +205,9 @@ private struct AttentionPointers {
     func mixing(_ task: Int) -> UnsafePointer<Float> {
         let n = problem.queryLength * problem.keyLength
         guard let droppedBase else { return UnsafePointer(probabilities(task)) }
-        CPUBackend.applyDropout(probabilities(task), into: droppedBase + task * n, count: n, probability: problem.dropout,
-                                seed: problem.dropoutSeed, counterBase: UInt64(task * n))
+        CPUBackend.applyDropout(
+            probabilities(task), into: droppedBase + task * n, count: n, probability: problem.dropout,
+            seed: problem.dropoutSeed, counterBase: UInt64(task * n))
         return UnsafePointer(droppedBase + task * n)
     }
 }

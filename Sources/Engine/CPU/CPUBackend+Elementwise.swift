@@ -9,8 +9,10 @@ extension CPUBackend {
 
     /// out[i] = f(i) (or += f(i)) for i in `range`.
     @inline(__always)
-    static func store(_ range: Range<Int>, _ out: UnsafeMutablePointer<Float>, accumulate: Bool,
-                      _ f: (Int) -> Float) {
+    static func store(
+        _ range: Range<Int>, _ out: UnsafeMutablePointer<Float>, accumulate: Bool,
+        _ f: (Int) -> Float
+    ) {
         if accumulate {
             for i in range { out[i] += f(i) }
         } else {
@@ -21,15 +23,18 @@ extension CPUBackend {
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: GradientOutput) {
         let n = a.elementCount, nb = b.elementCount
         precondition(out.tensor.shape == a.shape, "binary: output shape \(out.tensor.shape) ≠ \(a.shape)")
-        precondition(a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
-                     "binary: \(b.shape) does not broadcast to \(a.shape)")
+        precondition(
+            a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
+            "binary: \(b.shape) does not broadcast to \(a.shape)")
         let x = a.floats, y = b.floats, o = out.tensor.floats, acc = out.accumulate
         let g = CPUBackend.grain
         if nb == n {
             switch op {
             case .add: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] + y[$0] } }
-            case .subtract: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] - y[$0] } }
-            case .multiply: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] * y[$0] } }
+            case .subtract:
+                Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] - y[$0] } }
+            case .multiply:
+                Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] * y[$0] } }
             }
         } else if nb == 1 {
             let c = y[0]
@@ -97,9 +102,12 @@ extension CPUBackend {
         let s = x.floats, o = y.floats, n = x.elementCount, g = CPUBackend.grain
         switch kind {
         case .relu: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { max(s[$0], 0) } }
-        case .gelu: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.gelu(s[$0]) } }
-        case .geluTanh: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.geluTanh(s[$0]) } }
-        case .tanh: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.tanh(s[$0]) } }
+        case .gelu:
+            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.gelu(s[$0]) } }
+        case .geluTanh:
+            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.geluTanh(s[$0]) } }
+        case .tanh:
+            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.tanh(s[$0]) } }
         }
     }
 
@@ -110,17 +118,24 @@ extension CPUBackend {
         case .relu:
             Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { s[$0] > 0 ? d[$0] : 0 } }
         case .gelu:
-            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluDerivative(s[$0]) } }
+            Parallel.ranges(n, grain: g) { r in
+                CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluDerivative(s[$0]) }
+            }
         case .geluTanh:
-            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluTanhDerivative(s[$0]) } }
+            Parallel.ranges(n, grain: g) { r in
+                CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluTanhDerivative(s[$0]) }
+            }
         case .tanh:
-            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.derivative(.tanh, s[$0]) } }
+            Parallel.ranges(n, grain: g) { r in
+                CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.derivative(.tanh, s[$0]) }
+            }
         }
     }
 
     public func gatedActivation(_ kind: Activation, gate: GateHalf, _ x: Tensor, into y: Tensor) {
         let h = y.shape.lastDimension, rows = y.elementCount / max(h, 1)
-        precondition(x.shape.lastDimension == 2 * h && x.elementCount == 2 * y.elementCount, "GLU: input must be [..., 2h]")
+        precondition(
+            x.shape.lastDimension == 2 * h && x.elementCount == 2 * y.elementCount, "GLU: input must be [..., 2h]")
         let s = x.floats, o = y.floats
         let gateOffset = gate == .first ? 0 : h, linearOffset = gate == .first ? h : 0
         Parallel.ranges(rows, grain: max(1, CPUBackend.grain / h)) { r in
@@ -137,8 +152,10 @@ extension CPUBackend {
     }
 
     /// y = act(g)·l  ⇒  ∂/∂g = dy·act'(g)·l,  ∂/∂l = dy·act(g).
-    public func gatedActivationBackward(_ kind: Activation, gate: GateHalf, _ x: Tensor, _ dy: Tensor,
-                                        into dx: GradientOutput) {
+    public func gatedActivationBackward(
+        _ kind: Activation, gate: GateHalf, _ x: Tensor, _ dy: Tensor,
+        into dx: GradientOutput
+    ) {
         let h = dy.shape.lastDimension, rows = dy.elementCount / max(h, 1)
         let s = x.floats, d = dy.floats, o = dx.tensor.floats, acc = dx.accumulate
         let gateOffset = gate == .first ? 0 : h, linearOffset = gate == .first ? h : 0
@@ -159,9 +176,11 @@ extension CPUBackend {
     /// One row of the gated-activation backward, 16 lanes at a time (act and act' share one
     /// erf/exp); `kind` is a literal at each call site so the row is specialised.
     @inline(__always)
-    static func glaBackwardRow(_ kind: Activation, _ g: UnsafeMutablePointer<Float>, _ l: UnsafeMutablePointer<Float>,
-                               _ dy: UnsafeMutablePointer<Float>, _ dg: UnsafeMutablePointer<Float>,
-                               _ dl: UnsafeMutablePointer<Float>, _ h: Int, _ accumulate: Bool) {
+    static func glaBackwardRow(
+        _ kind: Activation, _ g: UnsafeMutablePointer<Float>, _ l: UnsafeMutablePointer<Float>,
+        _ dy: UnsafeMutablePointer<Float>, _ dg: UnsafeMutablePointer<Float>,
+        _ dl: UnsafeMutablePointer<Float>, _ h: Int, _ accumulate: Bool
+    ) {
         typealias V = VectorMath
         var j = 0
         while j + 16 <= h {

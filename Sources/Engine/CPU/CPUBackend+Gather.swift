@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Row gather (embedding lookup, selecting masked positions) and its scatter-add backward.

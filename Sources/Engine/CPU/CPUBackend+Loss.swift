@@ -1,16 +1,19 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Softmax cross-entropy over a large vocabulary, and reductions.
 extension CPUBackend {
     /// loss_i = log Σ_j e^{z_ij} − z_{i,y_i};  ∂(Σ_i loss_i / count)/∂z_ij = (softmax_ij − [j = y_i]) / count.
     /// One pass finds the row maximum, one accumulates the exponentials, one writes the gradient.
-    public func softmaxCrossEntropy(_ logits: Tensor, labels: Tensor, ignoreIndex: Int32,
-                                    losses: Tensor, dLogits: Tensor?) -> Int {
+    public func softmaxCrossEntropy(
+        _ logits: Tensor, labels: Tensor, ignoreIndex: Int32,
+        losses: Tensor, dLogits: Tensor?
+    ) -> Int {
         let v = logits.shape.lastDimension, rows = logits.elementCount / max(v, 1)
-        precondition(labels.elementCount == rows && losses.elementCount == rows,
-                     "cross-entropy: \(rows) rows but \(labels.elementCount) labels")
+        precondition(
+            labels.elementCount == rows && losses.elementCount == rows,
+            "cross-entropy: \(rows) rows but \(labels.elementCount) labels")
         let z = logits.floats, y = labels.int32s, l = losses.floats, g = dLogits?.floats
         var count = 0
         for i in 0..<rows where y[i] != ignoreIndex {

@@ -1,13 +1,15 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Row-wise kernels: LayerNorm, RMSNorm and softmax, forward and backward. Rows run in parallel;
 /// weight gradients are summed per worker and then combined, so results do not depend on timing.
 extension CPUBackend {
     /// y = (x − μ)·rstd·w (+ b), rstd = 1/√(σ² + ε), saving μ and rstd per row.
-    public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, epsilon: Float,
-                          into y: Tensor, mean: Tensor, rstd: Tensor) {
+    public func layerNorm(
+        _ x: Tensor, weight: Tensor, bias: Tensor?, epsilon: Float,
+        into y: Tensor, mean: Tensor, rstd: Tensor
+    ) {
         let d = x.shape.lastDimension, rows = x.elementCount / max(d, 1)
         precondition(weight.elementCount == d && (bias?.elementCount ?? d) == d, "LayerNorm: weight must be [\(d)]")
         let xs = x.floats, ys = y.floats, w = weight.floats, b = bias?.floats
@@ -30,8 +32,10 @@ extension CPUBackend {
 
     /// With x̂ = (x − μ)·rstd and g = dy·w:  dx = rstd·(g − mean(g) − x̂·mean(g·x̂)),
     /// dw = Σ_rows dy·x̂,  db = Σ_rows dy.
-    public func layerNormBackward(_ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor, _ dy: Tensor,
-                                  dx: GradientOutput?, dWeight: GradientOutput?, dBias: GradientOutput?) {
+    public func layerNormBackward(
+        _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor, _ dy: Tensor,
+        dx: GradientOutput?, dWeight: GradientOutput?, dBias: GradientOutput?
+    ) {
         normBackward(x, weight: weight, mean: mean, rstd: rstd, dy, dx: dx, dWeight: dWeight, dBias: dBias)
     }
 
@@ -51,14 +55,18 @@ extension CPUBackend {
     }
 
     /// With x̂ = x·rstd and g = dy·w:  dx = rstd·(g − x̂·mean(g·x̂)),  dw = Σ_rows dy·x̂.
-    public func rmsNormBackward(_ x: Tensor, weight: Tensor, rstd: Tensor, _ dy: Tensor,
-                                dx: GradientOutput?, dWeight: GradientOutput?) {
+    public func rmsNormBackward(
+        _ x: Tensor, weight: Tensor, rstd: Tensor, _ dy: Tensor,
+        dx: GradientOutput?, dWeight: GradientOutput?
+    ) {
         normBackward(x, weight: weight, mean: nil, rstd: rstd, dy, dx: dx, dWeight: dWeight, dBias: nil)
     }
 
     /// Shared backward of LayerNorm (`mean` given) and RMSNorm (`mean` nil).
-    private func normBackward(_ x: Tensor, weight: Tensor, mean: Tensor?, rstd: Tensor, _ dy: Tensor,
-                              dx: GradientOutput?, dWeight: GradientOutput?, dBias: GradientOutput?) {
+    private func normBackward(
+        _ x: Tensor, weight: Tensor, mean: Tensor?, rstd: Tensor, _ dy: Tensor,
+        dx: GradientOutput?, dWeight: GradientOutput?, dBias: GradientOutput?
+    ) {
         let d = x.shape.lastDimension, rows = x.elementCount / max(d, 1)
         let xs = x.floats, gs = dy.floats, w = weight.floats, rs = rstd.floats
         let mu = mean?.floats
@@ -99,8 +107,10 @@ extension CPUBackend {
     }
 
     /// out[j] (+)= Σ_c partial[c·stride + offset + j].
-    func combine(_ partial: UnsafeMutablePointer<Float>, offset: Int, stride: Int, chunks: Int, width: Int,
-                 into out: GradientOutput) {
+    func combine(
+        _ partial: UnsafeMutablePointer<Float>, offset: Int, stride: Int, chunks: Int, width: Int,
+        into out: GradientOutput
+    ) {
         let o = out.tensor.floats
         for j in 0..<width {
             var s: Float = out.accumulate ? o[j] : 0
@@ -125,7 +135,11 @@ extension CPUBackend {
             for row in r {
                 let yr = ys + row * d, gr = gs + row * d, orow = o + row * d
                 let dot = VectorMath.dot(yr, gr, d)
-                if acc { for j in 0..<d { orow[j] += yr[j] * (gr[j] - dot) } } else { for j in 0..<d { orow[j] = yr[j] * (gr[j] - dot) } }
+                if acc {
+                    for j in 0..<d { orow[j] += yr[j] * (gr[j] - dot) }
+                } else {
+                    for j in 0..<d { orow[j] = yr[j] * (gr[j] - dot) }
+                }
             }
         }
     }

@@ -1,9 +1,11 @@
 /// Fused optimiser updates: one pass over parameter, gradient and state per step.
 extension CPUBackend {
-    public func adamW(_ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, _ s: AdamWStep) {
+    public func adamW(_ parameter: Tensor, gradient: Tensor, firstMoment: Tensor, secondMoment: Tensor, _ s: AdamWStep)
+    {
         let n = parameter.elementCount
-        precondition(gradient.elementCount == n && firstMoment.elementCount == n && secondMoment.elementCount == n,
-                     "adamW: parameter, gradient and moments differ in size")
+        precondition(
+            gradient.elementCount == n && firstMoment.elementCount == n && secondMoment.elementCount == n,
+            "adamW: parameter, gradient and moments differ in size")
         let p = parameter.floats, g = gradient.floats, m = firstMoment.floats, v = secondMoment.floats
         let decay = 1 - s.learningRate * s.weightDecay
         let stepSize = s.learningRate / s.biasCorrection1
@@ -23,7 +25,9 @@ extension CPUBackend {
 
     public func lion(_ parameter: Tensor, gradient: Tensor, momentum: Tensor, _ s: LionStep) {
         let n = parameter.elementCount
-        precondition(gradient.elementCount == n && momentum.elementCount == n, "lion: parameter, gradient and momentum differ in size")
+        precondition(
+            gradient.elementCount == n && momentum.elementCount == n,
+            "lion: parameter, gradient and momentum differ in size")
         let p = parameter.floats, g = gradient.floats, m = momentum.floats
         let decay = 1 - s.learningRate * s.weightDecay, lr = s.learningRate, b1 = s.beta1, b2 = s.beta2
         Parallel.ranges(n, grain: CPUBackend.grain) { r in
@@ -39,8 +43,9 @@ extension CPUBackend {
 
     public func sophia(_ parameter: Tensor, gradient: Tensor, momentum: Tensor, hessian: Tensor, _ s: SophiaStep) {
         let n = parameter.elementCount
-        precondition(gradient.elementCount == n && momentum.elementCount == n && hessian.elementCount == n,
-                     "sophia: parameter, gradient and state differ in size")
+        precondition(
+            gradient.elementCount == n && momentum.elementCount == n && hessian.elementCount == n,
+            "sophia: parameter, gradient and state differ in size")
         let p = parameter.floats, g = gradient.floats, m = momentum.floats, h = hessian.floats
         let decay = 1 - s.learningRate * s.weightDecay, lr = s.learningRate, b1 = s.beta1
         let rhoBatch = s.rhoTimesBatch, eps = s.epsilon

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The CPU backend: GEMMs through the BLAS provider, everything else as vectorised Swift loops
@@ -47,7 +47,9 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     public func read(_ tensor: Tensor, into destination: UnsafeMutableRawBufferPointer) {
         let t = tensor.isTransposed ? tensor.contiguousCopy() : tensor
         precondition(destination.count == t.elementCount * t.dtype.size, "read: size mismatch")
-        if destination.count > 0 { destination.baseAddress!.copyMemory(from: t.rawPointer, byteCount: destination.count) }
+        if destination.count > 0 {
+            destination.baseAddress!.copyMemory(from: t.rawPointer, byteCount: destination.count)
+        }
     }
 
     public func fill(_ tensor: Tensor, with value: Float) {
@@ -60,7 +62,11 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         }
         let p = tensor.floats
         Parallel.ranges(n, grain: 1 << 16) { r in
-            if value == 0 { memset(p + r.lowerBound, 0, r.count * 4) } else { CPUBackend.store(r, p, accumulate: false) { _ in value } }
+            if value == 0 {
+                memset(p + r.lowerBound, 0, r.count * 4)
+            } else {
+                CPUBackend.store(r, p, accumulate: false) { _ in value }
+            }
         }
     }
 
@@ -118,28 +124,33 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         let kb = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
         precondition(k == kb, "matmul: inner dimensions differ (\(a.shape) · \(b.shape))")
         let batch = a.shape.dropLast(2).reduce(1, *)
-        precondition(c.shape == Array(a.shape.dropLast(2)) + [m, n] && !c.isTransposed, "matmul: bad output shape \(c.shape)")
+        precondition(
+            c.shape == Array(a.shape.dropLast(2)) + [m, n] && !c.isTransposed, "matmul: bad output shape \(c.shape)")
         let lda = a.isTransposed ? m : k, ldb = b.isTransposed ? k : n
         let beta: Float = accumulate ? 1 : 0
         if b.rank == 2 && !a.isTransposed {
             // [..., M, K] · [K, N]: one GEMM over all leading rows.
-            gemm(transA: false, transB: b.isTransposed, m: batch * m, n: n, k: k, alpha: alpha,
-                 a: a.floats, lda: lda, b: b.floats, ldb: ldb, beta: beta, c: c.floats, ldc: n)
+            gemm(
+                transA: false, transB: b.isTransposed, m: batch * m, n: n, k: k, alpha: alpha,
+                a: a.floats, lda: lda, b: b.floats, ldb: ldb, beta: beta, c: c.floats, ldc: n)
             return
         }
         let bBatch = b.shape.dropLast(2).reduce(1, *)
         precondition(b.rank == 2 || bBatch == batch, "matmul: batch dimensions differ (\(a.shape) · \(b.shape))")
         let strideB = b.rank == 2 ? 0 : k * n
-        batchedGEMM(count: batch, transA: a.isTransposed, transB: b.isTransposed, m: m, n: n, k: k,
-                    alpha: alpha, a: a.floats, lda: lda, strideA: m * k, b: b.floats, ldb: ldb,
-                    strideB: strideB, beta: beta, c: c.floats, ldc: n, strideC: m * n)
+        batchedGEMM(
+            count: batch, transA: a.isTransposed, transB: b.isTransposed, m: m, n: n, k: k,
+            alpha: alpha, a: a.floats, lda: lda, strideA: m * k, b: b.floats, ldb: ldb,
+            strideB: strideB, beta: beta, c: c.floats, ldc: n, strideC: m * n)
     }
 
     /// One GEMM split over the workers along M (or N when M is small); each piece runs on the
     /// single-threaded BLAS.
-    func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-              a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-              beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let blas = self.blas
         if m == 0 || n == 0 { return }
         let threads = Parallel.threadCount
@@ -147,8 +158,9 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         let extent = splitM ? m : n
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
         guard threads > 1, flops >= 2e6, extent >= 32 * threads else {
-            blas.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                       b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            blas.sgemm(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
         // Pieces are multiples of 16 rows/columns so the providers' register blocks stay full.
@@ -160,36 +172,42 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             guard hi > lo else { return }
             if splitM {
                 let aOff = transA ? lo : lo * lda
-                blas.sgemm(transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
-                           a: a + aOff, lda: lda, b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
+                blas.sgemm(
+                    transA: transA, transB: transB, m: hi - lo, n: n, k: k, alpha: alpha,
+                    a: a + aOff, lda: lda, b: b, ldb: ldb, beta: beta, c: c + lo * ldc, ldc: ldc)
             } else {
                 let bOff = transB ? lo * ldb : lo
-                blas.sgemm(transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha,
-                           a: a, lda: lda, b: b + bOff, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+                blas.sgemm(
+                    transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha,
+                    a: a, lda: lda, b: b + bOff, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
             }
         }
     }
 
     /// `count` independent GEMMs: in parallel over the items when there are enough, else each
     /// item split over the workers.
-    func batchedGEMM(count: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                     a: UnsafePointer<Float>, lda: Int, strideA: Int,
-                     b: UnsafePointer<Float>, ldb: Int, strideB: Int,
-                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int) {
+    func batchedGEMM(
+        count: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, strideA: Int,
+        b: UnsafePointer<Float>, ldb: Int, strideB: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, strideC: Int
+    ) {
         let blas = self.blas
         if count >= Parallel.threadCount {
             Parallel.ranges(count) { r in
                 for i in r {
-                    blas.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                               a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
-                               beta: beta, c: c + i * strideC, ldc: ldc)
+                    blas.sgemm(
+                        transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                        a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
+                        beta: beta, c: c + i * strideC, ldc: ldc)
                 }
             }
         } else {
             for i in 0..<count {
-                gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                     a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
-                     beta: beta, c: c + i * strideC, ldc: ldc)
+                gemm(
+                    transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                    a: a + i * strideA, lda: lda, b: b + i * strideB, ldb: ldb,
+                    beta: beta, c: c + i * strideC, ldc: ldc)
             }
         }
     }

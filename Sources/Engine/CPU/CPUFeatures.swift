@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the host CPU is, read once from `/proc/cpuinfo` (x86-64 Linux). Used to pick BLAS kernels
@@ -46,8 +46,9 @@ public struct CPUFeatures: Sendable {
             }
         }
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        return CPUFeatures(vendor: vendor, modelName: modelName, family: family, model: model,
-                           flags: flags, logicalCores: max(cores, 1))
+        return CPUFeatures(
+            vendor: vendor, modelName: modelName, family: family, model: model,
+            flags: flags, logicalCores: max(cores, 1))
     }
 }
 

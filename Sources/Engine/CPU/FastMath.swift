@@ -57,9 +57,9 @@ enum FastMath {
         return x < 0 ? -y : y
     }
 
-    static let sqrtHalf: Float = 0.707_106_781_186_547_5      // 1/√2
-    static let invSqrt2Pi: Float = 0.398_942_280_401_432_7    // 1/√(2π)
-    static let sqrt2OverPi: Float = 0.797_884_560_802_865_4   // √(2/π)
+    static let sqrtHalf: Float = 0.707_106_781_186_547_5  // 1/√2
+    static let invSqrt2Pi: Float = 0.398_942_280_401_432_7  // 1/√(2π)
+    static let sqrt2OverPi: Float = 0.797_884_560_802_865_4  // √(2/π)
 
     /// GELU(x) = x·Φ(x), Φ the standard normal CDF.
     @inline(__always)
@@ -95,7 +95,9 @@ enum FastMath {
             return (x * cdf, cdf + x * invSqrt2Pi * exp(-0.5 * x * x))
         case .geluTanh:
             let th = tanh(sqrt2OverPi * (x + 0.044_715 * x * x * x))
-            return (0.5 * x * (1 + th), 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x))
+            return (
+                0.5 * x * (1 + th), 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x)
+            )
         case .tanh:
             let t = tanh(x)
             return (t, 1 - t * t)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Optional timing of kernel families (off by default): benchmarks switch it on to split a step's

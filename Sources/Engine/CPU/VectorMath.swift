@@ -10,7 +10,9 @@ enum VectorMath {
     static func load(_ p: UnsafePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
 
     @inline(__always)
-    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
+    static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
 
     /// Σ p[i].
     @inline(__always)
@@ -34,7 +36,8 @@ enum VectorMath {
 
     /// Σ a[i]·b[i]·c[i].
     @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int) -> Float {
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int) -> Float
+    {
         var acc = V(), i = 0
         while i + 16 <= n { acc += load(a + i) * load(b + i) * load(c + i); i += 16 }
         var s = acc.sum()
@@ -70,7 +73,9 @@ enum VectorMath {
 
     /// y[i] = e^(x[i] − shift) (y may be x); returns Σ y[i].
     @inline(__always)
-    static func expShifted(_ x: UnsafePointer<Float>, by shift: Float, into y: UnsafeMutablePointer<Float>?, _ n: Int) -> Float {
+    static func expShifted(
+        _ x: UnsafePointer<Float>, by shift: Float, into y: UnsafeMutablePointer<Float>?, _ n: Int
+    ) -> Float {
         var acc = V(), i = 0
         let sv = V(repeating: shift)
         while i + 16 <= n {

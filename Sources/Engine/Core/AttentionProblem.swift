@@ -37,8 +37,10 @@ public struct AttentionOptions {
     public var dropout: Float
     public var dropoutSeed: UInt64
 
-    public init(causal: Bool = false, keyLengths: Tensor? = nil, bias: Tensor? = nil, scale: Float? = nil,
-                dropout: Float = 0, dropoutSeed: UInt64 = 0) {
+    public init(
+        causal: Bool = false, keyLengths: Tensor? = nil, bias: Tensor? = nil, scale: Float? = nil,
+        dropout: Float = 0, dropoutSeed: UInt64 = 0
+    ) {
         self.causal = causal
         self.keyLengths = keyLengths
         self.bias = bias
@@ -58,7 +60,8 @@ public struct AttentionProblem {
     public var headDim: Int
     public var options: AttentionOptions
 
-    public init(query: HeadsView, key: HeadsView, value: HeadsView, heads: Int, headDim: Int, options: AttentionOptions) {
+    public init(query: HeadsView, key: HeadsView, value: HeadsView, heads: Int, headDim: Int, options: AttentionOptions)
+    {
         self.query = query
         self.key = key
         self.value = value

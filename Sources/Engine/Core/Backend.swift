@@ -50,13 +50,16 @@ public protocol Backend: AnyObject, Sendable {
     func dropout(_ x: Tensor, probability: Float, seed: UInt64, into y: GradientOutput)
 
     // MARK: Normalisation
-    func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor?, epsilon: Float,
-                   into y: Tensor, mean: Tensor, rstd: Tensor)
-    func layerNormBackward(_ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor, _ dy: Tensor,
-                           dx: GradientOutput?, dWeight: GradientOutput?, dBias: GradientOutput?)
+    func layerNorm(
+        _ x: Tensor, weight: Tensor, bias: Tensor?, epsilon: Float,
+        into y: Tensor, mean: Tensor, rstd: Tensor)
+    func layerNormBackward(
+        _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor, _ dy: Tensor,
+        dx: GradientOutput?, dWeight: GradientOutput?, dBias: GradientOutput?)
     func rmsNorm(_ x: Tensor, weight: Tensor, epsilon: Float, into y: Tensor, rstd: Tensor)
-    func rmsNormBackward(_ x: Tensor, weight: Tensor, rstd: Tensor, _ dy: Tensor,
-                         dx: GradientOutput?, dWeight: GradientOutput?)
+    func rmsNormBackward(
+        _ x: Tensor, weight: Tensor, rstd: Tensor, _ dy: Tensor,
+        dx: GradientOutput?, dWeight: GradientOutput?)
     /// Softmax over the last dimension.
     func softmax(_ x: Tensor, into y: Tensor)
     func softmaxBackward(_ y: Tensor, _ dy: Tensor, into dx: GradientOutput)
@@ -65,9 +68,10 @@ public protocol Backend: AnyObject, Sendable {
     /// Fused multi-head attention: out = dropout(softmax(scale·QKᵀ + bias + mask)) · V, saving the
     /// (pre-dropout) probabilities [B, H, Sq, Sk] for the backward pass.
     func attention(_ problem: AttentionProblem, into out: Tensor, probabilities: Tensor)
-    func attentionBackward(_ problem: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
-                           dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
-                           dBias: GradientOutput?)
+    func attentionBackward(
+        _ problem: AttentionProblem, probabilities: Tensor, _ dOut: Tensor,
+        dQuery: HeadsGradient?, dKey: HeadsGradient?, dValue: HeadsGradient?,
+        dBias: GradientOutput?)
 
     // MARK: Embedding / gather
     /// out[i] = table[indices[i]] (rows).
@@ -79,8 +83,10 @@ public protocol Backend: AnyObject, Sendable {
     /// Per-row cross-entropy of logits [N, V] against labels [N] (int32; `ignoreIndex` rows give 0).
     /// Writes per-row losses [N]; if `dLogits` is given, also writes ∂(Σ losses / count)/∂logits
     /// = (softmax − onehot) / count. Returns the number of counted rows.
-    func softmaxCrossEntropy(_ logits: Tensor, labels: Tensor, ignoreIndex: Int32,
-                             losses: Tensor, dLogits: Tensor?) -> Int
+    func softmaxCrossEntropy(
+        _ logits: Tensor, labels: Tensor, ignoreIndex: Int32,
+        losses: Tensor, dLogits: Tensor?
+    ) -> Int
     /// out = Σ x (a scalar tensor), or out += Σ x.
     func sum(_ x: Tensor, into out: GradientOutput)
     /// Σ x², accumulated in double precision (gradient norms).
@@ -139,8 +145,10 @@ public struct AdamWStep: Sendable {
     public var biasCorrection1: Float
     public var biasCorrection2: Float
 
-    public init(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float,
-                biasCorrection1: Float, biasCorrection2: Float) {
+    public init(
+        learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float,
+        biasCorrection1: Float, biasCorrection2: Float
+    ) {
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2

@@ -20,7 +20,8 @@ extension Tensor {
     /// (wi_0 → GELU, wi_1 linear, fused as [wi_0; wi_1]) is `gatedActivation(.geluTanh, gate: .first)`.
     public func gatedActivation(_ kind: Activation, gate: GateHalf) -> Tensor {
         let x = contiguous()
-        precondition(shape.lastDimension % 2 == 0, "GLU input's last dimension must be even, got \(shape.shapeDescription)")
+        precondition(
+            shape.lastDimension % 2 == 0, "GLU input's last dimension must be even, got \(shape.shapeDescription)")
         let y = Tensor(shape: Array(shape.dropLast()) + [shape.lastDimension / 2], backend: backend)
         backend.gatedActivation(kind, gate: gate, x, into: y)
         return GradientTape.record(y, inputs: [x]) { dy in

@@ -2,8 +2,9 @@
 /// the left operand's (a bias over rows, a position table over a batch, a scalar).
 private func elementwise(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor {
     let a = a.contiguous(), b = b.contiguous()
-    precondition(a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
-                 "\(op): \(b.shape.shapeDescription) does not broadcast to \(a.shape.shapeDescription)")
+    precondition(
+        a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
+        "\(op): \(b.shape.shapeDescription) does not broadcast to \(a.shape.shapeDescription)")
     let out = Tensor(shape: a.shape, backend: a.backend)
     a.backend.binary(op, a, b, into: .overwrite(out))
     let broadcast = b.elementCount != a.elementCount

@@ -14,13 +14,15 @@ public struct CrossEntropyResult {
 /// backward pass is a single scale by the upstream gradient.
 public func softmaxCrossEntropy(logits: Tensor, labels: Tensor, ignoreIndex: Int32 = -100) -> CrossEntropyResult {
     let z = logits.contiguous()
-    precondition(labels.dtype == .int32 && labels.elementCount == z.shape.rowCount,
-                 "cross-entropy: labels must be int32 with one entry per row of \(z.shape.shapeDescription)")
+    precondition(
+        labels.dtype == .int32 && labels.elementCount == z.shape.rowCount,
+        "cross-entropy: labels must be int32 with one entry per row of \(z.shape.shapeDescription)")
     let backend = z.backend
     let rowLosses = Tensor(shape: [z.shape.rowCount], backend: backend)
     let needsGradient = GradientTape.isRecording && z.requiresGrad
     let dLogits = needsGradient ? Tensor(shape: z.shape, backend: backend) : nil
-    let count = backend.softmaxCrossEntropy(z, labels: labels, ignoreIndex: ignoreIndex, losses: rowLosses, dLogits: dLogits)
+    let count = backend.softmaxCrossEntropy(
+        z, labels: labels, ignoreIndex: ignoreIndex, losses: rowLosses, dLogits: dLogits)
     let loss = Tensor(shape: [], backend: backend)
     backend.sum(rowLosses, into: .overwrite(loss))
     backend.scale(loss, by: count > 0 ? 1 / Float(count) : 0, into: .overwrite(loss))

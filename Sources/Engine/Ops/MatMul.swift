@@ -37,11 +37,14 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
                 } else {
                     let batch = a.shape.dropLast(2).reduce(1, *)
                     for i in 0..<batch {
-                        let ai = Tensor(storage: a.storage, offset: a.offset + i * a.shape[a.rank - 1] * m,
-                                        shape: [m, a.shape[a.rank - 1]], dtype: a.dtype, isTransposed: true)
-                        let dci = Tensor(storage: dc.storage, offset: dc.offset + i * m * n, shape: [m, n], dtype: dc.dtype)
-                        a.backend.matmul(ai.transposedView(), dci, into: out.tensor, alpha: 1,
-                                         accumulate: out.accumulate || i > 0)
+                        let ai = Tensor(
+                            storage: a.storage, offset: a.offset + i * a.shape[a.rank - 1] * m,
+                            shape: [m, a.shape[a.rank - 1]], dtype: a.dtype, isTransposed: true)
+                        let dci = Tensor(
+                            storage: dc.storage, offset: dc.offset + i * m * n, shape: [m, n], dtype: dc.dtype)
+                        a.backend.matmul(
+                            ai.transposedView(), dci, into: out.tensor, alpha: 1,
+                            accumulate: out.accumulate || i > 0)
                     }
                 }
             } else {
@@ -55,8 +58,9 @@ public func matmul(_ a: Tensor, _ b: Tensor) -> Tensor {
 public func linear(_ x: Tensor, _ weight: Tensor) -> Tensor {
     precondition(weight.rank == 2 && !weight.isTransposed, "linear: weight must be a contiguous [out, in] matrix")
     let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
-    precondition(x.shape.lastDimension == inFeatures,
-                 "linear: input \(x.shape.shapeDescription) does not end in \(inFeatures) features")
+    precondition(
+        x.shape.lastDimension == inFeatures,
+        "linear: input \(x.shape.shapeDescription) does not end in \(inFeatures) features")
     let x = x.isTransposed ? x.contiguous() : x
     let rows = x.elementCount / inFeatures
     let y = Tensor(shape: Array(x.shape.dropLast()) + [outFeatures], backend: x.backend)
@@ -65,7 +69,8 @@ public func linear(_ x: Tensor, _ weight: Tensor) -> Tensor {
     return GradientTape.record(y, inputs: [x, weight]) { dy in
         let dy2 = dy.view([rows, outFeatures])
         x.accumulateGradient { out in
-            x.backend.matmul(dy2, weight, into: out.tensor.view([rows, inFeatures]), alpha: 1, accumulate: out.accumulate)
+            x.backend.matmul(
+                dy2, weight, into: out.tensor.view([rows, inFeatures]), alpha: 1, accumulate: out.accumulate)
         }
         weight.accumulateGradient { out in
             x.backend.matmul(dy2.transposedView(), x2, into: out.tensor, alpha: 1, accumulate: out.accumulate)

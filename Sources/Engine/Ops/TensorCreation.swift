@@ -1,23 +1,28 @@
 /// Making tensors from host values and reading them back.
 extension Tensor {
     /// A float32 tensor holding `values` (row-major) with the given shape.
-    public convenience init(_ values: [Float], shape: [Int], backend: (any Backend)? = nil, requiresGrad: Bool = false) {
-        precondition(values.count == shape.elementCount,
-                     "\(values.count) values do not fill shape \(shape.shapeDescription)")
+    public convenience init(_ values: [Float], shape: [Int], backend: (any Backend)? = nil, requiresGrad: Bool = false)
+    {
+        precondition(
+            values.count == shape.elementCount,
+            "\(values.count) values do not fill shape \(shape.shapeDescription)")
         self.init(shape: shape, dtype: .float32, backend: backend, requiresGrad: requiresGrad)
         values.withUnsafeBytes { self.backend.write($0, into: self) }
     }
 
     /// An int32 tensor (token ids, labels, indices).
     public convenience init(int32 values: [Int32], shape: [Int], backend: (any Backend)? = nil) {
-        precondition(values.count == shape.elementCount,
-                     "\(values.count) values do not fill shape \(shape.shapeDescription)")
+        precondition(
+            values.count == shape.elementCount,
+            "\(values.count) values do not fill shape \(shape.shapeDescription)")
         self.init(shape: shape, dtype: .int32, backend: backend)
         values.withUnsafeBytes { self.backend.write($0, into: self) }
     }
 
     /// A tensor filled with `value`.
-    public static func full(_ value: Float, shape: [Int], backend: (any Backend)? = nil, requiresGrad: Bool = false) -> Tensor {
+    public static func full(
+        _ value: Float, shape: [Int], backend: (any Backend)? = nil, requiresGrad: Bool = false
+    ) -> Tensor {
         let t = Tensor(shape: shape, backend: backend, requiresGrad: requiresGrad)
         t.backend.fill(t, with: value)
         return t
@@ -28,9 +33,11 @@ extension Tensor {
     }
 
     /// Samples from N(0, std²) (optionally truncated to ±`truncation`·std by resampling).
-    public static func randomNormal(_ shape: [Int], standardDeviation std: Float, truncation: Float? = nil,
-                                    using generator: inout SeededGenerator, backend: (any Backend)? = nil,
-                                    requiresGrad: Bool = false) -> Tensor {
+    public static func randomNormal(
+        _ shape: [Int], standardDeviation std: Float, truncation: Float? = nil,
+        using generator: inout SeededGenerator, backend: (any Backend)? = nil,
+        requiresGrad: Bool = false
+    ) -> Tensor {
         var values = [Float](repeating: 0, count: shape.elementCount)
         for i in values.indices {
             var z = generator.normal()
@@ -41,8 +48,10 @@ extension Tensor {
     }
 
     /// Uniform samples in [low, high).
-    public static func randomUniform(_ shape: [Int], low: Float, high: Float, using generator: inout SeededGenerator,
-                                     backend: (any Backend)? = nil, requiresGrad: Bool = false) -> Tensor {
+    public static func randomUniform(
+        _ shape: [Int], low: Float, high: Float, using generator: inout SeededGenerator,
+        backend: (any Backend)? = nil, requiresGrad: Bool = false
+    ) -> Tensor {
         let values = (0..<shape.elementCount).map { _ in low + (high - low) * generator.uniform() }
         return Tensor(values, shape: shape, backend: backend, requiresGrad: requiresGrad)
     }

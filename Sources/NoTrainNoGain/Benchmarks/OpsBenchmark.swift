@@ -69,11 +69,14 @@ public struct OpsBenchmark {
             progress("attention")
             attention = attentionResult(generator: &g)
         }
-        return Report(benchmark: "ops", machine: backend.report, gemm: gemms, elementwise: elementwise,
-                      attention: attention)
+        return Report(
+            benchmark: "ops", machine: backend.report, gemm: gemms, elementwise: elementwise,
+            attention: attention)
     }
 
-    private func gemm(_ m: Int, _ k: Int, _ n: Int, backend: CPUBackend, generator g: inout SeededGenerator) -> GEMMResult {
+    private func gemm(
+        _ m: Int, _ k: Int, _ n: Int, backend: CPUBackend, generator g: inout SeededGenerator
+    ) -> GEMMResult {
         let x = Tensor.randomUniform([m, k], low: -1, high: 1, using: &g)
         let w = Tensor.randomUniform([n, k], low: -1, high: 1, using: &g)
         let flops = 2.0 * Double(m * n * k)
@@ -87,8 +90,9 @@ public struct OpsBenchmark {
                 ws.withUnsafeBufferPointer { b in
                     c.withUnsafeMutableBufferPointer { cc in
                         Stopwatch.time {
-                            blas.sgemm(transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: k,
-                                       b: b.baseAddress!, ldb: k, beta: 0, c: cc.baseAddress!, ldc: n)
+                            blas.sgemm(
+                                transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: k,
+                                b: b.baseAddress!, ldb: k, beta: 0, c: cc.baseAddress!, ldc: n)
                         }
                     }
                 }
@@ -104,9 +108,10 @@ public struct OpsBenchmark {
             t1.append(direct(threads: 1))
         }
         let e = flops / Stopwatch.median(te) / 1e9, d = flops / Stopwatch.median(td) / 1e9
-        return GEMMResult(m: m, k: k, n: n, engineGFLOPS: e.rounded(to: 1), directGFLOPS: d.rounded(to: 1),
-                          directSingleThreadGFLOPS: (flops / Stopwatch.median(t1) / 1e9).rounded(to: 1),
-                          engineOverDirect: (e / d).rounded(to: 3))
+        return GEMMResult(
+            m: m, k: k, n: n, engineGFLOPS: e.rounded(to: 1), directGFLOPS: d.rounded(to: 1),
+            directSingleThreadGFLOPS: (flops / Stopwatch.median(t1) / 1e9).rounded(to: 1),
+            engineOverDirect: (e / d).rounded(to: 3))
     }
 
     private func elementwiseResults(generator g: inout SeededGenerator) -> [ElementwiseResult] {
@@ -115,8 +120,9 @@ public struct OpsBenchmark {
         let b = Tensor.randomUniform([n], low: -3, high: 3, using: &g)
         func result(_ name: String, bytesPerElement: Int, _ body: () -> Void) -> ElementwiseResult {
             let t = Stopwatch.median(repeats: repeats, body)
-            return ElementwiseResult(name: name, elements: n, melemPerSecond: (Double(n) / t / 1e6).rounded(to: 1),
-                                     gigabytesPerSecond: (Double(n * bytesPerElement) / t / 1e9).rounded(to: 2))
+            return ElementwiseResult(
+                name: name, elements: n, melemPerSecond: (Double(n) / t / 1e6).rounded(to: 1),
+                gigabytesPerSecond: (Double(n * bytesPerElement) / t / 1e9).rounded(to: 2))
         }
         return withoutGradients {
             [
@@ -139,10 +145,11 @@ public struct OpsBenchmark {
         }
         // QKᵀ and AV forward (4·B·H·S²·D) and four GEMMs backward (8·B·H·S²·D).
         let flops = 12.0 * Double(B * H * S * S * D)
-        return AttentionResult(batch: B, heads: H, sequence: S, headDim: D,
-                               forwardMilliseconds: (forward * 1e3).rounded(to: 2),
-                               forwardBackwardMilliseconds: (both * 1e3).rounded(to: 2),
-                               gflopsForwardBackward: (flops / both / 1e9).rounded(to: 1))
+        return AttentionResult(
+            batch: B, heads: H, sequence: S, headDim: D,
+            forwardMilliseconds: (forward * 1e3).rounded(to: 2),
+            forwardBackwardMilliseconds: (both * 1e3).rounded(to: 2),
+            gflopsForwardBackward: (flops / both / 1e9).rounded(to: 1))
     }
 }
 

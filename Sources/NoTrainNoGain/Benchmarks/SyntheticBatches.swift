@@ -11,7 +11,10 @@ public struct SyntheticBatches {
     var generator: SeededGenerator
 
     /// Batches of `batchSize` rows of `rowLength` raw tokens for `model`.
-    public init(model: ModelConfig, rowLength: Int, batchSize: Int, corruption: SpanCorruption = SpanCorruption(), seed: UInt64 = 1) {
+    public init(
+        model: ModelConfig, rowLength: Int, batchSize: Int, corruption: SpanCorruption = SpanCorruption(),
+        seed: UInt64 = 1
+    ) {
         let vocabulary = model.vocabularySize
         switch model {
         case .crammedBERT:
@@ -19,7 +22,8 @@ public struct SyntheticBatches {
             tokens = 8..<vocabulary
         case .t5:
             let sentinels = corruption.counts(rowLength).spans
-            objective = SpanCorruptionObjective(corruption: corruption, eosID: 1, sentinelIDs: (0..<sentinels).map { Int32(vocabulary - 1 - $0) })
+            objective = SpanCorruptionObjective(
+                corruption: corruption, eosID: 1, sentinelIDs: (0..<sentinels).map { Int32(vocabulary - 1 - $0) })
             tokens = 3..<(vocabulary - sentinels)
         }
         self.rowLength = rowLength
@@ -28,7 +32,9 @@ public struct SyntheticBatches {
     }
 
     public mutating func next() -> PretrainingBatch {
-        let rows = (0..<(batchSize * rowLength)).map { _ in Int32(tokens.lowerBound + generator.int(below: tokens.count)) }
+        let rows = (0..<(batchSize * rowLength)).map { _ in
+            Int32(tokens.lowerBound + generator.int(below: tokens.count))
+        }
         return objective.batch(rows, rowLength: rowLength, exampleIndices: Array(0..<batchSize), generator: &generator)
     }
 }

@@ -39,7 +39,10 @@ public struct TrainBenchmark {
     public var activeBlocks: Int?
 
     /// `sequenceLength`: tokens per row (BERT) or encoder inputs per example (T5).
-    public init(config: ModelConfig = .crammedBERT(.tiny), batchSize: Int = 32, sequenceLength: Int = 128, steps: Int = 10, warmup: Int = 2) {
+    public init(
+        config: ModelConfig = .crammedBERT(.tiny), batchSize: Int = 32, sequenceLength: Int = 128, steps: Int = 10,
+        warmup: Int = 2
+    ) {
         self.config = config
         self.batchSize = batchSize
         self.sequenceLength = sequenceLength
@@ -55,7 +58,8 @@ public struct TrainBenchmark {
         let optimizer: ArenaOptimizer = isT5 ? AdamWScale(arena) : AdamW(arena)
         let corruption = SpanCorruption()
         let rowLength = isT5 ? corruption.rawLength(forInputLength: sequenceLength).raw : sequenceLength
-        var batches = SyntheticBatches(model: config, rowLength: rowLength, batchSize: batchSize, corruption: corruption)
+        var batches = SyntheticBatches(
+            model: config, rowLength: rowLength, batchSize: batchSize, corruption: corruption)
         func batch() -> PretrainingBatch { batches.next() }
         let targetLength = isT5 ? corruption.lengths(rawLength: rowLength).targets : nil
         var forward: [Double] = [], backward: [Double] = [], optimizerTimes: [Double] = [], total: [Double] = []
@@ -99,14 +103,19 @@ public struct TrainBenchmark {
         let tokens = Double(batchSize * sequenceLength)
         let flops: Double
         switch config {
-        case .crammedBERT(let c): flops = c.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: 0.15) * tokens
-        case .t5(let c): flops = c.trainingFLOPsPerExample(inputLength: sequenceLength, targetLength: targetLength!) * Double(batchSize)
+        case .crammedBERT(let c):
+            flops = c.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: 0.15) * tokens
+        case .t5(let c):
+            flops =
+                c.trainingFLOPsPerExample(inputLength: sequenceLength, targetLength: targetLength!) * Double(batchSize)
         }
         let ms = { (xs: [Double]) in (Stopwatch.median(xs) * 1000).rounded(to: 2) }
-        return Report(benchmark: "train", machine: backend.report, model: config, activeBlocks: activeBlocks ?? config.layers,
-                      batchSize: batchSize, sequenceLength: sequenceLength, targetLength: targetLength, steps: steps, tokensPerSecond: (tokens / t).rounded(to: 0),
-                      stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
-                      phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
-                      kernelsMilliseconds: kernels.mapValues(ms), optimizerStepMilliseconds: optimizerSteps, finalLoss: loss)
+        return Report(
+            benchmark: "train", machine: backend.report, model: config, activeBlocks: activeBlocks ?? config.layers,
+            batchSize: batchSize, sequenceLength: sequenceLength, targetLength: targetLength, steps: steps,
+            tokensPerSecond: (tokens / t).rounded(to: 0),
+            stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
+            phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
+            kernelsMilliseconds: kernels.mapValues(ms), optimizerStepMilliseconds: optimizerSteps, finalLoss: loss)
     }
 }

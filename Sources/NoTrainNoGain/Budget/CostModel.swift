@@ -30,8 +30,10 @@ public struct CostModel: Sendable, Codable, Equatable {
     /// Whether Sophia's Hessian passes are already in its step factor (then recorded as waived).
     public var hessianInStepCost: Bool?
 
-    public init(source: String, trainingPerLayers: [Double], forwardOnly: Double?, microBatchSize: Int,
-                optimizerStepFactors: [String: Double]? = nil, hessianInStepCost: Bool? = nil) {
+    public init(
+        source: String, trainingPerLayers: [Double], forwardOnly: Double?, microBatchSize: Int,
+        optimizerStepFactors: [String: Double]? = nil, hessianInStepCost: Bool? = nil
+    ) {
         self.source = source
         self.trainingPerLayers = trainingPerLayers
         self.forwardOnly = forwardOnly
@@ -42,12 +44,15 @@ public struct CostModel: Sendable, Codable, Equatable {
 
     public static let paperBERT = CostModel(
         source: "paper-bert (NTNG bert/rst/saved_rsts.py, RTX 3090; 7-layer typo 0.01052 read as 0.1052)",
-        trainingPerLayers: [0.02521, 0.03837, 0.05177, 0.06508, 0.07847, 0.09188, 0.1052, 0.1186, 0.1319, 0.1454,
-                            0.1589, 0.1722, 0.1857, 0.1988, 0.212, 0.2253],
+        trainingPerLayers: [
+            0.02521, 0.03837, 0.05177, 0.06508, 0.07847, 0.09188, 0.1052, 0.1186, 0.1319, 0.1454,
+            0.1589, 0.1722, 0.1857, 0.1988, 0.212, 0.2253,
+        ],
         forwardOnly: 0.09285, microBatchSize: 128)
 
     public static let paperT5 = CostModel(
-        source: "paper-t5 (NTNG t5/t5/utils/train.py, per step at batch 144; AdamWScale 1.031, Lion 1.043, Sophia 1.156 s at full depth)",
+        source:
+            "paper-t5 (NTNG t5/t5/utils/train.py, per step at batch 144; AdamWScale 1.031, Lion 1.043, Sophia 1.156 s at full depth)",
         trainingPerLayers: [0.129, 0.209, 0.291, 0.373, 0.455, 0.538, 0.619, 0.703, 0.783, 0.865, 0.947, 1.031],
         forwardOnly: nil, microBatchSize: 144,
         optimizerStepFactors: ["lion": 1.043 / 1.031, "sophia": 1.156 / 1.031], hessianInStepCost: true)
@@ -61,14 +66,17 @@ public struct CostModel: Sendable, Codable, Equatable {
     public static func named(_ name: String) throws -> CostModel {
         if let table = builtIn[name] { return table }
         guard let data = FileManager.default.contents(atPath: name) else {
-            throw ConfigError("\(name): cannot read the cost model (run `ntng calibrate` to make one, or use paper-bert or paper-t5)")
+            throw ConfigError(
+                "\(name): cannot read the cost model (run `ntng calibrate` to make one, or use paper-bert or paper-t5)")
         }
         let c: CostModel
         do { c = try JSONDecoder().decode(CostModel.self, from: data) } catch {
             throw ConfigError("\(name): not a cost model written by `ntng calibrate` (\(error))")
         }
-        guard !c.trainingPerLayers.isEmpty, c.trainingPerLayers.allSatisfy({ $0 > 0 }), (c.forwardOnly ?? 1) > 0, c.microBatchSize > 0,
-              (c.optimizerStepFactors ?? [:]).values.allSatisfy({ $0 > 0 }) else {
+        guard !c.trainingPerLayers.isEmpty, c.trainingPerLayers.allSatisfy({ $0 > 0 }), (c.forwardOnly ?? 1) > 0,
+            c.microBatchSize > 0,
+            (c.optimizerStepFactors ?? [:]).values.allSatisfy({ $0 > 0 })
+        else {
             throw ConfigError("\(name): cost model has non-positive or missing entries")
         }
         return c
@@ -80,10 +88,16 @@ public struct CostModel: Sendable, Codable, Equatable {
     /// (2·t₁ − t₂), the cost of embedding and head alone; the original code charged the full
     /// model there (Python's index −1).
     public func training(activeLayers: Int, sequences: Int, optimizer: String? = nil) -> RST {
-        precondition(activeLayers >= 0 && activeLayers <= maxLayers,
-                     "cost table covers 1…\(maxLayers) layers, asked for \(activeLayers)")
-        let seconds = activeLayers > 0 ? trainingPerLayers[activeLayers - 1]
-            : max(0, 2 * trainingPerLayers[0] - (trainingPerLayers.count > 1 ? trainingPerLayers[1] : 2 * trainingPerLayers[0]))
+        precondition(
+            activeLayers >= 0 && activeLayers <= maxLayers,
+            "cost table covers 1…\(maxLayers) layers, asked for \(activeLayers)")
+        let seconds =
+            activeLayers > 0
+            ? trainingPerLayers[activeLayers - 1]
+            : max(
+                0,
+                2 * trainingPerLayers[0]
+                    - (trainingPerLayers.count > 1 ? trainingPerLayers[1] : 2 * trainingPerLayers[0]))
         let factor = optimizer.flatMap { optimizerStepFactors?[$0] } ?? 1
         return RST(seconds: seconds * factor * Double(sequences) / Double(microBatchSize))
     }

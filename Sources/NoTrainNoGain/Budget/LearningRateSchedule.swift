@@ -33,9 +33,9 @@ public enum LearningRateSchedule: Sendable, Codable, Equatable {
 }
 
 #if canImport(Glibc)
-import Glibc
-@inline(__always) func _cosine(_ x: Double) -> Double { Glibc.cos(x) }
+    import Glibc
+    @inline(__always) func _cosine(_ x: Double) -> Double { Glibc.cos(x) }
 #else
-import Foundation
-@inline(__always) func _cosine(_ x: Double) -> Double { Foundation.cos(x) }
+    import Foundation
+    @inline(__always) func _cosine(_ x: Double) -> Double { Foundation.cos(x) }
 #endif

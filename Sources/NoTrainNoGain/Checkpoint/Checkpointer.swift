@@ -7,8 +7,10 @@ import Foundation
 /// checkpoint is written to a temporary folder and renamed into place, so an interrupted write
 /// never leaves a half checkpoint.
 public enum Checkpointer {
-    public static func save(to directory: String, model: any PretrainingModel, optimizer: ArenaOptimizer, state: TrainingState,
-                            methodState: [(String, Tensor)] = [], metadata: [String: String]) throws {
+    public static func save(
+        to directory: String, model: any PretrainingModel, optimizer: ArenaOptimizer, state: TrainingState,
+        methodState: [(String, Tensor)] = [], metadata: [String: String]
+    ) throws {
         let fm = FileManager.default
         let temporary = directory + ".tmp"
         try? fm.removeItem(atPath: temporary)
@@ -20,9 +22,12 @@ public enum Checkpointer {
         try SafeTensors.write(model.checkpointTensors, metadata: meta, to: temporary + "/model.safetensors")
         var buffers: [(String, Tensor)] = []
         for (i, p) in optimizer.arena.parameters.enumerated() {
-            for (prefix, buffer) in optimizer.state { buffers.append((prefix + "." + p.name, optimizer.arena.view(of: buffer, parameter: i))) }
+            for (prefix, buffer) in optimizer.state {
+                buffers.append((prefix + "." + p.name, optimizer.arena.view(of: buffer, parameter: i)))
+            }
         }
-        try SafeTensors.write(buffers, metadata: ["ntng_optimizer": optimizer.name], to: temporary + "/optimizer.safetensors")
+        try SafeTensors.write(
+            buffers, metadata: ["ntng_optimizer": optimizer.name], to: temporary + "/optimizer.safetensors")
         if !methodState.isEmpty { try SafeTensors.write(methodState, to: temporary + "/methods.safetensors") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -54,7 +59,9 @@ public enum Checkpointer {
     }
 
     /// Restores weights, optimiser moments and state from a checkpoint folder.
-    public static func load(from directory: String, model: any PretrainingModel, optimizer: ArenaOptimizer) throws -> TrainingState {
+    public static func load(
+        from directory: String, model: any PretrainingModel, optimizer: ArenaOptimizer
+    ) throws -> TrainingState {
         let statePath = directory + "/state.json"
         guard let data = FileManager.default.contents(atPath: statePath) else {
             throw CheckpointError.file(directory, "no checkpoint here (state.json missing)")
@@ -67,17 +74,24 @@ public enum Checkpointer {
         let optimizerPath = directory + "/optimizer.safetensors"
         let (stored, metadata) = try SafeTensors.read(optimizerPath)
         guard metadata["ntng_optimizer"] == optimizer.name else {
-            throw CheckpointError.file(optimizerPath, "holds \(metadata["ntng_optimizer"] ?? "unknown") state, the run uses \(optimizer.name)")
+            throw CheckpointError.file(
+                optimizerPath, "holds \(metadata["ntng_optimizer"] ?? "unknown") state, the run uses \(optimizer.name)")
         }
         for (i, p) in optimizer.arena.parameters.enumerated() {
             for (prefix, buffer) in optimizer.state {
                 let key = prefix + "." + p.name
-                guard let entry = stored[key] else { throw CheckpointError.file(optimizerPath, "tensor '\(key)' is missing") }
-                try SafeTensors.assign(entry, to: optimizer.arena.view(of: buffer, parameter: i), name: key, path: optimizerPath)
+                guard let entry = stored[key] else {
+                    throw CheckpointError.file(optimizerPath, "tensor '\(key)' is missing")
+                }
+                try SafeTensors.assign(
+                    entry, to: optimizer.arena.view(of: buffer, parameter: i), name: key, path: optimizerPath)
             }
         }
         guard state.parameterSteps.count == optimizer.arena.parameters.count else {
-            throw CheckpointError.file(statePath, "holds \(state.parameterSteps.count) parameter step counters, the model has \(optimizer.arena.parameters.count)")
+            throw CheckpointError.file(
+                statePath,
+                "holds \(state.parameterSteps.count) parameter step counters, the model has \(optimizer.arena.parameters.count)"
+            )
         }
         optimizer.restoreSteps(state.parameterSteps)
         return state

@@ -26,7 +26,9 @@ public enum SafeTensors {
             var data = Data(count: bytes)
             data.withUnsafeMutableBytes { tensor.backend.read(tensor, into: $0) }
             blobs.append(data)
-            header[name] = ["dtype": tensor.dtype.safetensorsName, "shape": tensor.shape, "data_offsets": [offset, offset + bytes]]
+            header[name] = [
+                "dtype": tensor.dtype.safetensorsName, "shape": tensor.shape, "data_offsets": [offset, offset + bytes],
+            ]
             offset += bytes
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -40,7 +42,9 @@ public enum SafeTensors {
 
     /// Reads every tensor of a safetensors file.
     public static func read(_ path: String) throws -> (tensors: [String: Entry], metadata: [String: String]) {
-        guard let file = FileManager.default.contents(atPath: path) else { throw CheckpointError.file(path, "cannot read the file") }
+        guard let file = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError.file(path, "cannot read the file")
+        }
         guard file.count >= 8 else { throw CheckpointError.file(path, "too short for a safetensors header") }
         let n = file.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
         guard n > 0, n <= 100_000_000, 8 + n <= file.count else {
@@ -56,43 +60,59 @@ public enum SafeTensors {
         var spans: [(Int, Int, String)] = []
         for (name, value) in header {
             if name == "__metadata__" {
-                guard let m = value as? [String: Any] else { throw CheckpointError.file(path, "__metadata__ must be an object") }
+                guard let m = value as? [String: Any] else {
+                    throw CheckpointError.file(path, "__metadata__ must be an object")
+                }
                 for (k, v) in m {
-                    guard let s = v as? String else { throw CheckpointError.file(path, "__metadata__['\(k)'] is not a string") }
+                    guard let s = v as? String else {
+                        throw CheckpointError.file(path, "__metadata__['\(k)'] is not a string")
+                    }
                     metadata[k] = s
                 }
                 continue
             }
             guard let info = value as? [String: Any], let dtypeName = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2 else {
+                let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
+            else {
                 throw CheckpointError.file(path, "tensor '\(name)' needs dtype, shape and data_offsets")
             }
             guard let dtype = DType.allCases.first(where: { $0.safetensorsName == dtypeName }) else {
-                throw CheckpointError.file(path, "tensor '\(name)' has dtype \(dtypeName), which ntng does not read (F32, BF16, I32)")
+                throw CheckpointError.file(
+                    path, "tensor '\(name)' has dtype \(dtypeName), which ntng does not read (F32, BF16, I32)")
             }
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= dataCount,
-                  offsets[1] - offsets[0] == shape.elementCount * dtype.size else {
-                throw CheckpointError.file(path, "tensor '\(name)': shape \(shape), dtype \(dtypeName) and offsets \(offsets) do not agree")
+                offsets[1] - offsets[0] == shape.elementCount * dtype.size
+            else {
+                throw CheckpointError.file(
+                    path, "tensor '\(name)': shape \(shape), dtype \(dtypeName) and offsets \(offsets) do not agree")
             }
             spans.append((offsets[0], offsets[1], name))
-            tensors[name] = Entry(dtype: dtype, shape: shape,
-                                  data: file.subdata(in: (dataStart + offsets[0])..<(dataStart + offsets[1])))
+            tensors[name] = Entry(
+                dtype: dtype, shape: shape,
+                data: file.subdata(in: (dataStart + offsets[0])..<(dataStart + offsets[1])))
         }
         var position = 0
         for (begin, end, name) in spans.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
             guard begin == position else {
-                throw CheckpointError.file(path, begin > position ? "data has a hole before '\(name)'" : "data of '\(name)' overlaps another tensor")
+                throw CheckpointError.file(
+                    path,
+                    begin > position ? "data has a hole before '\(name)'" : "data of '\(name)' overlaps another tensor")
             }
             position = end
         }
-        guard position == dataCount else { throw CheckpointError.file(path, "data section has \(dataCount - position) trailing bytes") }
+        guard position == dataCount else {
+            throw CheckpointError.file(path, "data section has \(dataCount - position) trailing bytes")
+        }
         return (tensors, metadata)
     }
 
     /// Copies a stored entry into `tensor` (same dtype and shape).
     public static func assign(_ entry: Entry, to tensor: Tensor, name: String, path: String) throws {
         guard entry.dtype == tensor.dtype, entry.shape == tensor.shape else {
-            throw CheckpointError.file(path, "tensor '\(name)' is \(entry.dtype.safetensorsName) \(entry.shape), the model expects \(tensor.dtype.safetensorsName) \(tensor.shape)")
+            throw CheckpointError.file(
+                path,
+                "tensor '\(name)' is \(entry.dtype.safetensorsName) \(entry.shape), the model expects \(tensor.dtype.safetensorsName) \(tensor.shape)"
+            )
         }
         entry.data.withUnsafeBytes { tensor.backend.write($0, into: tensor) }
     }

@@ -35,7 +35,8 @@ public final class ConfigSection {
         do {
             loaded = try Yams.load(yaml: yaml)
         } catch {
-            throw ConfigError("\(source): not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))")
+            throw ConfigError(
+                "\(source): not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))")
         }
         guard var root = (loaded ?? [String: Any]()) as? [String: Any] else {
             throw ConfigError("\(source): the top level must be a mapping of keys to values")
@@ -84,7 +85,9 @@ public final class ConfigSection {
     }
 
     public func section(_ name: String) throws -> ConfigSection {
-        guard let v = raw(name) else { return ConfigSection([:], path: key(name), source: source, overridden: overridden) }
+        guard let v = raw(name) else {
+            return ConfigSection([:], path: key(name), source: source, overridden: overridden)
+        }
         guard let d = v as? [String: Any] else { throw fail(name, "must be a section of keys") }
         return ConfigSection(d, path: key(name), source: source, overridden: overridden)
     }
@@ -92,17 +95,29 @@ public final class ConfigSection {
     public func int(_ name: String, default d: Int, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
         guard let v = raw(name) else { return d }
         guard let i = v as? Int else { throw fail(name, "must be an integer (got \(v))") }
-        guard range.contains(i) else { throw fail(name, "must be in \(range.lowerBound)…\(range.upperBound) (got \(i))") }
+        guard range.contains(i) else {
+            throw fail(name, "must be in \(range.lowerBound)…\(range.upperBound) (got \(i))")
+        }
         return i
     }
 
-    public func double(_ name: String, default d: Double, range: ClosedRange<Double> = -Double.infinity...Double.infinity) throws -> Double {
+    public func double(
+        _ name: String, default d: Double, range: ClosedRange<Double> = -Double.infinity...Double.infinity
+    ) throws -> Double {
         guard let v = raw(name) else { return d }
         let x: Double
-        if let i = v as? Int { x = Double(i) } else if let f = v as? Double { x = f } else if let s = v as? String, let f = Double(s) { x = f } else {
+        if let i = v as? Int {
+            x = Double(i)
+        } else if let f = v as? Double {
+            x = f
+        } else if let s = v as? String, let f = Double(s) {
+            x = f
+        } else {
             throw fail(name, "must be a number (got \(v))")
         }
-        guard range.contains(x), x.isFinite else { throw fail(name, "must be in \(range.lowerBound)…\(range.upperBound) (got \(x))") }
+        guard range.contains(x), x.isFinite else {
+            throw fail(name, "must be in \(range.lowerBound)…\(range.upperBound) (got \(x))")
+        }
         return x
     }
 
@@ -121,7 +136,9 @@ public final class ConfigSection {
 
     public func choice(_ name: String, default d: String, from options: [String]) throws -> String {
         let s = try string(name, default: d) ?? d
-        guard options.contains(s) else { throw fail(name, "must be one of \(options.joined(separator: ", ")) (got '\(s)')") }
+        guard options.contains(s) else {
+            throw fail(name, "must be one of \(options.joined(separator: ", ")) (got '\(s)')")
+        }
         return s
     }
 
@@ -129,7 +146,9 @@ public final class ConfigSection {
     public func strings(_ name: String, default d: [String]) throws -> [String] {
         guard let v = raw(name) else { return d }
         if let s = v as? String { return [s] }
-        guard let list = v as? [Any], let strings = list as? [String] else { throw fail(name, "must be a string or a list of strings") }
+        guard let list = v as? [Any], let strings = list as? [String] else {
+            throw fail(name, "must be a string or a list of strings")
+        }
         return strings
     }
 
@@ -139,10 +158,16 @@ public final class ConfigSection {
         guard let list = v as? [Any] else { throw fail(name, "must be a list of numbers") }
         return try list.map { item in
             let x: Double
-            if let i = item as? Int { x = Double(i) } else if let f = item as? Double { x = f } else {
+            if let i = item as? Int {
+                x = Double(i)
+            } else if let f = item as? Double {
+                x = f
+            } else {
                 throw fail(name, "must be a list of numbers (got \(item))")
             }
-            guard range.contains(x) else { throw fail(name, "values must be in \(range.lowerBound)…\(range.upperBound) (got \(x))") }
+            guard range.contains(x) else {
+                throw fail(name, "values must be in \(range.lowerBound)…\(range.upperBound) (got \(x))")
+            }
             return x
         }
     }
@@ -151,7 +176,9 @@ public final class ConfigSection {
     public func duration(_ name: String, default d: RST?) throws -> RST? {
         guard let v = raw(name) else { return d }
         let text = "\(v)"
-        guard let r = RST(parsing: text) else { throw fail(name, "must be a duration such as 24h, 90m or 30s (got '\(text)')") }
+        guard let r = RST(parsing: text) else {
+            throw fail(name, "must be a duration such as 24h, 90m or 30s (got '\(text)')")
+        }
         guard r.seconds > 0 else { throw fail(name, "must be positive (got \(text))") }
         return r
     }

@@ -95,10 +95,13 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
             throw ConfigError("\(path): cannot read the config file (missing or unreadable)")
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(yaml: String(decoding: data, as: UTF8.self), source: path, baseDirectory: base, overrides: overrides)
+        return try parse(
+            yaml: String(decoding: data, as: UTF8.self), source: path, baseDirectory: base, overrides: overrides)
     }
 
-    public static func parse(yaml: String, source: String, baseDirectory: String, overrides: [String] = []) throws -> PretrainingConfig {
+    public static func parse(
+        yaml: String, source: String, baseDirectory: String, overrides: [String] = []
+    ) throws -> PretrainingConfig {
         let root = try ConfigSection.parse(yaml: yaml, source: source, overrides: overrides)
         /// Paths in the file are relative to the file's folder; paths given with --set to the current directory.
         func resolve(_ p: String, _ section: ConfigSection, _ key: String) -> String {
@@ -107,29 +110,37 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         let name = try root.string("name", default: "run") ?? "run"
 
         let m = try root.section("model")
-        let kind = ModelConfig.Kind(rawValue: try m.choice("kind", default: "crammed-bert", from: ModelConfig.Kind.allCases.map(\.rawValue)))!
+        let kind = ModelConfig.Kind(
+            rawValue: try m.choice("kind", default: "crammed-bert", from: ModelConfig.Kind.allCases.map(\.rawValue)))!
         let isT5 = kind == .t5
         var model: ModelConfig
         switch kind {
         case .crammedBERT:
-            model = .crammedBERT(CrammedBERTConfig(
-                layers: try m.int("layers", default: 16, range: 1...4096), hidden: try m.int("hidden", default: 768, range: 1...65536),
-                heads: try m.int("heads", default: 12, range: 1...4096), intermediate: try m.int("intermediate", default: 3072, range: 2...1 << 20),
-                vocabularySize: try m.int("vocabulary_size", default: 32768, range: 8...1 << 24),
-                maxSequenceLength: try m.int("max_sequence_length", default: 128, range: 2...65536),
-                normEpsilon: Float(try m.double("norm_epsilon", default: 1e-12, range: 1e-30...1)),
-                initStd: Float(try m.double("init_std", default: 0.02, range: 1e-8...10)),
-                dropout: Float(try m.double("dropout", default: 0.1, range: 0...0.99))))
+            model = .crammedBERT(
+                CrammedBERTConfig(
+                    layers: try m.int("layers", default: 16, range: 1...4096),
+                    hidden: try m.int("hidden", default: 768, range: 1...65536),
+                    heads: try m.int("heads", default: 12, range: 1...4096),
+                    intermediate: try m.int("intermediate", default: 3072, range: 2...1 << 20),
+                    vocabularySize: try m.int("vocabulary_size", default: 32768, range: 8...1 << 24),
+                    maxSequenceLength: try m.int("max_sequence_length", default: 128, range: 2...65536),
+                    normEpsilon: Float(try m.double("norm_epsilon", default: 1e-12, range: 1e-30...1)),
+                    initStd: Float(try m.double("init_std", default: 0.02, range: 1e-8...10)),
+                    dropout: Float(try m.double("dropout", default: 0.1, range: 0...0.99))))
         case .t5:
             let base = T5Config.base
-            model = .t5(T5Config(
-                layers: try m.int("layers", default: base.layers, range: 1...4096), hidden: try m.int("hidden", default: base.hidden, range: 1...65536),
-                heads: try m.int("heads", default: base.heads, range: 1...4096), headDim: try m.int("head_dim", default: base.headDim, range: 1...4096),
-                feedForward: try m.int("feed_forward", default: base.feedForward, range: 1...1 << 20),
-                vocabularySize: try m.int("vocabulary_size", default: base.vocabularySize, range: 8...1 << 24),
-                relativeBuckets: try m.int("relative_buckets", default: base.relativeBuckets, range: 4...4096),
-                maxDistance: try m.int("max_distance", default: base.maxDistance, range: 2...1 << 20),
-                normEpsilon: Float(try m.double("norm_epsilon", default: Double(base.normEpsilon), range: 1e-30...1))))
+            model = .t5(
+                T5Config(
+                    layers: try m.int("layers", default: base.layers, range: 1...4096),
+                    hidden: try m.int("hidden", default: base.hidden, range: 1...65536),
+                    heads: try m.int("heads", default: base.heads, range: 1...4096),
+                    headDim: try m.int("head_dim", default: base.headDim, range: 1...4096),
+                    feedForward: try m.int("feed_forward", default: base.feedForward, range: 1...1 << 20),
+                    vocabularySize: try m.int("vocabulary_size", default: base.vocabularySize, range: 8...1 << 24),
+                    relativeBuckets: try m.int("relative_buckets", default: base.relativeBuckets, range: 4...4096),
+                    maxDistance: try m.int("max_distance", default: base.maxDistance, range: 2...1 << 20),
+                    normEpsilon: Float(
+                        try m.double("norm_epsilon", default: Double(base.normEpsilon), range: 1e-30...1))))
         }
         try m.finish()
         if let p = model.problems.first { throw ConfigError("\(source): \(p)") }
@@ -142,14 +153,21 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         let tokenizer = try d.string("tokenizer", default: "train") ?? "train"
         data.tokenizer = tokenizer == "train" ? "train" : resolve(tokenizer, d, "tokenizer")
         if d.has("tokenizer_vocabulary_size") {
-            guard tokenizer == "train" else { throw d.fail("tokenizer_vocabulary_size", "only applies with tokenizer: train") }
+            guard tokenizer == "train" else {
+                throw d.fail("tokenizer_vocabulary_size", "only applies with tokenizer: train")
+            }
             let size = try d.int("tokenizer_vocabulary_size", default: 0, range: 8...model.vocabularySize)
             data.tokenizerVocabularySize = size
         }
-        data.sequenceLength = try d.int("sequence_length", default: isT5 ? 512 : 128, range: isT5 ? 8...65536 : 2...65536)
-        data.validationCorpus = try d.strings("validation_corpus", default: []).map { resolve($0, d, "validation_corpus") }
+        data.sequenceLength = try d.int(
+            "sequence_length", default: isT5 ? 512 : 128, range: isT5 ? 8...65536 : 2...65536)
+        data.validationCorpus = try d.strings("validation_corpus", default: []).map {
+            resolve($0, d, "validation_corpus")
+        }
         if !data.validationCorpus.isEmpty && d.has("validation_fraction") {
-            throw d.fail("validation_fraction", "does not apply with data.validation_corpus (validation rows come from that corpus)")
+            throw d.fail(
+                "validation_fraction",
+                "does not apply with data.validation_corpus (validation rows come from that corpus)")
         }
         data.validationFraction = try d.double("validation_fraction", default: 0.005, range: 0...0.9)
         data.validationMaximumSequences = try d.int("validation_max_sequences", default: 10_000, range: 1...Int.max)
@@ -160,12 +178,15 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         for key in ["noise_density", "mean_noise_span"] where d.has(key) && !isT5 {
             throw d.fail(key, "only applies to model.kind t5 (span corruption)")
         }
-        data.spanCorruption = SpanCorruption(noiseDensity: try d.double("noise_density", default: 0.15, range: 0.01...0.99),
-                                             meanNoiseSpanLength: try d.double("mean_noise_span", default: 3, range: 1...1000))
+        data.spanCorruption = SpanCorruption(
+            noiseDensity: try d.double("noise_density", default: 0.15, range: 0.01...0.99),
+            meanNoiseSpanLength: try d.double("mean_noise_span", default: 3, range: 1...1000))
         try d.finish()
         if case .crammedBERT(var bert) = model {
             if data.sequenceLength > bert.maxSequenceLength {
-                throw ConfigError("\(source): data.sequence_length (\(data.sequenceLength)) exceeds model.max_sequence_length (\(bert.maxSequenceLength))")
+                throw ConfigError(
+                    "\(source): data.sequence_length (\(data.sequenceLength)) exceeds model.max_sequence_length (\(bert.maxSequenceLength))"
+                )
             }
             bert.maxSequenceLength = max(bert.maxSequenceLength, data.sequenceLength)
             model = .crammedBERT(bert)
@@ -179,10 +200,15 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         training.microBatchSize = try t.int("micro_batch_size", default: isT5 ? 72 : 128, range: 1...1 << 20)
         training.batchSize = try t.int("batch_size", default: isT5 ? 144 : 1536, range: 1...1 << 30)
         guard training.batchSize % training.microBatchSize == 0 else {
-            throw ConfigError("\(source): training.batch_size (\(training.batchSize)) must be a multiple of training.micro_batch_size (\(training.microBatchSize))")
+            throw ConfigError(
+                "\(source): training.batch_size (\(training.batchSize)) must be a multiple of training.micro_batch_size (\(training.microBatchSize))"
+            )
         }
         training.learningRate = try t.double("learning_rate", default: isT5 ? 2e-2 : 1e-3, range: 0...10)
-        switch try t.choice("schedule", default: isT5 ? "cosine-budget" : "budget-one-cycle", from: ["budget-one-cycle", "cosine-budget", "constant"]) {
+        switch try t.choice(
+            "schedule", default: isT5 ? "cosine-budget" : "budget-one-cycle",
+            from: ["budget-one-cycle", "cosine-budget", "constant"])
+        {
         case "cosine-budget": training.schedule = .cosineBudget
         case "constant": training.schedule = .constant
         default: training.schedule = .budgetOneCycle
@@ -197,12 +223,14 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         training.seed = UInt64(try t.int("seed", default: 0, range: 0...Int.max))
         try t.finish()
 
-        let optimizer = try OptimizerConfig.read(try root.section("optimizer"), model: kind, accumulation: training.batchSize / training.microBatchSize)
+        let optimizer = try OptimizerConfig.read(
+            try root.section("optimizer"), model: kind, accumulation: training.batchSize / training.microBatchSize)
 
         var stacking: Stacking?
         if root.has("stacking") {
             let st = try root.section("stacking")
-            stacking = Stacking(initialBlocks: try st.int("initial_blocks", default: max(1, model.layers / 4), range: 1...model.layers))
+            stacking = Stacking(
+                initialBlocks: try st.int("initial_blocks", default: max(1, model.layers / 4), range: 1...model.layers))
             stacking!.fractions = try st.doubles("fractions", default: [0.125, 0.30], range: 0...1)
             try st.finish()
             guard stacking!.fractions == stacking!.fractions.sorted() else {
@@ -216,16 +244,22 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
             layerDrop!.thetaBar = try ld.double("theta_bar", default: 0.5, range: 0...1)
             layerDrop!.gamma = try ld.double("gamma", default: isT5 ? 20 : 100, range: 0...1e6)
             layerDrop!.perStep = try ld.bool("per_step", default: isT5)
-            layerDrop!.droppedBlocks = MissingGradientPolicy(rawValue: try ld.choice("dropped_blocks", default: isT5 ? "skip" : "zero-gradient",
-                                                                                     from: ["zero-gradient", "skip"]))!
+            layerDrop!.droppedBlocks = MissingGradientPolicy(
+                rawValue: try ld.choice(
+                    "dropped_blocks", default: isT5 ? "skip" : "zero-gradient",
+                    from: ["zero-gradient", "skip"]))!
             try ld.finish()
         }
 
         var selection: BatchSelectionConfig?
         if root.has("batch_selection") {
             let bs = try root.section("batch_selection")
-            var c = BatchSelectionConfig(method: BatchSelectionConfig.Method(rawValue: try bs.choice("method", default: "sb", from: ["sb", "rho"]))!)
-            let only: [(String, BatchSelectionConfig.Method)] = [("beta", .sb), ("history", .sb), ("mega_batch", .rho), ("il_losses", .rho)]
+            var c = BatchSelectionConfig(
+                method: BatchSelectionConfig.Method(
+                    rawValue: try bs.choice("method", default: "sb", from: ["sb", "rho"]))!)
+            let only: [(String, BatchSelectionConfig.Method)] = [
+                ("beta", .sb), ("history", .sb), ("mega_batch", .rho), ("il_losses", .rho),
+            ]
             for (key, owner) in only where bs.has(key) && owner != c.method {
                 throw bs.fail(key, "only applies to method \(owner.rawValue) (this config uses \(c.method.rawValue))")
             }
@@ -236,15 +270,18 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
             c.freeSelection = try bs.bool("free_selection", default: false)
             try bs.finish()
             if c.method == .rho && c.ilLosses == nil {
-                throw ConfigError("\(source): batch_selection.il_losses: required for rho (extract them with `ntng extract-il-losses`)")
+                throw ConfigError(
+                    "\(source): batch_selection.il_losses: required for rho (extract them with `ntng extract-il-losses`)"
+                )
             }
             selection = c
         }
 
         let runDirectory = try root.string("run_directory", default: "runs/\(name)") ?? "runs/\(name)"
         try root.finish()
-        return PretrainingConfig(name: name, model: model, batchSelection: selection, stacking: stacking, layerDrop: layerDrop,
-                                 data: data, training: training, optimizer: optimizer, runDirectory: runDirectory)
+        return PretrainingConfig(
+            name: name, model: model, batchSelection: selection, stacking: stacking, layerDrop: layerDrop,
+            data: data, training: training, optimizer: optimizer, runDirectory: runDirectory)
     }
 }
 
@@ -261,19 +298,24 @@ extension PretrainingConfig {
     /// The split of `rows` training-corpus rows: validation rows held out unless a validation
     /// corpus is given, then `data.reserve_fraction` for an IL model, the rest for training.
     public func split(rows: Int) throws -> DataSplit {
-        try DataSplit(count: rows, validationFraction: data.validationCorpus.isEmpty ? data.validationFraction : 0,
-                      validationMaximum: data.validationCorpus.isEmpty ? data.validationMaximumSequences : 0,
-                      reservedFraction: data.reserveFraction, seed: data.seed)
+        try DataSplit(
+            count: rows, validationFraction: data.validationCorpus.isEmpty ? data.validationFraction : 0,
+            validationMaximum: data.validationCorpus.isEmpty ? data.validationMaximumSequences : 0,
+            reservedFraction: data.reserveFraction, seed: data.seed)
     }
 
     /// The run's objective for `tokenizer`: masked LM (BERT) or span corruption (T5).
     public func objective(tokenizer: Tokenizer) throws -> any PretrainingObjective {
         switch model {
         case .crammedBERT:
-            guard let mask = tokenizer.maskID else { throw ConfigError("the tokenizer has no mask token (<mask> or [MASK])") }
-            return MLMMasking(maskTokenID: mask, vocabularySize: tokenizer.vocabularySize, specialTokenIDs: tokenizer.specialIDs)
+            guard let mask = tokenizer.maskID else {
+                throw ConfigError("the tokenizer has no mask token (<mask> or [MASK])")
+            }
+            return MLMMasking(
+                maskTokenID: mask, vocabularySize: tokenizer.vocabularySize, specialTokenIDs: tokenizer.specialIDs)
         case .t5:
-            return try SpanCorruptionObjective(corruption: data.spanCorruption, tokenizer: tokenizer, rowLength: rowLength)
+            return try SpanCorruptionObjective(
+                corruption: data.spanCorruption, tokenizer: tokenizer, rowLength: rowLength)
         }
     }
 }

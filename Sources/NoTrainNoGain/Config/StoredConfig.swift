@@ -5,7 +5,9 @@ extension PretrainingConfig {
     /// ("training.learningRate: 0.0007 (stored) vs 0.0004 (now)"); empty when they agree. The run
     /// directory itself is not compared (a run may be read from wherever it lies now).
     public func differences(fromStoredAt path: String) throws -> [String] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the stored run config") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(path): cannot read the stored run config")
+        }
         guard let stored = try? JSONSerialization.jsonObject(with: data) else {
             throw ConfigError("\(path): the stored run config is not valid JSON; restore it or delete that run")
         }
@@ -22,7 +24,9 @@ enum StoredConfigDiff {
         if let a = stored as? [String: Any], let b = now as? [String: Any] {
             for key in Set(a.keys).union(b.keys).sorted() {
                 let keyPath = path.isEmpty ? key : "\(path).\(key)"
-                if !ignoring.contains(keyPath) { compare(a[key], b[key], path: keyPath, ignoring: ignoring, into: &lines) }
+                if !ignoring.contains(keyPath) {
+                    compare(a[key], b[key], path: keyPath, ignoring: ignoring, into: &lines)
+                }
             }
             return
         }
@@ -33,7 +37,8 @@ enum StoredConfigDiff {
     /// A value as compact JSON ("absent" when missing).
     static func text(_ value: Any?) -> String {
         guard let value else { return "absent" }
-        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else { return "\(value)" }
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+        else { return "\(value)" }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -14,13 +14,20 @@ public struct DataSplit: Sendable, Equatable {
     /// `validationFraction` of the rows (at most `validationMaximum`; at least one unless the
     /// maximum is 0, when validation rows come from elsewhere) for validation, then
     /// `reservedFraction` held out, the rest for training.
-    public init(count: Int, validationFraction: Double, validationMaximum: Int, reservedFraction: Double = 0,
-                seed: UInt64) throws {
-        guard count >= 2 else { throw CorpusError.invalid("the corpus gives \(count) row(s); at least 2 are needed for a train/validation split") }
+    public init(
+        count: Int, validationFraction: Double, validationMaximum: Int, reservedFraction: Double = 0,
+        seed: UInt64
+    ) throws {
+        guard count >= 2 else {
+            throw CorpusError.invalid(
+                "the corpus gives \(count) row(s); at least 2 are needed for a train/validation split")
+        }
         var g = SeededGenerator(seed: seed)
         var order = Array(0..<count)
         order.shuffle(using: &g)
-        let v = min(max(validationMaximum > 0 ? 1 : 0, Int((Double(count) * validationFraction).rounded())), validationMaximum, count - 1)
+        let v = min(
+            max(validationMaximum > 0 ? 1 : 0, Int((Double(count) * validationFraction).rounded())), validationMaximum,
+            count - 1)
         let r = min(Int((Double(count) * reservedFraction).rounded()), count - v - 1)
         guard reservedFraction == 0 || r > 0 else {
             throw CorpusError.invalid("data.reserve_fraction \(reservedFraction) leaves no held-out rows of \(count)")
@@ -41,7 +48,10 @@ public struct DataSplit: Sendable, Equatable {
     /// The split an irreducible-loss model trains on: the held-out rows become its training rows
     /// (same validation rows).
     public func trainingOnReserved() throws -> DataSplit {
-        guard !reserved.isEmpty else { throw CorpusError.invalid("no held-out rows: set data.reserve_fraction (0.2 in the paper) to train an IL model") }
+        guard !reserved.isEmpty else {
+            throw CorpusError.invalid(
+                "no held-out rows: set data.reserve_fraction (0.2 in the paper) to train an IL model")
+        }
         return DataSplit(validation: validation, reserved: [], training: reserved, seed: seed)
     }
 

@@ -25,8 +25,9 @@ public struct DatasetCache: Sendable {
     public func loadDataset(_ key: String) throws -> PackedDataset? {
         let meta = entry(key) + "/meta.json", rows = entry(key) + "/rows.bin"
         guard let metaData = FileManager.default.contents(atPath: meta),
-              let info = try? JSONDecoder().decode(Meta.self, from: metaData),
-              let data = FileManager.default.contents(atPath: rows) else { return nil }
+            let info = try? JSONDecoder().decode(Meta.self, from: metaData),
+            let data = FileManager.default.contents(atPath: rows)
+        else { return nil }
         let width = info.bytesPerToken
         guard width == 2 || width == 4, data.count == info.rows * info.sequenceLength * width else {
             throw CorpusError.file(rows, "cache entry is damaged (size does not match meta.json); delete \(entry(key))")
@@ -56,7 +57,8 @@ public struct DatasetCache: Sendable {
             for t in dataset.tokens { withUnsafeBytes(of: t.littleEndian) { data.append(contentsOf: $0) } }
         }
         try data.write(to: URL(fileURLWithPath: dir + "/rows.bin"), options: .atomic)
-        let meta = Meta(rows: dataset.count, sequenceLength: dataset.sequenceLength, bytesPerToken: width, description: description)
+        let meta = Meta(
+            rows: dataset.count, sequenceLength: dataset.sequenceLength, bytesPerToken: width, description: description)
         try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: dir + "/meta.json"), options: .atomic)
     }
 

@@ -25,14 +25,18 @@ public struct MLMMasking: Sendable {
     }
 
     /// Masks `rows` (each `sequenceLength` long, concatenated) into a batch.
-    public func mask(_ tokens: [Int32], sequenceLength: Int, exampleIndices: [Int],
-                     generator g: inout SeededGenerator) -> PretrainingBatch {
+    public func mask(
+        _ tokens: [Int32], sequenceLength: Int, exampleIndices: [Int],
+        generator g: inout SeededGenerator
+    ) -> PretrainingBatch {
         precondition(tokens.count == sequenceLength * exampleIndices.count, "mask: rows do not match their indices")
         var inputs = tokens
         var labels = [Int32](repeating: PretrainingBatch.ignoreLabel, count: tokens.count)
         for i in tokens.indices {
             let id = tokens[i]
-            guard id >= 0, Int(id) < vocabularySize, !isSpecial[Int(id)], g.uniformDouble() < maskProbability else { continue }
+            guard id >= 0, Int(id) < vocabularySize, !isSpecial[Int(id)], g.uniformDouble() < maskProbability else {
+                continue
+            }
             labels[i] = id
             let r = g.uniformDouble()
             if r < replaceWithMaskProbability {
@@ -41,7 +45,8 @@ public struct MLMMasking: Sendable {
                 inputs[i] = Int32(g.int(below: vocabularySize))
             }
         }
-        return PretrainingBatch(inputIDs: inputs, labels: labels, batchSize: exampleIndices.count,
-                        sequenceLength: sequenceLength, exampleIndices: exampleIndices)
+        return PretrainingBatch(
+            inputIDs: inputs, labels: labels, batchSize: exampleIndices.count,
+            sequenceLength: sequenceLength, exampleIndices: exampleIndices)
     }
 }

@@ -27,8 +27,10 @@ public struct PackedDataset: Sendable {
     }
 
     /// Tokenises and packs `corpus`, reporting progress as (documents done, rows so far).
-    public static func build(corpus: Corpus, tokenizer: Tokenizer, sequenceLength: Int, documentsPerGroup: Int = 256,
-                             template: Bool = true, progress: (Int, Int) -> Void = { _, _ in }) throws -> PackedDataset {
+    public static func build(
+        corpus: Corpus, tokenizer: Tokenizer, sequenceLength: Int, documentsPerGroup: Int = 256,
+        template: Bool = true, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws -> PackedDataset {
         var tokens: [Int32] = []
         var documentsDone = 0
         try corpus.forEachFile { _, documents in

@@ -17,11 +17,14 @@ public struct PretrainingBatch: Sendable, Equatable {
     public var exampleIndices: [Int]
 
     /// `targetLength` defaults to `sequenceLength` (masked LM).
-    public init(inputIDs: [Int32], labels: [Int32], batchSize: Int, sequenceLength: Int, targetLength: Int? = nil,
-                exampleIndices: [Int]) {
+    public init(
+        inputIDs: [Int32], labels: [Int32], batchSize: Int, sequenceLength: Int, targetLength: Int? = nil,
+        exampleIndices: [Int]
+    ) {
         let targets = targetLength ?? sequenceLength
-        precondition(inputIDs.count == batchSize * sequenceLength && labels.count == batchSize * targets
-                     && exampleIndices.count == batchSize, "a batch's inputs, labels and indices disagree in size")
+        precondition(
+            inputIDs.count == batchSize * sequenceLength && labels.count == batchSize * targets
+                && exampleIndices.count == batchSize, "a batch's inputs, labels and indices disagree in size")
         self.inputIDs = inputIDs
         self.labels = labels
         self.batchSize = batchSize
@@ -57,8 +60,9 @@ extension PretrainingBatch {
     }
 
     public func sequence(_ i: Int) -> Sequence {
-        Sequence(inputIDs: Array(inputIDs[(i * sequenceLength)..<((i + 1) * sequenceLength)]),
-                 labels: Array(labels[(i * targetLength)..<((i + 1) * targetLength)]), exampleIndex: exampleIndices[i])
+        Sequence(
+            inputIDs: Array(inputIDs[(i * sequenceLength)..<((i + 1) * sequenceLength)]),
+            labels: Array(labels[(i * targetLength)..<((i + 1) * targetLength)]), exampleIndex: exampleIndices[i])
     }
 
     public var sequences: [Sequence] { (0..<batchSize).map(sequence) }
@@ -66,8 +70,9 @@ extension PretrainingBatch {
     /// A batch of already-corrupted sequences (all of one input length and one target length).
     public init(sequences: [Sequence]) {
         precondition(!sequences.isEmpty, "an empty batch")
-        self.init(inputIDs: sequences.flatMap(\.inputIDs), labels: sequences.flatMap(\.labels), batchSize: sequences.count,
-                  sequenceLength: sequences[0].inputIDs.count, targetLength: sequences[0].labels.count,
-                  exampleIndices: sequences.map(\.exampleIndex))
+        self.init(
+            inputIDs: sequences.flatMap(\.inputIDs), labels: sequences.flatMap(\.labels), batchSize: sequences.count,
+            sequenceLength: sequences[0].inputIDs.count, targetLength: sequences[0].labels.count,
+            exampleIndices: sequences.map(\.exampleIndex))
     }
 }

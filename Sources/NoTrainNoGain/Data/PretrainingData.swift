@@ -36,34 +36,43 @@ public struct PretrainingData {
                 let start = clock.now
                 var counts: [String: Int] = [:]
                 try corpus.forEachFile { _, documents in
-                    WordCounter.merge(isT5 ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents), into: &counts)
+                    WordCounter.merge(
+                        isT5 ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents),
+                        into: &counts)
                 }
-                tokenizer = isT5 ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: trainedSize)
+                tokenizer =
+                    isT5
+                    ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: trainedSize)
                     : try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: trainedSize)
                 try FileManager.default.createDirectory(atPath: cache.entry(key), withIntermediateDirectories: true)
                 try tokenizer.save(path)
                 source = "trained on the corpus (\(path))"
-                progress("tokenizer: \(tokenizer.vocabularySize) pieces from \(counts.count) distinct words in \(formatWall(seconds(clock.now - start)))")
+                progress(
+                    "tokenizer: \(tokenizer.vocabularySize) pieces from \(counts.count) distinct words in \(formatWall(seconds(clock.now - start)))"
+                )
             }
         } else {
             tokenizer = try Tokenizer.load(d.tokenizer)
             source = d.tokenizer
         }
         guard tokenizer.vocabularySize <= vocabularySize else {
-            throw ConfigError("the tokenizer has \(tokenizer.vocabularySize) pieces but model.vocabulary_size is \(vocabularySize)")
+            throw ConfigError(
+                "the tokenizer has \(tokenizer.vocabularySize) pieces but model.vocabulary_size is \(vocabularySize)")
         }
-        _ = try config.objective(tokenizer: tokenizer)   // the tokenizer has what the objective needs
+        _ = try config.objective(tokenizer: tokenizer)  // the tokenizer has what the objective needs
 
         var hash = FNV1a()
         hash.add(try tokenizer.jsonData())
         let tokenizerHash = hash.hex
         func pack(_ corpus: Corpus, _ what: String) throws -> PackedDataset {
-            try PretrainingData.pack(corpus, what: what, tokenizer: tokenizer, tokenizerHash: tokenizerHash, tokenizerSource: source,
-                                     config: config, cache: cache, progress: progress)
+            try PretrainingData.pack(
+                corpus, what: what, tokenizer: tokenizer, tokenizerHash: tokenizerHash, tokenizerSource: source,
+                config: config, cache: cache, progress: progress)
         }
         let dataset = try pack(corpus, "data")
         guard dataset.count >= 2 else {
-            throw ConfigError("the corpus gives only \(dataset.count) row(s) of \(config.rowLength) tokens; it is too small")
+            throw ConfigError(
+                "the corpus gives only \(dataset.count) row(s) of \(config.rowLength) tokens; it is too small")
         }
         var validation: PackedDataset?
         if !d.validationCorpus.isEmpty {
@@ -74,16 +83,22 @@ public struct PretrainingData {
                 throw ConfigError("data.validation_corpus gives no row of \(config.rowLength) tokens; it is too small")
             }
         }
-        return PretrainingData(tokenizer: tokenizer, dataset: dataset, validationDataset: validation, corpus: corpus, tokenizerSource: source)
+        return PretrainingData(
+            tokenizer: tokenizer, dataset: dataset, validationDataset: validation, corpus: corpus,
+            tokenizerSource: source)
     }
 
     /// Tokenised, packed rows of `corpus` (cached by corpus, tokenizer, row length and grouping).
-    static func pack(_ corpus: Corpus, what: String, tokenizer: Tokenizer, tokenizerHash: String, tokenizerSource: String,
-                     config: PretrainingConfig, cache: DatasetCache, progress: (String) -> Void) throws -> PackedDataset {
+    static func pack(
+        _ corpus: Corpus, what: String, tokenizer: Tokenizer, tokenizerHash: String, tokenizerSource: String,
+        config: PretrainingConfig, cache: DatasetCache, progress: (String) -> Void
+    ) throws -> PackedDataset {
         // BERT rows carry the tokenizer's template (`$A <sep>`); T5 rows are raw text, no special tokens (spec §8).
         let template = config.model.kind == .crammedBERT
         let rowLength = config.rowLength, groups = config.data.documentsPerGroup
-        let key = DatasetCache.key(corpus: corpus, ["packed-v1", tokenizerHash, "\(rowLength)", "\(groups)"] + (template ? [] : ["no-template"]))
+        let key = DatasetCache.key(
+            corpus: corpus,
+            ["packed-v1", tokenizerHash, "\(rowLength)", "\(groups)"] + (template ? [] : ["no-template"]))
         if let cached = try cache.loadDataset(key) {
             progress("\(what): \(cached.count) rows of \(cached.sequenceLength) tokens (cached: \(cache.entry(key)))")
             return cached
@@ -92,8 +107,10 @@ public struct PretrainingData {
         let clock = ContinuousClock()
         let start = clock.now
         var lastReport = clock.now
-        let dataset = try PackedDataset.build(corpus: corpus, tokenizer: tokenizer, sequenceLength: rowLength,
-                                              documentsPerGroup: groups, template: template) { docs, rows in
+        let dataset = try PackedDataset.build(
+            corpus: corpus, tokenizer: tokenizer, sequenceLength: rowLength,
+            documentsPerGroup: groups, template: template
+        ) { docs, rows in
             if clock.now - lastReport > .seconds(5) {
                 progress("  \(docs) documents, \(rows) rows")
                 lastReport = clock.now
@@ -102,7 +119,9 @@ public struct PretrainingData {
         if dataset.count > 0 {
             try cache.storeDataset(dataset, key: key, description: "\(corpus.files.map(\.path)) / \(tokenizerSource)")
         }
-        progress("\(what): \(dataset.count) rows of \(rowLength) tokens in \(formatWall(seconds(clock.now - start))) (cached: \(cache.entry(key)))")
+        progress(
+            "\(what): \(dataset.count) rows of \(rowLength) tokens in \(formatWall(seconds(clock.now - start))) (cached: \(cache.entry(key)))"
+        )
         return dataset
     }
 }

@@ -69,8 +69,10 @@ public struct SpanCorruption: Codable, Equatable, Sendable {
     }
 
     /// Inputs and targets of one raw row; `sentinel(k)` is the id of `<extra_id_k>`.
-    public func corrupt(_ tokens: [Int32], eos: Int32, sentinel: (Int) -> Int32,
-                        generator g: inout SeededGenerator) -> (inputs: [Int32], targets: [Int32]) {
+    public func corrupt(
+        _ tokens: [Int32], eos: Int32, sentinel: (Int) -> Int32,
+        generator g: inout SeededGenerator
+    ) -> (inputs: [Int32], targets: [Int32]) {
         let mask = noiseMask(length: tokens.count, generator: &g)
         var inputs: [Int32] = [], targets: [Int32] = []
         var span = -1

@@ -13,14 +13,17 @@ public struct PretrainedCheckpoint: Sendable {
         let weights = directory + "/checkpoint/model.safetensors"
         let (_, metadata) = try SafeTensors.read(weights)
         if let kind = metadata["ntng_model"], kind != "crammed-bert" {
-            throw CheckpointError.file(weights, "holds a \(kind) model; GLUE and SuperGLUE evaluation fine-tunes a crammed BERT")
+            throw CheckpointError.file(
+                weights, "holds a \(kind) model; GLUE and SuperGLUE evaluation fine-tunes a crammed BERT")
         }
         guard let json = metadata["ntng_model_config"],
-              let config = try? JSONDecoder().decode(CrammedBERTConfig.self, from: Data(json.utf8)) else {
+            let config = try? JSONDecoder().decode(CrammedBERTConfig.self, from: Data(json.utf8))
+        else {
             throw CheckpointError.file(weights, "no ntng_model_config in its metadata (not written by ntng pretrain)")
         }
-        return PretrainedCheckpoint(config: config, tokenizer: try Tokenizer.load(directory + "/tokenizer.json"),
-                                    weights: weights, source: directory)
+        return PretrainedCheckpoint(
+            config: config, tokenizer: try Tokenizer.load(directory + "/tokenizer.json"),
+            weights: weights, source: directory)
     }
 
     /// A fresh encoder: the pre-trained weights, or a random initialisation of the same shape.
@@ -34,8 +37,11 @@ public struct PretrainedCheckpoint: Sendable {
 /// Scores of a model on GLUE / SuperGLUE tasks (`ntng evaluate`), as JSON and as a Markdown table.
 public struct EvaluationReport: Codable, Sendable {
     public struct TaskReport: Codable, Sendable {
-        public init(task: String, suite: DownstreamTask.Suite, metric: String, mean: Double, std: Double, mismatchedMean: Double?,
-                    runs: [FineTuning.Result]) {
+        public init(
+            task: String, suite: DownstreamTask.Suite, metric: String, mean: Double, std: Double,
+            mismatchedMean: Double?,
+            runs: [FineTuning.Result]
+        ) {
             self.task = task
             self.suite = suite
             self.metric = metric
@@ -73,14 +79,19 @@ public struct EvaluationReport: Codable, Sendable {
     public func markdown() -> String {
         var s = "| task | metric | score | best epoch | wall s/seed |\n|---|---|---|---|---|\n"
         for t in tasks {
-            let score = t.runs.count > 1 ? String(format: "%.2f ± %.2f", 100 * t.mean, 100 * t.std) : String(format: "%.2f", 100 * t.mean)
+            let score =
+                t.runs.count > 1
+                ? String(format: "%.2f ± %.2f", 100 * t.mean, 100 * t.std) : String(format: "%.2f", 100 * t.mean)
             let epochs = t.runs.map { String($0.bestEpoch) }.joined(separator: ",")
             let wall = t.runs.map(\.wallSeconds).reduce(0, +) / Double(max(t.runs.count, 1))
             s += "| \(t.task) | \(t.metric) | \(score) | \(epochs) | \(String(format: "%.0f", wall)) |\n"
-            if let mm = t.mismatchedMean { s += "| MNLI-mm | accuracy | \(String(format: "%.2f", 100 * mm)) | last | |\n" }
+            if let mm = t.mismatchedMean {
+                s += "| MNLI-mm | accuracy | \(String(format: "%.2f", 100 * mm)) | last | |\n"
+            }
         }
         for (name, a) in averages.sorted(by: { $0.key < $1.key }) {
-            s += "| **\(name) average** | over \(a.covers.joined(separator: ", ")) | **\(String(format: "%.2f", 100 * a.value))** | | |\n"
+            s +=
+                "| **\(name) average** | over \(a.covers.joined(separator: ", ")) | **\(String(format: "%.2f", 100 * a.value))** | | |\n"
         }
         for (task, why) in skipped.sorted(by: { $0.key < $1.key }) { s += "| \(task) | skipped: \(why) | | | |\n" }
         return s
@@ -89,9 +100,11 @@ public struct EvaluationReport: Codable, Sendable {
 
 public enum DownstreamEvaluation {
     /// Fine-tunes and scores every task whose files exist under `dataDirectory/<suite>`, for each seed.
-    public static func run(_ checkpoint: PretrainedCheckpoint, tasks: [DownstreamTask], dataDirectory: String, seeds: [UInt64],
-                           randomInitialisation: Bool, recipe: (DownstreamTask.Suite) -> FineTuningRecipe = FineTuningRecipe.paper,
-                           progress: (String) -> Void = { _ in }) throws -> EvaluationReport {
+    public static func run(
+        _ checkpoint: PretrainedCheckpoint, tasks: [DownstreamTask], dataDirectory: String, seeds: [UInt64],
+        randomInitialisation: Bool, recipe: (DownstreamTask.Suite) -> FineTuningRecipe = FineTuningRecipe.paper,
+        progress: (String) -> Void = { _ in }
+    ) throws -> EvaluationReport {
         var reports: [EvaluationReport.TaskReport] = []
         var skipped: [String: String] = [:]
         var recipes: [String: FineTuningRecipe] = [:]
@@ -108,20 +121,27 @@ public enum DownstreamEvaluation {
             let fine = FineTuning(task: task, recipe: r, tokenizer: checkpoint.tokenizer)
             var runs: [FineTuning.Result] = []
             for seed in seeds {
-                progress("\(task.name): \(train.count) training examples, \(dev.map { "\($0.1.count) \($0.0)" }.joined(separator: ", ")), seed \(seed)")
-                let model = SequenceClassifier(encoder: try checkpoint.encoder(randomInitialisation: randomInitialisation, seed: seed),
-                                               classes: task.labels, seed: seed &+ 17)
+                progress(
+                    "\(task.name): \(train.count) training examples, \(dev.map { "\($0.1.count) \($0.0)" }.joined(separator: ", ")), seed \(seed)"
+                )
+                let model = SequenceClassifier(
+                    encoder: try checkpoint.encoder(randomInitialisation: randomInitialisation, seed: seed),
+                    classes: task.labels, seed: seed &+ 17)
                 runs.append(fine.run(model, train: train, dev: dev, seed: seed, progress: progress))
             }
             let first = dev[0].0
             let values = runs.map { $0.best[first]?[task.primaryMetric] ?? .nan }
             let mismatched = runs.compactMap { $0.best["mismatched"]?["accuracy"] }
-            reports.append(.init(task: task.name, suite: task.suite, metric: task.primaryMetric, mean: mean(values), std: sampleStd(values),
-                                 mismatchedMean: mismatched.isEmpty ? nil : mean(mismatched), runs: runs))
+            reports.append(
+                .init(
+                    task: task.name, suite: task.suite, metric: task.primaryMetric, mean: mean(values),
+                    std: sampleStd(values),
+                    mismatchedMean: mismatched.isEmpty ? nil : mean(mismatched), runs: runs))
         }
-        return EvaluationReport(source: randomInitialisation ? "random initialisation (\(checkpoint.source) shape)" : checkpoint.source,
-                                randomInitialisation: randomInitialisation, recipe: recipes, tasks: reports, skipped: skipped,
-                                averages: averages(reports))
+        return EvaluationReport(
+            source: randomInitialisation ? "random initialisation (\(checkpoint.source) shape)" : checkpoint.source,
+            randomInitialisation: randomInitialisation, recipe: recipes, tasks: reports, skipped: skipped,
+            averages: averages(reports))
     }
 
     /// GLUE: the 9 numbers (MNLI counted twice, matched and mismatched) over the tasks present;
@@ -134,14 +154,19 @@ public enum DownstreamEvaluation {
             if let mm = r.mismatchedMean { glue.append(("MNLI-mm", mm)) }
         }
         if !glue.isEmpty { out["glue"] = .init(value: mean(glue.map(\.1)), covers: glue.map(\.0)) }
-        for (name, members) in [("superglue (code, with MultiRC)", SuperGLUE.codeAverage), ("superglue (paper, without MultiRC)", SuperGLUE.paperAverage)] {
+        for (name, members) in [
+            ("superglue (code, with MultiRC)", SuperGLUE.codeAverage),
+            ("superglue (paper, without MultiRC)", SuperGLUE.paperAverage),
+        ] {
             let present = reports.filter { $0.suite == .superglue && members.contains($0.task) }
             if !present.isEmpty { out[name] = .init(value: mean(present.map(\.mean)), covers: present.map(\.task)) }
         }
         return out
     }
 
-    public static func averagesForTesting(_ reports: [EvaluationReport.TaskReport]) -> [String: EvaluationReport.Average] { averages(reports) }
+    public static func averagesForTesting(
+        _ reports: [EvaluationReport.TaskReport]
+    ) -> [String: EvaluationReport.Average] { averages(reports) }
 
     static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
 

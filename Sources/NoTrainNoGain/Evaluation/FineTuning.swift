@@ -15,7 +15,8 @@ public struct FineTuningRecipe: Codable, Equatable, Sendable {
     public var optimizer = AdamW.Hyperparameters(beta1: 0.9, beta2: 0.98, epsilon: 1e-6, weightDecay: 0)
 
     public static func paper(_ suite: DownstreamTask.Suite) -> FineTuningRecipe {
-        suite == .glue ? FineTuningRecipe(epochs: 5, learningRate: 4e-5) : FineTuningRecipe(epochs: 10, learningRate: 5e-5)
+        suite == .glue
+            ? FineTuningRecipe(epochs: 5, learningRate: 4e-5) : FineTuningRecipe(epochs: 10, learningRate: 5e-5)
     }
 
     public var schedule: LearningRateSchedule { .warmupCosine(warmup: warmupFraction) }
@@ -70,7 +71,11 @@ public struct FineTuning {
     }
 
     public func encode(_ examples: [TaskExample]) -> [EncodedExample] {
-        examples.map { EncodedExample(ids: tokenizer.encodeForClassification($0.textA, $0.textB, maxLength: recipe.maxLength), label: $0.label) }
+        examples.map {
+            EncodedExample(
+                ids: tokenizer.encodeForClassification($0.textA, $0.textB, maxLength: recipe.maxLength), label: $0.label
+            )
+        }
     }
 
     /// Padded ids [B, S], lengths [B] and labels of `examples`.
@@ -79,19 +84,26 @@ public struct FineTuning {
         let pad = tokenizer.padID ?? 0
         var ids = [Int32](repeating: pad, count: examples.count * s)
         for (i, e) in examples.enumerated() { for (j, t) in e.ids.enumerated() { ids[i * s + j] = t } }
-        return (Tensor(int32: ids, shape: [examples.count, s]), Tensor(int32: examples.map { Int32($0.ids.count) }, shape: [examples.count]),
-                examples.map(\.label))
+        return (
+            Tensor(int32: ids, shape: [examples.count, s]),
+            Tensor(int32: examples.map { Int32($0.ids.count) }, shape: [examples.count]),
+            examples.map(\.label)
+        )
     }
 
     /// The loss of a batch: mean squared error for regression, else cross-entropy.
-    func loss(_ model: SequenceClassifier, _ b: (ids: Tensor, lengths: Tensor, labels: [Double]), dropoutSeed: UInt64,
-              dropout: Bool = true) -> Tensor {
+    func loss(
+        _ model: SequenceClassifier, _ b: (ids: Tensor, lengths: Tensor, labels: [Double]), dropoutSeed: UInt64,
+        dropout: Bool = true
+    ) -> Tensor {
         let out = model(b.ids, lengths: b.lengths, dropoutSeed: dropout ? dropoutSeed : nil)
         if task.isRegression {
             let d = out.reshaped([b.labels.count]) - Tensor(b.labels.map(Float.init), shape: [b.labels.count])
             return (d * d).mean()
         }
-        return softmaxCrossEntropy(logits: out, labels: Tensor(int32: b.labels.map { Int32($0) }, shape: [b.labels.count])).loss
+        return softmaxCrossEntropy(
+            logits: out, labels: Tensor(int32: b.labels.map { Int32($0) }, shape: [b.labels.count])
+        ).loss
     }
 
     /// Predicted class (or score) of every example, without dropout or gradients.
@@ -115,8 +127,10 @@ public struct FineTuning {
     }
 
     /// Trains `model` on `train` for the recipe's epochs and scores `dev` after each.
-    public func run(_ model: SequenceClassifier, train: [TaskExample], dev: [(String, [TaskExample])], seed: UInt64,
-                    progress: (String) -> Void = { _ in }) -> Result {
+    public func run(
+        _ model: SequenceClassifier, train: [TaskExample], dev: [(String, [TaskExample])], seed: UInt64,
+        progress: (String) -> Void = { _ in }
+    ) -> Result {
         let clock = ContinuousClock(), start = clock.now
         let encodedTrain = encode(train)
         let encodedDev = dev.map { ($0.0, encode($0.1), $0.1) }
@@ -132,12 +146,16 @@ public struct FineTuning {
             let order = Array(encodedTrain.indices).shuffled(using: &g)
             var lossSum = 0.0
             for b in 0..<stepsPerEpoch {
-                let members = order[(b * recipe.batchSize)..<min((b + 1) * recipe.batchSize, order.count)].map { encodedTrain[$0] }
+                let members = order[(b * recipe.batchSize)..<min((b + 1) * recipe.batchSize, order.count)].map {
+                    encodedTrain[$0]
+                }
                 let batch = self.batch(members)
                 let dropout = seed ^ UInt64(done) &* 0xA24B_AED4_963E_E407
-                let outcome = step.run([batch], loss: { loss(model, $0, dropoutSeed: dropout) }, learningRate: {
-                    recipe.learningRate * recipe.schedule.factor(progress: Double(done) / Double(total))
-                })
+                let outcome = step.run(
+                    [batch], loss: { loss(model, $0, dropoutSeed: dropout) },
+                    learningRate: {
+                        recipe.learningRate * recipe.schedule.factor(progress: Double(done) / Double(total))
+                    })
                 lossSum += outcome.meanLoss
                 done += 1
             }
@@ -145,18 +163,25 @@ public struct FineTuning {
             for (name, examples, raw) in encodedDev where name != "mismatched" || epoch == recipe.epochs {
                 metrics[name] = task.score(predict(model, examples), raw)
             }
-            epochs.append(EpochResult(epoch: epoch, metrics: metrics, trainLoss: lossSum / Double(max(stepsPerEpoch, 1))))
+            epochs.append(
+                EpochResult(epoch: epoch, metrics: metrics, trainLoss: lossSum / Double(max(stepsPerEpoch, 1))))
             let first = dev.first?.0 ?? ""
-            progress("\(task.name) seed \(seed) epoch \(epoch)/\(recipe.epochs): train loss \(String(format: "%.4f", lossSum / Double(max(stepsPerEpoch, 1)))), "
-                     + "dev \(task.primaryMetric) \(String(format: "%.4f", metrics[first]?[task.primaryMetric] ?? .nan))")
+            progress(
+                "\(task.name) seed \(seed) epoch \(epoch)/\(recipe.epochs): train loss \(String(format: "%.4f", lossSum / Double(max(stepsPerEpoch, 1)))), "
+                    + "dev \(task.primaryMetric) \(String(format: "%.4f", metrics[first]?[task.primaryMetric] ?? .nan))"
+            )
         }
         let firstDev = dev.first?.0 ?? ""
-        let best = epochs.max { ($0.metrics[firstDev]?[task.primaryMetric] ?? -.infinity) < ($1.metrics[firstDev]?[task.primaryMetric] ?? -.infinity) }!
+        let best = epochs.max {
+            ($0.metrics[firstDev]?[task.primaryMetric] ?? -.infinity)
+                < ($1.metrics[firstDev]?[task.primaryMetric] ?? -.infinity)
+        }!
         var bestMetrics = best.metrics
         // MNLI-mismatched is scored once, after the last epoch.
         if let last = epochs.last?.metrics["mismatched"] { bestMetrics["mismatched"] = last }
-        return Result(seed: seed, epochs: epochs, bestEpoch: best.epoch, best: bestMetrics,
-                      wallSeconds: seconds(clock.now - start), trainExamples: train.count, steps: total)
+        return Result(
+            seed: seed, epochs: epochs, bestEpoch: best.epoch, best: bestMetrics,
+            wallSeconds: seconds(clock.now - start), trainExamples: train.count, steps: total)
     }
 }
 

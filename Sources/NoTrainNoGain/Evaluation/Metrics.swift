@@ -10,7 +10,13 @@ public enum Metrics {
     public static func f1(_ predictions: [Int], _ labels: [Int], positive: Int = 1) -> Double {
         var tp = 0, fp = 0, fn = 0
         for (p, l) in zip(predictions, labels) {
-            if p == positive && l == positive { tp += 1 } else if p == positive { fp += 1 } else if l == positive { fn += 1 }
+            if p == positive && l == positive {
+                tp += 1
+            } else if p == positive {
+                fp += 1
+            } else if l == positive {
+                fn += 1
+            }
         }
         return tp == 0 ? 0 : 2 * Double(tp) / Double(2 * tp + fp + fn)
     }
@@ -68,7 +74,9 @@ public enum Metrics {
 
     /// MultiRC: F1a, the binary F1 over all answer options, and EM, the fraction of questions whose
     /// answers are all right. `questions[i]` identifies the question of answer option i.
-    public static func multiRC(_ predictions: [Int], _ labels: [Int], questions: [Int]) -> (f1a: Double, exactMatch: Double) {
+    public static func multiRC(
+        _ predictions: [Int], _ labels: [Int], questions: [Int]
+    ) -> (f1a: Double, exactMatch: Double) {
         var allRight: [Int: Bool] = [:]
         for (i, q) in questions.enumerated() { allRight[q] = (allRight[q] ?? true) && predictions[i] == labels[i] }
         let em = Double(allRight.values.filter { $0 }.count) / Double(max(allRight.count, 1))

@@ -57,16 +57,22 @@ public struct ExperimentConfig: Sendable {
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base + "/" + p }
         let root = try ConfigSection.parse(yaml: String(decoding: data, as: UTF8.self), source: path)
         let name = try root.string("name", default: "experiment") ?? "experiment"
-        guard let baseConfig = try root.string("base_config", default: nil) else { throw ConfigError("\(path): base_config: required") }
+        guard let baseConfig = try root.string("base_config", default: nil) else {
+            throw ConfigError("\(path): base_config: required")
+        }
         let budgetTexts = try root.strings("budgets", default: [])
         guard !budgetTexts.isEmpty else { throw ConfigError("\(path): budgets: required (e.g. [6h, 12h, 24h])") }
         let budgets = try budgetTexts.map { t -> RST in
-            guard let r = RST(parsing: t), r.seconds > 0 else { throw ConfigError("\(path): budgets: '\(t)' is not a positive duration") }
+            guard let r = RST(parsing: t), r.seconds > 0 else {
+                throw ConfigError("\(path): budgets: '\(t)' is not a positive duration")
+            }
             return r
         }
         let seeds = try root.doubles("seeds", default: [0], range: 0...1e15).map { UInt64($0) }
         let common = try root.has("common") ? flatten(try root.rawMapping("common"), path: path, key: "common") : []
-        guard root.has("methods") else { throw ConfigError("\(path): methods: required (a mapping of method names to overrides)") }
+        guard root.has("methods") else {
+            throw ConfigError("\(path): methods: required (a mapping of method names to overrides)")
+        }
         let methodMap = try root.rawMapping("methods")
         var methods: [Method] = []
         for (name, value) in methodMap.sorted(by: { $0.key < $1.key }) {
@@ -87,18 +93,21 @@ public struct ExperimentConfig: Sendable {
         var glue: Downstream?
         if root.has("glue") {
             let g = try root.section("glue")
-            glue = Downstream(tasks: try g.strings("tasks", default: ["CoLA", "SST-2"]),
-                              maxTrainExamples: g.has("max_train_examples") ? try g.int("max_train_examples", default: 1, range: 1...Int.max) : nil,
-                              epochs: g.has("epochs") ? try g.int("epochs", default: 1, range: 1...1000) : nil,
-                              dataDirectory: resolve(try g.string("data_dir", default: "data") ?? "data"),
-                              seeds: try g.doubles("seeds", default: [0], range: 0...1e15).map { UInt64($0) })
+            glue = Downstream(
+                tasks: try g.strings("tasks", default: ["CoLA", "SST-2"]),
+                maxTrainExamples: g.has("max_train_examples")
+                    ? try g.int("max_train_examples", default: 1, range: 1...Int.max) : nil,
+                epochs: g.has("epochs") ? try g.int("epochs", default: 1, range: 1...1000) : nil,
+                dataDirectory: resolve(try g.string("data_dir", default: "data") ?? "data"),
+                seeds: try g.doubles("seeds", default: [0], range: 0...1e15).map { UInt64($0) })
             try g.finish()
         }
         let parallel = try root.int("parallel", default: 1, range: 1...64)
         let output = try root.string("output", default: "runs/experiments/\(name)") ?? "runs/experiments/\(name)"
         try root.finish()
-        return ExperimentConfig(name: name, source: path, baseConfig: resolve(baseConfig), budgets: budgets, seeds: seeds,
-                                common: common, methods: methods, ilBudget: ilBudget, glue: glue, parallel: parallel, output: output)
+        return ExperimentConfig(
+            name: name, source: path, baseConfig: resolve(baseConfig), budgets: budgets, seeds: seeds,
+            common: common, methods: methods, ilBudget: ilBudget, glue: glue, parallel: parallel, output: output)
     }
 
     /// {a: {b: 1, c: [1, 2]}} → ["a.b=1", "a.c=[1, 2]"].
@@ -121,14 +130,19 @@ public struct ExperimentConfig: Sendable {
         case let i as Int: return String(i)
         case let d as Double: return String(d)
         case let s as String: return s
-        case let list as [Any]: return "[" + (try list.map { try yamlScalar($0, path: path, key: key) }).joined(separator: ", ") + "]"
+        case let list as [Any]:
+            return "[" + (try list.map { try yamlScalar($0, path: path, key: key) }).joined(separator: ", ") + "]"
         default: throw ConfigError("\(path): \(key): unsupported value \(v)")
         }
     }
 
     /// Cells in run order: budgets, then methods, then seeds.
     public var cells: [ExperimentCell] {
-        budgets.flatMap { b in methods.flatMap { m in seeds.map { ExperimentCell(method: m, budget: b, seed: $0, experimentOutput: output) } } }
+        budgets.flatMap { b in
+            methods.flatMap { m in
+                seeds.map { ExperimentCell(method: m, budget: b, seed: $0, experimentOutput: output) }
+            }
+        }
     }
 }
 
@@ -144,13 +158,16 @@ public struct ExperimentCell: Sendable {
 
     /// The overrides that make this cell's config from the base config.
     public func overrides(common: [String], extra: [String] = []) -> [String] {
-        common + method.overrides + extra + ["training.budget=\(budget.seconds)", "training.seed=\(seed)",
-                                             "run_directory=\(directory)", "name=\(method.name)-\(budget)-seed\(seed)"]
+        common + method.overrides + extra + [
+            "training.budget=\(budget.seconds)", "training.seed=\(seed)",
+            "run_directory=\(directory)", "name=\(method.name)-\(budget)-seed\(seed)",
+        ]
     }
 
     /// Finished: the run logged its end (and, when downstream scores are wanted, they exist).
     public func isFinished(needsGLUE: Bool) -> Bool {
-        ExperimentCell.runEnded(directory) && (!needsGLUE || FileManager.default.fileExists(atPath: directory + "/evaluation-glue.json"))
+        ExperimentCell.runEnded(directory)
+            && (!needsGLUE || FileManager.default.fileExists(atPath: directory + "/evaluation-glue.json"))
     }
 
     /// The pre-training run in `directory` logged its end.

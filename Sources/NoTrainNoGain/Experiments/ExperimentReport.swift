@@ -68,13 +68,19 @@ public struct ExperimentReport: Codable, Sendable {
                 for kind in Set(c.flatMap { $0.charged.keys }) {
                     charged[kind] = Statistics.mean(c.map { $0.charged[kind] ?? 0 })
                 }
-                rows.append(Row(method: method, seeds: c.count, validationLossMean: Statistics.mean(losses),
-                                validationLossStd: Statistics.standardDeviation(losses),
-                                validationLossDifference: isBaseline ? nil : Statistics.welchInterval(losses, baseline.map(\.finalValidationLoss)),
-                                glueMean: glue.isEmpty ? nil : Statistics.mean(glue), glueStd: glue.isEmpty ? nil : Statistics.standardDeviation(glue),
-                                glueDifference: isBaseline || glue.isEmpty ? nil : Statistics.welchInterval(glue, baseline.compactMap(\.glue)),
-                                stepsMean: Statistics.mean(c.map { Double($0.steps) }), tokensMean: Statistics.mean(c.map { Double($0.tokens) }),
-                                chargedMean: charged, wallSecondsMean: Statistics.mean(c.map(\.wallSeconds))))
+                rows.append(
+                    Row(
+                        method: method, seeds: c.count, validationLossMean: Statistics.mean(losses),
+                        validationLossStd: Statistics.standardDeviation(losses),
+                        validationLossDifference: isBaseline
+                            ? nil : Statistics.welchInterval(losses, baseline.map(\.finalValidationLoss)),
+                        glueMean: glue.isEmpty ? nil : Statistics.mean(glue),
+                        glueStd: glue.isEmpty ? nil : Statistics.standardDeviation(glue),
+                        glueDifference: isBaseline || glue.isEmpty
+                            ? nil : Statistics.welchInterval(glue, baseline.compactMap(\.glue)),
+                        stepsMean: Statistics.mean(c.map { Double($0.steps) }),
+                        tokensMean: Statistics.mean(c.map { Double($0.tokens) }),
+                        chargedMean: charged, wallSecondsMean: Statistics.mean(c.map(\.wallSeconds))))
             }
             tables.append(BudgetTable(budget: budget.description, rows: rows))
         }
@@ -96,32 +102,40 @@ public struct ExperimentReport: Codable, Sendable {
         }
         var glue: Double?
         if let data = FileManager.default.contents(atPath: cell.directory + "/evaluation-glue.json"),
-           let report = try? JSONDecoder().decode(EvaluationReport.self, from: data) {
+            let report = try? JSONDecoder().decode(EvaluationReport.self, from: data)
+        {
             glue = report.averages["glue"]?.value ?? report.averages.values.first?.value
         }
-        return CellResult(method: cell.method.name, budgetSeconds: cell.budget.seconds, seed: cell.seed,
-                          finalValidationLoss: end["final_validation_loss"] as? Double ?? .nan, validations: validations,
-                          steps: end["step"] as? Int ?? 0, tokens: end["tokens"] as? Int ?? 0, charged: charged,
-                          wallSeconds: end["wall_seconds"] as? Double ?? 0, glue: glue)
+        return CellResult(
+            method: cell.method.name, budgetSeconds: cell.budget.seconds, seed: cell.seed,
+            finalValidationLoss: end["final_validation_loss"] as? Double ?? .nan, validations: validations,
+            steps: end["step"] as? Int ?? 0, tokens: end["tokens"] as? Int ?? 0, charged: charged,
+            wallSeconds: end["wall_seconds"] as? Double ?? 0, glue: glue)
     }
 
     static func signed(_ d: Statistics.Difference?, scale: Double = 1, digits: Int = 3) -> String {
         guard let d else { return "—" }
         let f = "%+.\(digits)f"
-        return String(format: "\(f) [\(f), \(f)]%@", d.estimate * scale, d.lower * scale, d.upper * scale, d.significant ? " *" : "")
+        return String(
+            format: "\(f) [\(f), \(f)]%@", d.estimate * scale, d.lower * scale, d.upper * scale,
+            d.significant ? " *" : "")
     }
 
     public func markdown() -> String {
-        var s = "# Experiment \(experiment)\n\nFinal validation loss (masked-LM, lower is better) and GLUE average (higher is better) as mean ± std over seeds; "
+        var s =
+            "# Experiment \(experiment)\n\nFinal validation loss (masked-LM, lower is better) and GLUE average (higher is better) as mean ± std over seeds; "
             + "Δ is the difference to the baseline with its 95% confidence interval (Welch), * where the interval excludes 0. "
             + "Steps and tokens are what each method fitted into the same RST budget; RST charged is split into training / selection / Hessian.\n"
         for t in tables {
-            s += "\n## Budget \(t.budget) RST\n\n| method | seeds | val. loss | Δ loss vs baseline | GLUE | Δ GLUE | steps | tokens | RST train / select / Hessian (s) |\n"
+            s +=
+                "\n## Budget \(t.budget) RST\n\n| method | seeds | val. loss | Δ loss vs baseline | GLUE | Δ GLUE | steps | tokens | RST train / select / Hessian (s) |\n"
             s += "|---|---|---|---|---|---|---|---|---|\n"
             for r in t.rows {
                 let glue = r.glueMean.map { String(format: "%.2f ± %.2f", 100 * $0, 100 * (r.glueStd ?? 0)) } ?? "—"
-                let split = ["training", "selection", "hessian"].map { String(format: "%.1f", r.chargedMean[$0] ?? 0) }.joined(separator: " / ")
-                s += "| \(r.method) | \(r.seeds) | \(String(format: "%.4f ± %.4f", r.validationLossMean, r.validationLossStd)) | "
+                let split = ["training", "selection", "hessian"].map { String(format: "%.1f", r.chargedMean[$0] ?? 0) }
+                    .joined(separator: " / ")
+                s +=
+                    "| \(r.method) | \(r.seeds) | \(String(format: "%.4f ± %.4f", r.validationLossMean, r.validationLossStd)) | "
                     + "\(ExperimentReport.signed(r.validationLossDifference)) | \(glue) | \(ExperimentReport.signed(r.glueDifference, scale: 100, digits: 2)) | "
                     + "\(Int(r.stepsMean.rounded())) | \(Int(r.tokensMean.rounded())) | \(split) |\n"
             }
@@ -143,20 +157,30 @@ public struct ExperimentReport: Codable, Sendable {
             let budgetSeconds = RST(parsing: t.budget)?.seconds ?? 0
             var series: [SVGPlot.Series] = []
             for method in methods {
-                let curves = cells.filter { $0.method == method && $0.budgetSeconds == budgetSeconds }.map(\.validations)
+                let curves = cells.filter { $0.method == method && $0.budgetSeconds == budgetSeconds }.map(
+                    \.validations)
                 guard let first = curves.first, !first.isEmpty else { continue }
                 let n = curves.map(\.count).min()!
                 let points = (0..<n).map { i in (x: first[i][0] / 60, y: Statistics.mean(curves.map { $0[i][1] })) }
-                let band = (0..<n).map { i in (lower: curves.map { $0[i][1] }.min()!, upper: curves.map { $0[i][1] }.max()!) }
+                let band = (0..<n).map { i in
+                    (lower: curves.map { $0[i][1] }.min()!, upper: curves.map { $0[i][1] }.max()!)
+                }
                 series.append(.init(name: method, points: points, band: band))
             }
             let path = directory + "/validation-loss-\(t.budget).svg"
-            try SVGPlot.write(SVGPlot(title: "Validation loss vs RST, budget \(t.budget)", xLabel: "RST consumed (minutes)",
-                                      yLabel: "validation loss (masked-LM cross-entropy)").lines(series), to: path)
+            try SVGPlot.write(
+                SVGPlot(
+                    title: "Validation loss vs RST, budget \(t.budget)", xLabel: "RST consumed (minutes)",
+                    yLabel: "validation loss (masked-LM cross-entropy)"
+                ).lines(series), to: path)
             plots.append(path)
             let kinds = ["training", "selection", "hessian"]
-            let split = SVGPlot(title: "RST charged by purpose, budget \(t.budget)", xLabel: "method", yLabel: "RST charged (seconds)")
-                .stackedBars(categories: t.rows.map(\.method), parts: kinds, values: t.rows.map { r in kinds.map { r.chargedMean[$0] ?? 0 } })
+            let split = SVGPlot(
+                title: "RST charged by purpose, budget \(t.budget)", xLabel: "method", yLabel: "RST charged (seconds)"
+            )
+            .stackedBars(
+                categories: t.rows.map(\.method), parts: kinds,
+                values: t.rows.map { r in kinds.map { r.chargedMean[$0] ?? 0 } })
             let splitPath = directory + "/cost-split-\(t.budget).svg"
             try SVGPlot.write(split, to: splitPath)
             plots.append(splitPath)
@@ -175,7 +199,11 @@ public struct ExperimentReport: Codable, Sendable {
                 if !points.isEmpty { series.append(.init(name: method, points: points, band: band)) }
             }
             let path = directory + "/glue-vs-budget.svg"
-            try SVGPlot.write(SVGPlot(title: "GLUE average vs budget", xLabel: "budget (RST minutes)", yLabel: "GLUE average (mean ± std over seeds)")
+            try SVGPlot.write(
+                SVGPlot(
+                    title: "GLUE average vs budget", xLabel: "budget (RST minutes)",
+                    yLabel: "GLUE average (mean ± std over seeds)"
+                )
                 .lines(series), to: path)
             plots.append(path)
         }

@@ -13,17 +13,21 @@ public struct ExperimentRunner: Sendable {
     /// What running a cell means: by default a `PretrainingRun` in this process; `ntng compare
     /// --parallel` passes an executor that starts `ntng pretrain` processes instead.
     /// `overrides` turn the base config into the cell's config.
-    public typealias Executor = @Sendable (_ cell: ExperimentCell, _ baseConfig: String, _ overrides: [String], _ resume: Bool) throws -> Void
+    public typealias Executor =
+        @Sendable (_ cell: ExperimentCell, _ baseConfig: String, _ overrides: [String], _ resume: Bool) throws -> Void
 
     public static let inProcess: Executor = { _, base, overrides, resume in
-        try PretrainingRun(config: try PretrainingConfig.load(path: base, overrides: overrides), resume: resume, overwrite: !resume).train()
+        try PretrainingRun(
+            config: try PretrainingConfig.load(path: base, overrides: overrides), resume: resume, overwrite: !resume
+        ).train()
     }
 
     public var needsGLUE: Bool { experiment.glue != nil }
 
     /// The cell's full config.
     public func config(for cell: ExperimentCell, extra: [String] = []) throws -> PretrainingConfig {
-        try PretrainingConfig.load(path: experiment.baseConfig, overrides: cell.overrides(common: experiment.common, extra: extra))
+        try PretrainingConfig.load(
+            path: experiment.baseConfig, overrides: cell.overrides(common: experiment.common, extra: extra))
     }
 
     /// Cells not finished yet.
@@ -32,11 +36,16 @@ public struct ExperimentRunner: Sendable {
     /// Runs every pending cell (in order, or `parallel` at a time through `executor`), then its
     /// downstream evaluation; returns the cells that ran.
     @discardableResult
-    public func run(executor: @escaping Executor = ExperimentRunner.inProcess, progress: @escaping @Sendable (String) -> Void = { _ in }) throws -> [ExperimentCell] {
+    public func run(
+        executor: @escaping Executor = ExperimentRunner.inProcess,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws -> [ExperimentCell] {
         try FileManager.default.createDirectory(atPath: experiment.output, withIntermediateDirectories: true)
         try checkStoredConfigs()
         let pending = pendingCells
-        progress("experiment \(experiment.name): \(experiment.cells.count) cells, \(experiment.cells.count - pending.count) already finished")
+        progress(
+            "experiment \(experiment.name): \(experiment.cells.count) cells, \(experiment.cells.count - pending.count) already finished"
+        )
         try prepareIrreducibleLosses(for: pending, progress: progress)
         nonisolated(unsafe) var failures: [String] = []
         let lock = NSLock()
@@ -47,7 +56,9 @@ public struct ExperimentRunner: Sendable {
                     if !ExperimentCell.runEnded(cell.directory) {
                         let resume = FileManager.default.fileExists(atPath: cell.directory + "/checkpoint/state.json")
                         progress("cell \(cell.label): \(resume ? "resuming" : "starting")")
-                        try executor(cell, self.experiment.baseConfig, cell.overrides(common: self.experiment.common, extra: extra), resume)
+                        try executor(
+                            cell, self.experiment.baseConfig,
+                            cell.overrides(common: self.experiment.common, extra: extra), resume)
                     }
                     if let glue = self.experiment.glue { try self.evaluate(cell, glue, progress: progress) }
                     progress("cell \(cell.label): done")
@@ -65,7 +76,9 @@ public struct ExperimentRunner: Sendable {
             for w in work { queue.addOperation { w() } }
             queue.waitUntilAllOperationsAreFinished()
         }
-        if !failures.isEmpty { throw ConfigError("\(failures.count) cell(s) failed: " + failures.joined(separator: "; ")) }
+        if !failures.isEmpty {
+            throw ConfigError("\(failures.count) cell(s) failed: " + failures.joined(separator: "; "))
+        }
         return pending
     }
 
@@ -78,15 +91,19 @@ public struct ExperimentRunner: Sendable {
     /// Overrides a cell gets beyond its method's: RHO cells read the shared IL losses.
     func extraOverrides(for cell: ExperimentCell) -> [String] {
         let overrides = cell.method.overrides
-        return overrides.contains("batch_selection.method=rho") && !overrides.contains { $0.hasPrefix("batch_selection.il_losses=") }
+        return overrides.contains("batch_selection.method=rho")
+            && !overrides.contains { $0.hasPrefix("batch_selection.il_losses=") }
             ? ["batch_selection.il_losses=\(irreducibleLosses)"] : []
     }
 
     /// The IL model's config: the base config with the common overrides, trained on the held-out rows.
     func irreducibleLossModelConfig() throws -> PretrainingConfig {
-        var config = try PretrainingConfig.load(path: experiment.baseConfig, overrides: experiment.common + [
-            "training.budget=\((experiment.ilBudget ?? experiment.budgets.max()!).seconds)", "training.seed=0",
-            "run_directory=\(irreducibleLossDirectory)", "name=\(experiment.name)-il"])
+        var config = try PretrainingConfig.load(
+            path: experiment.baseConfig,
+            overrides: experiment.common + [
+                "training.budget=\((experiment.ilBudget ?? experiment.budgets.max()!).seconds)", "training.seed=0",
+                "run_directory=\(irreducibleLossDirectory)", "name=\(experiment.name)-il",
+            ])
         config.batchSelection = nil
         return config
     }
@@ -101,20 +118,23 @@ public struct ExperimentRunner: Sendable {
             (label: $0.label, directory: $0.directory, config: try config(for: $0, extra: extraOverrides(for: $0)))
         }
         if started(irreducibleLossDirectory) && experiment.cells.contains(where: { !extraOverrides(for: $0).isEmpty }) {
-            runs.append((label: "the IL model", directory: irreducibleLossDirectory, config: try irreducibleLossModelConfig()))
+            runs.append(
+                (label: "the IL model", directory: irreducibleLossDirectory, config: try irreducibleLossModelConfig()))
         }
         var problems: [String] = []
         for run in runs {
             let differences = try run.config.differences(fromStoredAt: run.directory + "/config.json")
             if !differences.isEmpty {
-                problems.append("\(run.label) in \(run.directory): " + differences.prefix(4).joined(separator: "; ")
-                                + (differences.count > 4 ? "; and \(differences.count - 4) more" : ""))
+                problems.append(
+                    "\(run.label) in \(run.directory): " + differences.prefix(4).joined(separator: "; ")
+                        + (differences.count > 4 ? "; and \(differences.count - 4) more" : ""))
             }
         }
         guard problems.isEmpty else {
-            throw ConfigError("\(experiment.source): \(problems.count) run(s) already in \(experiment.output) were started with other settings "
-                              + "than the experiment now gives them; delete those run directories or choose another output:\n  "
-                              + problems.joined(separator: "\n  "))
+            throw ConfigError(
+                "\(experiment.source): \(problems.count) run(s) already in \(experiment.output) were started with other settings "
+                    + "than the experiment now gives them; delete those run directories or choose another output:\n  "
+                    + problems.joined(separator: "\n  "))
         }
     }
 
@@ -127,14 +147,18 @@ public struct ExperimentRunner: Sendable {
         let config = try irreducibleLossModelConfig()
         progress("training the irreducible-loss model for RHO-loss in \(dir)")
         let resume = FileManager.default.fileExists(atPath: dir + "/checkpoint/state.json")
-        let run = try PretrainingRun(config: config, resume: resume, overwrite: !resume, irreducibleLossModel: true) { progress("IL: \($0)") }
+        let run = try PretrainingRun(config: config, resume: resume, overwrite: !resume, irreducibleLossModel: true) {
+            progress("IL: \($0)")
+        }
         if !ExperimentCell.runEnded(dir) {
             try run.train()
         }
         // The target rows as a RHO cell reads them; its selection section is not needed to extract.
         var target = try self.config(for: cell, extra: extraOverrides(for: cell))
         target.batchSelection = nil
-        try IrreducibleLossExtraction.run(config: target, modelCheckpoint: dir + "/checkpoint/model.safetensors", output: losses) { progress("IL: \($0)") }
+        try IrreducibleLossExtraction.run(
+            config: target, modelCheckpoint: dir + "/checkpoint/model.safetensors", output: losses
+        ) { progress("IL: \($0)") }
     }
 
     func evaluate(_ cell: ExperimentCell, _ glue: ExperimentConfig.Downstream, progress: (String) -> Void) throws {
@@ -142,17 +166,21 @@ public struct ExperimentRunner: Sendable {
         if FileManager.default.fileExists(atPath: path) { return }
         let checkpoint = try PretrainedCheckpoint.load(run: cell.directory)
         let tasks = try glue.tasks.map { name -> DownstreamTask in
-            guard let t = (GLUE.tasks + SuperGLUE.tasks()).first(where: { $0.name.lowercased() == name.lowercased() }) else {
+            guard let t = (GLUE.tasks + SuperGLUE.tasks()).first(where: { $0.name.lowercased() == name.lowercased() })
+            else {
                 throw ConfigError("\(experiment.source): glue.tasks: no task '\(name)'")
             }
             return glue.maxTrainExamples.map { t.limitingTraining(to: $0) } ?? t
         }
-        let report = try DownstreamEvaluation.run(checkpoint, tasks: tasks, dataDirectory: glue.dataDirectory, seeds: glue.seeds,
-                                                  randomInitialisation: false, recipe: { suite in
-                                                      var r = FineTuningRecipe.paper(suite)
-                                                      if let e = glue.epochs { r.epochs = e }
-                                                      return r
-                                                  }) { progress("\(cell.label): \($0)") }
+        let report = try DownstreamEvaluation.run(
+            checkpoint, tasks: tasks, dataDirectory: glue.dataDirectory, seeds: glue.seeds,
+            randomInitialisation: false,
+            recipe: { suite in
+                var r = FineTuningRecipe.paper(suite)
+                if let e = glue.epochs { r.epochs = e }
+                return r
+            }
+        ) { progress("\(cell.label): \($0)") }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)

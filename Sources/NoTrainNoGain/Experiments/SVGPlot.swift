@@ -24,7 +24,9 @@ public struct SVGPlot {
     /// Approximate width of one character of a 12 px label.
     static let characterWidth = 6.5
 
-    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
+    static let palette = [
+        "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22",
+    ]
 
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title
@@ -49,21 +51,24 @@ public struct SVGPlot {
     }
 
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+            of: ">", with: "&gt;")
     }
 
     /// The axes, grid, ticks and labels; `rotatedTickLabels` slants the x tick labels by 30° (category
     /// names too wide for their slot).
-    func frame(xRange: (Double, Double), yRange: (Double, Double), xTicks: [Double]? = nil, xTickLabels: [String]? = nil,
-               rotatedTickLabels: Bool = false) -> String {
+    func frame(
+        xRange: (Double, Double), yRange: (Double, Double), xTicks: [Double]? = nil, xTickLabels: [String]? = nil,
+        rotatedTickLabels: Bool = false
+    ) -> String {
         let (x0, x1) = xRange, (y0, y1) = yRange
         let pw = width - left - right, ph = height - top - bottom
         var s = """
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
-        <rect width="100%" height="100%" fill="white"/>
-        <text x="\(left + pw / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(SVGPlot.escape(title))</text>
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+            <text x="\(left + pw / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(SVGPlot.escape(title))</text>
 
-        """
+            """
         for t in SVGPlot.ticks(y0, y1) {
             let y = top + ph * (1 - (t - y0) / (y1 - y0))
             s += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(left + pw)\" y2=\"\(y)\" stroke=\"#e5e5e5\"/>"
@@ -74,13 +79,16 @@ public struct SVGPlot {
             let x = left + pw * (t - x0) / max(x1 - x0, 1e-12)
             s += "<line x1=\"\(x)\" y1=\"\(top)\" x2=\"\(x)\" y2=\"\(top + ph)\" stroke=\"#f0f0f0\"/>"
             let label = SVGPlot.escape(xTickLabels?[i] ?? SVGPlot.format(t))
-            s += rotatedTickLabels
+            s +=
+                rotatedTickLabels
                 ? "<text transform=\"translate(\(x),\(top + ph + 16)) rotate(-30)\" text-anchor=\"end\">\(label)</text>\n"
                 : "<text x=\"\(x)\" y=\"\(top + ph + 18)\" text-anchor=\"middle\">\(label)</text>\n"
         }
         s += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(pw)\" height=\"\(ph)\" fill=\"none\" stroke=\"#333\"/>\n"
-        s += "<text x=\"\(left + pw / 2)\" y=\"\(height - 14)\" text-anchor=\"middle\">\(SVGPlot.escape(xLabel))</text>\n"
-        s += "<text transform=\"translate(18,\(top + ph / 2)) rotate(-90)\" text-anchor=\"middle\">\(SVGPlot.escape(yLabel))</text>\n"
+        s +=
+            "<text x=\"\(left + pw / 2)\" y=\"\(height - 14)\" text-anchor=\"middle\">\(SVGPlot.escape(xLabel))</text>\n"
+        s +=
+            "<text transform=\"translate(18,\(top + ph / 2)) rotate(-90)\" text-anchor=\"middle\">\(SVGPlot.escape(yLabel))</text>\n"
         return s
     }
 
@@ -88,7 +96,8 @@ public struct SVGPlot {
         var s = ""
         for (i, n) in names.enumerated() {
             let y = top + 10 + Double(i) * 20, x = width - right + 16
-            s += "<rect x=\"\(x)\" y=\"\(y - 9)\" width=\"14\" height=\"10\" fill=\"\(SVGPlot.palette[i % SVGPlot.palette.count])\"/>"
+            s +=
+                "<rect x=\"\(x)\" y=\"\(y - 9)\" width=\"14\" height=\"10\" fill=\"\(SVGPlot.palette[i % SVGPlot.palette.count])\"/>"
             s += "<text x=\"\(x + 20)\" y=\"\(y)\">\(SVGPlot.escape(n))</text>\n"
         }
         return s
@@ -97,8 +106,11 @@ public struct SVGPlot {
     /// A line chart; `band`s are drawn as translucent areas under the lines.
     public func lines(_ series: [Series]) -> String {
         let xs = series.flatMap { $0.points.map(\.x) }
-        let ys = series.flatMap { s in s.points.map(\.y) + (s.band?.flatMap { [$0.lower, $0.upper] } ?? []) }.filter(\.isFinite)
-        guard let xMin = xs.min(), let xMax = xs.max(), let yMin = ys.min(), let yMax = ys.max() else { return frame(xRange: (0, 1), yRange: (0, 1)) + "</svg>\n" }
+        let ys = series.flatMap { s in s.points.map(\.y) + (s.band?.flatMap { [$0.lower, $0.upper] } ?? []) }.filter(
+            \.isFinite)
+        guard let xMin = xs.min(), let xMax = xs.max(), let yMin = ys.min(), let yMax = ys.max() else {
+            return frame(xRange: (0, 1), yRange: (0, 1)) + "</svg>\n"
+        }
         let pad = (yMax - yMin) * 0.05 + 1e-9
         let yr = (yMin - pad, yMax + pad), xr = (xMin, xMax > xMin ? xMax : xMin + 1)
         let pw = width - left - right, ph = height - top - bottom
@@ -110,9 +122,11 @@ public struct SVGPlot {
             if let band = series.band, band.count == series.points.count, !band.isEmpty {
                 let upper = zip(series.points, band).map { "\(px($0.x)),\(py($1.upper))" }
                 let lower = zip(series.points, band).reversed().map { "\(px($0.x)),\(py($1.lower))" }
-                s += "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>\n"
+                s +=
+                    "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>\n"
             }
-            s += "<polyline points=\"\(series.points.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+            s +=
+                "<polyline points=\"\(series.points.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             for p in series.points { s += "<circle cx=\"\(px(p.x))\" cy=\"\(py(p.y))\" r=\"2.5\" fill=\"\(color)\"/>" }
             s += "\n"
         }
@@ -124,7 +138,9 @@ public struct SVGPlot {
     public func stackedBars(categories: [String], parts: [String], values: [[Double]]) -> String {
         let widest = Double(categories.map(\.count).max() ?? 0) * SVGPlot.characterWidth
         let slot = (width - left - right) / Double(max(categories.count, 1))
-        guard widest > slot * 0.9 else { return stackedBarsChart(categories: categories, parts: parts, values: values, rotated: false) }
+        guard widest > slot * 0.9 else {
+            return stackedBarsChart(categories: categories, parts: parts, values: values, rotated: false)
+        }
         var plot = self
         plot.bottom += widest * 0.5
         plot.height += widest * 0.5
@@ -136,13 +152,15 @@ public struct SVGPlot {
         let yMax = max(totals.max() ?? 1, 1e-9) * 1.05
         let pw = width - left - right, ph = height - top - bottom
         let slot = pw / Double(max(categories.count, 1))
-        var s = frame(xRange: (0, Double(categories.count)), yRange: (0, yMax),
-                      xTicks: categories.indices.map { Double($0) + 0.5 }, xTickLabels: categories, rotatedTickLabels: rotated)
+        var s = frame(
+            xRange: (0, Double(categories.count)), yRange: (0, yMax),
+            xTicks: categories.indices.map { Double($0) + 0.5 }, xTickLabels: categories, rotatedTickLabels: rotated)
         for (c, row) in values.enumerated() {
             var base = 0.0
             for (p, v) in row.enumerated() where v > 0 {
                 let y0 = top + ph * (1 - base / yMax), y1 = top + ph * (1 - (base + v) / yMax)
-                s += "<rect x=\"\(left + slot * Double(c) + slot * 0.2)\" y=\"\(y1)\" width=\"\(slot * 0.6)\" height=\"\(y0 - y1)\" fill=\"\(SVGPlot.palette[p % SVGPlot.palette.count])\"/>\n"
+                s +=
+                    "<rect x=\"\(left + slot * Double(c) + slot * 0.2)\" y=\"\(y1)\" width=\"\(slot * 0.6)\" height=\"\(y0 - y1)\" fill=\"\(SVGPlot.palette[p % SVGPlot.palette.count])\"/>\n"
                 base += v
             }
         }
@@ -152,7 +170,8 @@ public struct SVGPlot {
     /// Writes `svg` to `path`, and a PNG beside it when `rsvg-convert` is installed.
     public static func write(_ svg: String, to path: String) throws {
         try svg.write(toFile: path, atomically: true, encoding: .utf8)
-        for converter in ["/usr/bin/rsvg-convert", "/usr/local/bin/rsvg-convert"] where FileManager.default.isExecutableFile(atPath: converter) {
+        for converter in ["/usr/bin/rsvg-convert", "/usr/local/bin/rsvg-convert"]
+        where FileManager.default.isExecutableFile(atPath: converter) {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: converter)
             p.arguments = ["-o", String(path.dropLast(4)) + ".png", path]

@@ -1,6 +1,6 @@
 import Engine
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Crammed BERT for masked-language-model pre-training (spec §1a; Geiping & Goldstein's recipe as
@@ -32,8 +32,9 @@ public final class CrammedBERT: PretrainingModel {
         precondition(config.problems().isEmpty, config.problems().joined(separator: "; "))
         self.config = config
         var g = SeededGenerator(seed: seed)
-        tokenEmbedding = Embedding(config.vocabularySize, config.hidden, std: config.initStd,
-                                   paddingIndex: Int(CrammedBERT.padID), generator: &g)
+        tokenEmbedding = Embedding(
+            config.vocabularySize, config.hidden, std: config.initStd,
+            paddingIndex: Int(CrammedBERT.padID), generator: &g)
         positionScale = Tensor([1 / Float(config.hidden).squareRoot()], shape: [], requiresGrad: true)
         embeddingNorm = LayerNorm(config.hidden, epsilon: config.normEpsilon)
         blocks = (0..<config.layers).map { _ in CrammedBERTBlock(config, generator: &g) }
@@ -57,18 +58,22 @@ public final class CrammedBERT: PretrainingModel {
 
     /// Hidden states [B, S, d] after the final norm; with `outputRows` (int32 indices into the B·S
     /// positions) only those rows, [N, d] (see `CrammedBERTBlock`).
-    public func encode(_ ids: Tensor, keyLengths: Tensor? = nil, activeBlocks: [Int]? = nil,
-                       dropoutSeed: UInt64? = nil, outputRows: Tensor? = nil) -> Tensor {
+    public func encode(
+        _ ids: Tensor, keyLengths: Tensor? = nil, activeBlocks: [Int]? = nil,
+        dropoutSeed: UInt64? = nil, outputRows: Tensor? = nil
+    ) -> Tensor {
         precondition(ids.rank == 2 && ids.dtype == .int32, "encode: ids must be int32 [B, S]")
         let s = ids.shape[1]
-        precondition(s <= config.maxSequenceLength, "sequence length \(s) exceeds the model's \(config.maxSequenceLength)")
+        precondition(
+            s <= config.maxSequenceLength, "sequence length \(s) exceeds the model's \(config.maxSequenceLength)")
         let dropout = dropoutSeed.map { (p: config.dropout, seed: $0) }
         var x = tokenEmbedding(ids) + positionTable.rows(0..<s) * positionScale
         x = embeddingNorm(x).dropout(probability: dropout?.p ?? 0, seed: dropout?.seed ?? 0)
         let order = activeBlocks ?? Array(blocks.indices)
         for (k, i) in order.enumerated() {
-            x = blocks[i](x, keyLengths: keyLengths, dropout: dropout.map { ($0.p, $0.seed &+ UInt64(i + 1) &* 16) },
-                          outputRows: k == order.count - 1 ? outputRows : nil)
+            x = blocks[i](
+                x, keyLengths: keyLengths, dropout: dropout.map { ($0.p, $0.seed &+ UInt64(i + 1) &* 16) },
+                outputRows: k == order.count - 1 ? outputRows : nil)
         }
         if order.isEmpty, let outputRows {
             x = x.reshaped([ids.shape[0] * s, config.hidden]).gatherRows(outputRows)
@@ -86,9 +91,11 @@ public final class CrammedBERT: PretrainingModel {
             positions.append(Int32(i))
             labels.append(label)
         }
-        let selected = encode(ids, activeBlocks: activeBlocks, outputRows: Tensor(int32: positions, shape: [positions.count]))
-        return Predictions(logits: linear(headTransform(selected), tokenEmbedding.weight), labels: labels,
-                           rows: positions.map { $0 / Int32(batch.sequenceLength) })
+        let selected = encode(
+            ids, activeBlocks: activeBlocks, outputRows: Tensor(int32: positions, shape: [positions.count]))
+        return Predictions(
+            logits: linear(headTransform(selected), tokenEmbedding.weight), labels: labels,
+            rows: positions.map { $0 / Int32(batch.sequenceLength) })
     }
 
     /// The encoder's final hidden states at every position, [B·S, d] (what the original Sophia

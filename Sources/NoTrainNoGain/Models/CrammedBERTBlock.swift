@@ -33,11 +33,14 @@ public final class CrammedBERTBlock: Module {
     /// projection, the residual and the FFN run on the selected rows only. The last block before a
     /// sparse head uses this, since no other row reaches the loss; the result is the same, with a
     /// fraction of the last block's work.
-    public func callAsFunction(_ x: Tensor, keyLengths: Tensor?, dropout: (p: Float, seed: UInt64)?,
-                               outputRows: Tensor? = nil) -> Tensor {
+    public func callAsFunction(
+        _ x: Tensor, keyLengths: Tensor?, dropout: (p: Float, seed: UInt64)?,
+        outputRows: Tensor? = nil
+    ) -> Tensor {
         let p = dropout?.p ?? 0, seed = dropout?.seed ?? 0
-        var attention = selfAttention(qkv(norm1(x)), heads: heads,
-                                      options: AttentionOptions(keyLengths: keyLengths, dropout: p, dropoutSeed: seed &+ 1))
+        var attention = selfAttention(
+            qkv(norm1(x)), heads: heads,
+            options: AttentionOptions(keyLengths: keyLengths, dropout: p, dropoutSeed: seed &+ 1))
         var residual = x
         if let rows = outputRows {
             let d = x.shape[2], positions = x.shape[0] * x.shape[1]

@@ -16,8 +16,10 @@ public struct CrammedBERTConfig: Codable, Equatable, Sendable {
     /// (fine-tuning). Pre-training runs without dropout, as cramming does.
     public var dropout: Float
 
-    public init(layers: Int, hidden: Int, heads: Int, intermediate: Int, vocabularySize: Int,
-                maxSequenceLength: Int = 128, normEpsilon: Float = 1e-12, initStd: Float = 0.02, dropout: Float = 0.1) {
+    public init(
+        layers: Int, hidden: Int, heads: Int, intermediate: Int, vocabularySize: Int,
+        maxSequenceLength: Int = 128, normEpsilon: Float = 1e-12, initStd: Float = 0.02, dropout: Float = 0.1
+    ) {
         self.layers = layers
         self.hidden = hidden
         self.heads = heads
@@ -29,18 +31,24 @@ public struct CrammedBERTConfig: Codable, Equatable, Sendable {
         self.dropout = dropout
     }
 
-    public static let paper = CrammedBERTConfig(layers: 16, hidden: 768, heads: 12, intermediate: 3072, vocabularySize: 32768)
+    public static let paper = CrammedBERTConfig(
+        layers: 16, hidden: 768, heads: 12, intermediate: 3072, vocabularySize: 32768)
 
     /// The tiny CPU model of the training benchmark (4 layers, hidden 256, 4 heads, GLU 1024 → 512, vocab 8192).
-    public static let tiny = CrammedBERTConfig(layers: 4, hidden: 256, heads: 4, intermediate: 1024, vocabularySize: 8192)
+    public static let tiny = CrammedBERTConfig(
+        layers: 4, hidden: 256, heads: 4, intermediate: 1024, vocabularySize: 8192)
 
     /// Problems with this shape, one line each (empty when valid).
     public func problems() -> [String] {
         var p: [String] = []
         if layers < 1 { p.append("model.layers must be ≥ 1 (got \(layers))") }
         if hidden < 1 { p.append("model.hidden must be ≥ 1 (got \(hidden))") }
-        if heads < 1 || hidden % max(heads, 1) != 0 { p.append("model.heads (\(heads)) must divide model.hidden (\(hidden))") }
-        if intermediate < 2 || intermediate % 2 != 0 { p.append("model.intermediate must be even and ≥ 2 (got \(intermediate))") }
+        if heads < 1 || hidden % max(heads, 1) != 0 {
+            p.append("model.heads (\(heads)) must divide model.hidden (\(hidden))")
+        }
+        if intermediate < 2 || intermediate % 2 != 0 {
+            p.append("model.intermediate must be even and ≥ 2 (got \(intermediate))")
+        }
         if vocabularySize < 8 { p.append("model.vocabulary_size must be ≥ 8 (got \(vocabularySize))") }
         if maxSequenceLength < 2 { p.append("model.max_sequence_length must be ≥ 2 (got \(maxSequenceLength))") }
         if !(normEpsilon > 0) { p.append("model.norm_epsilon must be positive") }

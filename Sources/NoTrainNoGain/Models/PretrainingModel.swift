@@ -24,7 +24,9 @@ public struct Predictions {
     public let rows: [Int32]
 
     public init(logits: Tensor, labels: [Int32], rows: [Int32]) {
-        precondition(logits.shape.rowCount == labels.count && labels.count == rows.count, "predictions: logits, labels and rows disagree")
+        precondition(
+            logits.shape.rowCount == labels.count && labels.count == rows.count,
+            "predictions: logits, labels and rows disagree")
         self.logits = logits
         self.labels = labels
         self.rows = rows
@@ -39,8 +41,9 @@ public struct Predictions {
             sums[Int(r)] += rowLosses[k]
             counts[Int(r)] += 1
         }
-        return PretrainingOutput(loss: ce.loss, sequenceLosses: zip(sums, counts).map { $1 > 0 ? $0 / Float($1) : 0 },
-                                 predictedTokens: ce.count)
+        return PretrainingOutput(
+            loss: ce.loss, sequenceLosses: zip(sums, counts).map { $1 > 0 ? $0 / Float($1) : 0 },
+            predictedTokens: ce.count)
     }
 
     /// Positions whose most likely token (first on ties) is the label.

@@ -25,11 +25,13 @@ public final class SequenceClassifier: Module {
         let b = ids.shape[0], s = ids.shape[1]
         let firstTokens = Tensor(int32: (0..<b).map { Int32($0 * s) }, shape: [b])
         let hidden = encoder.encode(ids, keyLengths: lengths, dropoutSeed: dropoutSeed, outputRows: firstTokens)
-        let pooled = dense(hidden).tanh().dropout(probability: dropoutSeed == nil ? 0 : headDropout, seed: (dropoutSeed ?? 0) &+ 0xC1A5)
+        let pooled = dense(hidden).tanh().dropout(
+            probability: dropoutSeed == nil ? 0 : headDropout, seed: (dropoutSeed ?? 0) &+ 0xC1A5)
         return output(pooled)
     }
 
     public var parameters: [Parameter] {
-        encoder.parameters + dense.parameters.prefixed("classifier.dense") + output.parameters.prefixed("classifier.out")
+        encoder.parameters + dense.parameters.prefixed("classifier.dense")
+            + output.parameters.prefixed("classifier.out")
     }
 }

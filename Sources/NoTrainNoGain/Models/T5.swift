@@ -35,7 +35,9 @@ public final class T5: PretrainingModel {
 
     /// The decoder's final hidden states [B, St, d] for inputs [B, Si] and decoder inputs [B, St]
     /// (int32), running `activeBlocks` of the encoder and the decoder alike.
-    public func decode(inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil) -> Tensor {
+    public func decode(
+        inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil
+    ) -> Tensor {
         let order = activeBlocks ?? Array(encoderBlocks.indices)
         var x = embedding(inputs)
         for i in order { x = encoderBlocks[i](x, lengths: inputLengths) }
@@ -46,23 +48,29 @@ public final class T5: PretrainingModel {
     }
 
     /// Logits [B, St, V] (see `decode`).
-    public func logits(inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil) -> Tensor {
-        lmHead(decode(inputs: inputs, decoderInputs: decoderInputs, inputLengths: inputLengths, activeBlocks: activeBlocks))
+    public func logits(
+        inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil
+    ) -> Tensor {
+        lmHead(
+            decode(inputs: inputs, decoderInputs: decoderInputs, inputLengths: inputLengths, activeBlocks: activeBlocks)
+        )
     }
 
     /// Decoder hidden states [B·St, d] for a span-corruption batch (decoder inputs: targets shifted right).
     func decode(_ batch: PretrainingBatch, activeBlocks: [Int]?) -> Tensor {
         precondition(!batch.labels.contains(PretrainingBatch.ignoreLabel), "T5 batches predict every target token")
         let inputs = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
-        let decoderInputs = Tensor(int32: batch.decoderInputIDs(startID: T5.padID), shape: [batch.batchSize, batch.targetLength])
+        let decoderInputs = Tensor(
+            int32: batch.decoderInputIDs(startID: T5.padID), shape: [batch.batchSize, batch.targetLength])
         return decode(inputs: inputs, decoderInputs: decoderInputs, activeBlocks: activeBlocks)
             .reshaped([batch.batchSize * batch.targetLength, config.hidden])
     }
 
     /// Logits at every target position of a span-corruption batch.
     public func predictions(_ batch: PretrainingBatch, activeBlocks: [Int]? = nil) -> Predictions {
-        Predictions(logits: lmHead(decode(batch, activeBlocks: activeBlocks)), labels: batch.labels,
-                    rows: (0..<Int32(batch.batchSize)).flatMap { [Int32](repeating: $0, count: batch.targetLength) })
+        Predictions(
+            logits: lmHead(decode(batch, activeBlocks: activeBlocks)), labels: batch.labels,
+            rows: (0..<Int32(batch.batchSize)).flatMap { [Int32](repeating: $0, count: batch.targetLength) })
     }
 
     /// The decoder's final hidden states at every target position, [B·St, d].
@@ -86,13 +94,24 @@ public final class T5: PretrainingModel {
         let inner = config.innerWidth, d = config.hidden, ff = config.feedForward
         func split(_ p: Parameter, _ names: [String], rows: Int) -> [(String, Tensor)] {
             let prefix = p.name.split(separator: ".").dropLast(2).joined(separator: ".")
-            return names.enumerated().map { i, n in ("\(prefix).\(n).weight", p.tensor.storageView((i * rows * d)..<((i + 1) * rows * d), shape: [rows, d])) }
+            return names.enumerated().map { i, n in
+                (
+                    "\(prefix).\(n).weight",
+                    p.tensor.storageView((i * rows * d)..<((i + 1) * rows * d), shape: [rows, d])
+                )
+            }
         }
         return parameters.flatMap { p -> [(String, Tensor)] in
             let name = p.name
-            if name.hasSuffix("layer.0.qkv.weight") { return split(p, ["SelfAttention.q", "SelfAttention.k", "SelfAttention.v"], rows: inner) }
-            if name.hasSuffix("layer.1.kv.weight") { return split(p, ["EncDecAttention.k", "EncDecAttention.v"], rows: inner) }
-            if name.hasSuffix(".wi.weight") { return split(p, ["DenseReluDense.wi_0", "DenseReluDense.wi_1"], rows: ff) }
+            if name.hasSuffix("layer.0.qkv.weight") {
+                return split(p, ["SelfAttention.q", "SelfAttention.k", "SelfAttention.v"], rows: inner)
+            }
+            if name.hasSuffix("layer.1.kv.weight") {
+                return split(p, ["EncDecAttention.k", "EncDecAttention.v"], rows: inner)
+            }
+            if name.hasSuffix(".wi.weight") {
+                return split(p, ["DenseReluDense.wi_0", "DenseReluDense.wi_1"], rows: ff)
+            }
             return [(T5.huggingFaceName(name), p.tensor)]
         }
     }
@@ -100,9 +119,12 @@ public final class T5: PretrainingModel {
     /// Our parameter names → HF's where they differ (o, q, wo, norms, bias table).
     static func huggingFaceName(_ name: String) -> String {
         var n = name
-        let rules: [(String, String)] = [("layer.0.o.", "layer.0.SelfAttention.o."), ("layer.0.relative_attention_bias", "layer.0.SelfAttention.relative_attention_bias"),
-                                         ("layer.1.q.", "layer.1.EncDecAttention.q."), ("layer.1.o.", "layer.1.EncDecAttention.o."),
-                                         (".wo.", ".DenseReluDense.wo.")]
+        let rules: [(String, String)] = [
+            ("layer.0.o.", "layer.0.SelfAttention.o."),
+            ("layer.0.relative_attention_bias", "layer.0.SelfAttention.relative_attention_bias"),
+            ("layer.1.q.", "layer.1.EncDecAttention.q."), ("layer.1.o.", "layer.1.EncDecAttention.o."),
+            (".wo.", ".DenseReluDense.wo."),
+        ]
         for (from, to) in rules where n.contains(from) { n = n.replacingOccurrences(of: from, with: to) }
         return n
     }
@@ -110,7 +132,9 @@ public final class T5: PretrainingModel {
 
 extension T5: BlockStack {
     public var blockCount: Int { encoderBlocks.count }
-    public func parameters(ofBlock index: Int) -> [Parameter] { encoderBlocks[index].parameters + decoderBlocks[index].parameters }
+    public func parameters(ofBlock index: Int) -> [Parameter] {
+        encoderBlocks[index].parameters + decoderBlocks[index].parameters
+    }
 }
 
 import Foundation

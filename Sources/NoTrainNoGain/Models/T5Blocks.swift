@@ -44,7 +44,8 @@ public final class T5FeedForward: Module {
     func callAsFunction(_ x: Tensor) -> Tensor { x + wo(linear(norm(x), wi).gatedActivation(.geluTanh, gate: .first)) }
 
     public var parameters: [Parameter] {
-        norm.parameters.prefixed("layer_norm") + [Parameter("wi.weight", wi, decays: true)] + wo.parameters.prefixed("wo")
+        norm.parameters.prefixed("layer_norm") + [Parameter("wi.weight", wi, decays: true)]
+            + wo.parameters.prefixed("wo")
     }
 }
 
@@ -62,28 +63,39 @@ public final class T5SelfAttention: Module {
     init(_ c: T5Config, causal: Bool, _ g: inout SeededGenerator) {
         let d = Double(c.hidden), inner = c.innerWidth
         norm = RMSNorm(c.hidden, epsilon: c.normEpsilon)
-        qkv = T5Init.fused(c.hidden, [(inner, 1 / (d * Double(c.headDim)).squareRoot()), (inner, 1 / d.squareRoot()), (inner, 1 / d.squareRoot())], &g)
+        qkv = T5Init.fused(
+            c.hidden,
+            [
+                (inner, 1 / (d * Double(c.headDim)).squareRoot()), (inner, 1 / d.squareRoot()),
+                (inner, 1 / d.squareRoot()),
+            ], &g)
         output = T5Init.linear(inner, c.hidden, std: 1 / Double(inner).squareRoot(), &g)
-        relativeBias = Tensor.randomNormal([c.relativeBuckets, c.heads], standardDeviation: Float(1 / d.squareRoot()), using: &g, requiresGrad: true)
+        relativeBias = Tensor.randomNormal(
+            [c.relativeBuckets, c.heads], standardDeviation: Float(1 / d.squareRoot()), using: &g, requiresGrad: true)
         config = c
         self.causal = causal
     }
 
     /// The bias [H, S, S] from this block's table.
     func bias(length s: Int) -> Tensor {
-        let buckets = RelativePosition.buckets(queries: s, keys: s, bidirectional: !causal, buckets: config.relativeBuckets,
-                                               maxDistance: config.maxDistance)
-        return relativeBias.gatherRows(Tensor(int32: buckets, shape: [s * s])).transposed().contiguous().reshaped([config.heads, s, s])
+        let buckets = RelativePosition.buckets(
+            queries: s, keys: s, bidirectional: !causal, buckets: config.relativeBuckets,
+            maxDistance: config.maxDistance)
+        return relativeBias.gatherRows(Tensor(int32: buckets, shape: [s * s])).transposed().contiguous().reshaped([
+            config.heads, s, s,
+        ])
     }
 
     func callAsFunction(_ x: Tensor, keyLengths: Tensor?) -> Tensor {
-        let a = selfAttention(linear(norm(x), qkv), heads: config.heads,
-                              options: AttentionOptions(causal: causal, keyLengths: keyLengths, bias: bias(length: x.shape[1]), scale: 1))
+        let a = selfAttention(
+            linear(norm(x), qkv), heads: config.heads,
+            options: AttentionOptions(causal: causal, keyLengths: keyLengths, bias: bias(length: x.shape[1]), scale: 1))
         return x + output(a)
     }
 
     public var parameters: [Parameter] {
-        norm.parameters.prefixed("layer_norm") + [Parameter("qkv.weight", qkv, decays: true)] + output.parameters.prefixed("o")
+        norm.parameters.prefixed("layer_norm") + [Parameter("qkv.weight", qkv, decays: true)]
+            + output.parameters.prefixed("o")
             + [Parameter("relative_attention_bias.weight", relativeBias, decays: true)]
     }
 }
@@ -107,9 +119,10 @@ public final class T5CrossAttention: Module {
 
     func callAsFunction(_ x: Tensor, encoded: Tensor, encoderLengths: Tensor?) -> Tensor {
         let keysValues = linear(encoded, kv)
-        let a = multiHeadAttention(query: HeadsView(q(norm(x))), key: HeadsView(keysValues),
-                                   value: HeadsView(keysValues, columnOffset: config.innerWidth), heads: config.heads,
-                                   headDim: config.headDim, options: AttentionOptions(keyLengths: encoderLengths, scale: 1))
+        let a = multiHeadAttention(
+            query: HeadsView(q(norm(x))), key: HeadsView(keysValues),
+            value: HeadsView(keysValues, columnOffset: config.innerWidth), heads: config.heads,
+            headDim: config.headDim, options: AttentionOptions(keyLengths: encoderLengths, scale: 1))
         return x + output(a)
     }
 
@@ -128,7 +141,9 @@ public final class T5EncoderBlock: Module {
         feedForward = T5FeedForward(c, &g)
     }
     func callAsFunction(_ x: Tensor, lengths: Tensor?) -> Tensor { feedForward(attention(x, keyLengths: lengths)) }
-    public var parameters: [Parameter] { attention.parameters.prefixed("layer.0") + feedForward.parameters.prefixed("layer.1") }
+    public var parameters: [Parameter] {
+        attention.parameters.prefixed("layer.0") + feedForward.parameters.prefixed("layer.1")
+    }
 }
 
 /// Decoder block: causal self-attention, cross-attention to the encoder, then the feed-forward.
@@ -145,6 +160,7 @@ public final class T5DecoderBlock: Module {
         feedForward(crossAttention(attention(x, keyLengths: nil), encoded: encoded, encoderLengths: encoderLengths))
     }
     public var parameters: [Parameter] {
-        attention.parameters.prefixed("layer.0") + crossAttention.parameters.prefixed("layer.1") + feedForward.parameters.prefixed("layer.2")
+        attention.parameters.prefixed("layer.0") + crossAttention.parameters.prefixed("layer.1")
+            + feedForward.parameters.prefixed("layer.2")
     }
 }

@@ -12,8 +12,10 @@ public struct T5Config: Codable, Equatable, Sendable {
     public var maxDistance: Int
     public var normEpsilon: Float
 
-    public init(layers: Int, hidden: Int, heads: Int, headDim: Int, feedForward: Int, vocabularySize: Int,
-                relativeBuckets: Int = 32, maxDistance: Int = 128, normEpsilon: Float = 1e-6) {
+    public init(
+        layers: Int, hidden: Int, heads: Int, headDim: Int, feedForward: Int, vocabularySize: Int,
+        relativeBuckets: Int = 32, maxDistance: Int = 128, normEpsilon: Float = 1e-6
+    ) {
         self.layers = layers
         self.hidden = hidden
         self.heads = heads
@@ -25,10 +27,12 @@ public struct T5Config: Codable, Equatable, Sendable {
         self.normEpsilon = normEpsilon
     }
 
-    public static let base = T5Config(layers: 12, hidden: 768, heads: 12, headDim: 64, feedForward: 2048, vocabularySize: 32128)
+    public static let base = T5Config(
+        layers: 12, hidden: 768, heads: 12, headDim: 64, feedForward: 2048, vocabularySize: 32128)
 
     /// The demo's and the benchmark's CPU model (4 + 4 blocks, d_model 256, 4 heads of 64, d_ff 672, vocabulary 8192).
-    public static let tiny = T5Config(layers: 4, hidden: 256, heads: 4, headDim: 64, feedForward: 672, vocabularySize: 8192)
+    public static let tiny = T5Config(
+        layers: 4, hidden: 256, heads: 4, headDim: 64, feedForward: 672, vocabularySize: 8192)
 
     public var innerWidth: Int { heads * headDim }
 
@@ -76,15 +80,19 @@ public enum RelativePosition {
     }
 
     /// Bucket of every (query i, key j) pair, row-major [Sq·Sk].
-    public static func buckets(queries: Int, keys: Int, bidirectional: Bool, buckets: Int, maxDistance: Int) -> [Int32] {
+    public static func buckets(queries: Int, keys: Int, bidirectional: Bool, buckets: Int, maxDistance: Int) -> [Int32]
+    {
         var out = [Int32](repeating: 0, count: queries * keys)
         for i in 0..<queries {
-            for j in 0..<keys { out[i * keys + j] = Int32(bucket(j - i, bidirectional: bidirectional, buckets: buckets, maxDistance: maxDistance)) }
+            for j in 0..<keys {
+                out[i * keys + j] = Int32(
+                    bucket(j - i, bidirectional: bidirectional, buckets: buckets, maxDistance: maxDistance))
+            }
         }
         return out
     }
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -7,8 +7,10 @@ public final class Linear: Module {
     public let bias: Tensor?
 
     /// Weights drawn from N(0, std²); the bias, if any, starts at zero.
-    public init(_ inFeatures: Int, _ outFeatures: Int, std: Float, bias: Bool = false, generator: inout SeededGenerator) {
-        weight = Tensor.randomNormal([outFeatures, inFeatures], standardDeviation: std, using: &generator, requiresGrad: true)
+    public init(_ inFeatures: Int, _ outFeatures: Int, std: Float, bias: Bool = false, generator: inout SeededGenerator)
+    {
+        weight = Tensor.randomNormal(
+            [outFeatures, inFeatures], standardDeviation: std, using: &generator, requiresGrad: true)
         self.bias = bias ? Tensor.zeros([outFeatures], requiresGrad: true) : nil
     }
 

@@ -34,14 +34,16 @@ public class AdamW: ArenaOptimizer {
 
     override func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {
         let h = hyperparameters, t = Float(step)
-        arena.values.backend.adamW(view(arena.values, range), gradient: view(arena.gradients, range),
-                                   firstMoment: view(firstMoment, range), secondMoment: view(secondMoment, range),
-                                   AdamWStep(learningRate: learningRate, beta1: h.beta1, beta2: h.beta2, epsilon: epsilon(step: t),
-                                             weightDecay: decays ? h.weightDecay : 0,
-                                             biasCorrection1: 1 - pow(h.beta1, t), biasCorrection2: 1 - pow(h.beta2, t)))
+        arena.values.backend.adamW(
+            view(arena.values, range), gradient: view(arena.gradients, range),
+            firstMoment: view(firstMoment, range), secondMoment: view(secondMoment, range),
+            AdamWStep(
+                learningRate: learningRate, beta1: h.beta1, beta2: h.beta2, epsilon: epsilon(step: t),
+                weightDecay: decays ? h.weightDecay : 0,
+                biasCorrection1: 1 - pow(h.beta1, t), biasCorrection2: 1 - pow(h.beta2, t)))
     }
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

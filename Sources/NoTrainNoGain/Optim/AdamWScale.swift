@@ -8,8 +8,12 @@ import Engine
 /// β = (0.9, 0.999), ε = 1e-6, no weight decay; base lr 2e-2. This equals PyTorch's form
 /// m̂/(√v̂ + ε′) with ε′ = ε/√(1 − β₂ᵗ), which is how it runs on the shared AdamW kernel.
 public final class AdamWScale: AdamW {
-    public init(_ arena: ParameterArena, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6, weightDecay: Float = 0) {
-        super.init(arena, Hyperparameters(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay), name: "adamw-scale")
+    public init(
+        _ arena: ParameterArena, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6, weightDecay: Float = 0
+    ) {
+        super.init(
+            arena, Hyperparameters(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay),
+            name: "adamw-scale")
         rmsScaledLearningRate = true
     }
 
@@ -19,5 +23,5 @@ public final class AdamWScale: AdamW {
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

@@ -41,7 +41,9 @@ public class ArenaOptimizer {
     /// RMS(p) = ‖p‖₂ / √n, floored at 10⁻³ (nanoT5's `_rms`, spec §1b, §6).
     func rmsScale(_ index: Int) -> Float {
         let p = arena.parameters[index].tensor
-        let rms = Float((p.backend.sumOfSquares(arena.view(of: arena.values, parameter: index)) / Double(p.elementCount)).squareRoot())
+        let rms = Float(
+            (p.backend.sumOfSquares(arena.view(of: arena.values, parameter: index)) / Double(p.elementCount))
+                .squareRoot())
         return max(1e-3, rms)
     }
 
@@ -69,7 +71,8 @@ public class ArenaOptimizer {
         for i in active.indices where active[i] { steps[i] += 1 }
         let scales = rmsScaledLearningRate ? arena.parameters.indices.map { active[$0] ? rmsScale($0) : 1 } : nil
         for (range, run) in arena.runs({ i -> Run? in
-            active[i] ? Run(step: steps[i], decays: arena.parameters[i].decays, learningRateScale: scales?[i] ?? 1) : nil
+            active[i]
+                ? Run(step: steps[i], decays: arena.parameters[i].decays, learningRateScale: scales?[i] ?? 1) : nil
         }) {
             guard let run else { continue }
             update(range, step: run.step, learningRate: lr * run.learningRateScale, decays: run.decays)
@@ -85,13 +88,16 @@ public class ArenaOptimizer {
     public func resetState(parameters indices: [Int]) {
         for i in indices {
             steps[i] = 0
-            for (_, buffer) in state { arena.view(of: buffer, parameter: i).assign(Tensor.zeros(arena.parameters[i].tensor.shape)) }
+            for (_, buffer) in state {
+                arena.view(of: buffer, parameter: i).assign(Tensor.zeros(arena.parameters[i].tensor.shape))
+            }
         }
     }
 
     /// Restores per-parameter step counts (checkpoints).
     public func restoreSteps(_ s: [Int]) {
-        precondition(s.count == steps.count, "optimizer state has \(s.count) step counters, model has \(steps.count) parameters")
+        precondition(
+            s.count == steps.count, "optimizer state has \(s.count) step counters, model has \(steps.count) parameters")
         steps = s
     }
 

@@ -20,8 +20,10 @@ public final class Lion: ArenaOptimizer {
     }
 
     override func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {
-        arena.values.backend.lion(view(arena.values, range), gradient: view(arena.gradients, range), momentum: view(momentum, range),
-                                  LionStep(learningRate: learningRate, beta1: beta1, beta2: beta2,
-                                           weightDecay: decays ? weightDecay : 0))
+        arena.values.backend.lion(
+            view(arena.values, range), gradient: view(arena.gradients, range), momentum: view(momentum, range),
+            LionStep(
+                learningRate: learningRate, beta1: beta1, beta2: beta2,
+                weightDecay: decays ? weightDecay : 0))
     }
 }

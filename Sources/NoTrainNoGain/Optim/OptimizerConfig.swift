@@ -59,14 +59,16 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         let optimizer: ArenaOptimizer
         switch name {
         case .adamw:
-            optimizer = AdamW(arena, AdamW.Hyperparameters(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay))
+            optimizer = AdamW(
+                arena, AdamW.Hyperparameters(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay))
         case .adamwScale:
             optimizer = AdamWScale(arena, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
         case .lion:
             optimizer = Lion(arena, beta1: beta1, beta2: beta2, weightDecay: weightDecay)
         case .sophia:
-            optimizer = Sophia(arena, beta1: beta1, beta2: beta2, rho: rho, batchTokens: Float(hessianBatchTokens ?? batchTokens),
-                               weightDecay: weightDecay, hessianInterval: hessianInterval)
+            optimizer = Sophia(
+                arena, beta1: beta1, beta2: beta2, rho: rho, batchTokens: Float(hessianBatchTokens ?? batchTokens),
+                weightDecay: weightDecay, hessianInterval: hessianInterval)
         }
         optimizer.rmsScaledLearningRate = rmsScaledLearningRate
         optimizer.missingGradient = missingGradient
@@ -75,27 +77,39 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
 
     /// Reads the section; optimiser-specific keys are refused for other optimisers.
     static func read(_ o: ConfigSection, model: ModelConfig.Kind, accumulation: Int) throws -> OptimizerConfig {
-        let nameText = try o.choice("name", default: model == .t5 ? "adamw-scale" : "adamw", from: Name.allCases.map(\.rawValue))
+        let nameText = try o.choice(
+            "name", default: model == .t5 ? "adamw-scale" : "adamw", from: Name.allCases.map(\.rawValue))
         var c = OptimizerConfig(name: Name(rawValue: nameText)!, model: model, accumulation: accumulation)
         c.beta1 = Float(try o.double("beta1", default: Double(c.beta1), range: 0...0.999999))
         c.beta2 = Float(try o.double("beta2", default: Double(c.beta2), range: 0...0.999999))
         c.weightDecay = Float(try o.double("weight_decay", default: Double(c.weightDecay), range: 0...10))
         c.rmsScaledLearningRate = try o.bool("rms_scaled_lr", default: c.rmsScaledLearningRate)
-        c.missingGradient = MissingGradientPolicy(rawValue: try o.choice("missing_gradient", default: "skip",
-                                                                         from: ["skip", "zero-gradient"]))!
-        let only: [(String, [Name])] = [("epsilon", [.adamw, .adamwScale]), ("rho", [.sophia]), ("hessian_interval", [.sophia]),
-                                        ("hessian_micro_batches", [.sophia]), ("hessian_batch_tokens", [.sophia]),
-                                        ("hessian_labels", [.sophia]), ("free_hessian", [.sophia])]
+        c.missingGradient = MissingGradientPolicy(
+            rawValue: try o.choice(
+                "missing_gradient", default: "skip",
+                from: ["skip", "zero-gradient"]))!
+        let only: [(String, [Name])] = [
+            ("epsilon", [.adamw, .adamwScale]), ("rho", [.sophia]), ("hessian_interval", [.sophia]),
+            ("hessian_micro_batches", [.sophia]), ("hessian_batch_tokens", [.sophia]),
+            ("hessian_labels", [.sophia]), ("free_hessian", [.sophia]),
+        ]
         for (key, owners) in only where o.has(key) && !owners.contains(c.name) {
-            throw o.fail(key, "only applies to optimizer \(owners.map(\.rawValue).joined(separator: " or ")) (this config uses \(c.name.rawValue))")
+            throw o.fail(
+                key,
+                "only applies to optimizer \(owners.map(\.rawValue).joined(separator: " or ")) (this config uses \(c.name.rawValue))"
+            )
         }
         c.epsilon = Float(try o.double("epsilon", default: Double(c.epsilon), range: 0...1))
         c.rho = Float(try o.double("rho", default: 0.01, range: 1e-9...1e6))
         c.hessianInterval = try o.int("hessian_interval", default: 10, range: 1...1_000_000)
         c.hessianMicroBatches = try o.int("hessian_micro_batches", default: c.hessianMicroBatches, range: 1...1_000_000)
-        if o.has("hessian_batch_tokens") { c.hessianBatchTokens = try o.int("hessian_batch_tokens", default: 1, range: 1...Int.max) }
-        c.hessianLabels = HessianLabels(rawValue: try o.choice("hessian_labels", default: "vocabulary",
-                                                               from: ["vocabulary", "hidden-states"]))!
+        if o.has("hessian_batch_tokens") {
+            c.hessianBatchTokens = try o.int("hessian_batch_tokens", default: 1, range: 1...Int.max)
+        }
+        c.hessianLabels = HessianLabels(
+            rawValue: try o.choice(
+                "hessian_labels", default: "vocabulary",
+                from: ["vocabulary", "hidden-states"]))!
         c.freeHessian = try o.bool("free_hessian", default: false)
         try o.finish()
         return c

@@ -23,8 +23,10 @@ public final class Sophia: ArenaOptimizer {
     /// Hessian updates done so far.
     public private(set) var curvatureUpdates = 0
 
-    public init(_ arena: ParameterArena, beta1: Float = 0.965, beta2: Float = 0.99, rho: Float = 0.01,
-                batchTokens: Float, weightDecay: Float = 0.015, hessianInterval: Int = 10) {
+    public init(
+        _ arena: ParameterArena, beta1: Float = 0.965, beta2: Float = 0.99, rho: Float = 0.01,
+        batchTokens: Float, weightDecay: Float = 0.015, hessianInterval: Int = 10
+    ) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.rho = rho
@@ -49,9 +51,11 @@ public final class Sophia: ArenaOptimizer {
     public func restoreCurvatureUpdates(_ n: Int) { curvatureUpdates = n }
 
     override func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {
-        arena.values.backend.sophia(view(arena.values, range), gradient: view(arena.gradients, range),
-                                    momentum: view(momentum, range), hessian: view(hessian, range),
-                                    SophiaStep(learningRate: learningRate, beta1: beta1, rhoTimesBatch: rho * batchTokens,
-                                               epsilon: epsilon, weightDecay: decays ? weightDecay : 0))
+        arena.values.backend.sophia(
+            view(arena.values, range), gradient: view(arena.gradients, range),
+            momentum: view(momentum, range), hessian: view(hessian, range),
+            SophiaStep(
+                learningRate: learningRate, beta1: beta1, rhoTimesBatch: rho * batchTokens,
+                epsilon: epsilon, weightDecay: decays ? weightDecay : 0))
     }
 }

@@ -31,6 +31,8 @@ public protocol BatchSelection: AnyObject {
 extension Array where Element == PretrainingBatch.Sequence {
     /// Consecutive micro-batches of `size` sequences.
     func microBatches(of size: Int) -> [PretrainingBatch] {
-        stride(from: 0, to: count, by: size).map { PretrainingBatch(sequences: Array(self[$0..<Swift.min($0 + size, count)])) }
+        stride(from: 0, to: count, by: size).map {
+            PretrainingBatch(sequences: Array(self[$0..<Swift.min($0 + size, count)]))
+        }
     }
 }

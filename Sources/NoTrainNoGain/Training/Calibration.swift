@@ -7,29 +7,35 @@ import Foundation
 /// 1…L, and of a forward-only pass with all layers. The result is a `CostModel` that budgets of
 /// small CPU models are charged from; runs record which table they used.
 public enum Calibration {
-    public static func measure(_ config: PretrainingConfig, repeats: Int = 3, progress: (String) -> Void = { _ in }) -> CostModel {
+    public static func measure(
+        _ config: PretrainingConfig, repeats: Int = 3, progress: (String) -> Void = { _ in }
+    ) -> CostModel {
         let micro = config.training.microBatchSize
         let accumulation = config.training.batchSize / micro
         let model = config.model.make(seed: 0)
         let arena = ParameterArena(model.parameters)
-        let optimizer = config.optimizer.make(arena, batchTokens: config.training.batchSize * config.data.sequenceLength)
-        var batches = SyntheticBatches(model: config.model, rowLength: config.rowLength, batchSize: micro,
-                                       corruption: config.data.spanCorruption, seed: 3)
+        let optimizer = config.optimizer.make(
+            arena, batchTokens: config.training.batchSize * config.data.sequenceLength)
+        var batches = SyntheticBatches(
+            model: config.model, rowLength: config.rowLength, batchSize: micro,
+            corruption: config.data.spanCorruption, seed: 3)
         func batch() -> PretrainingBatch { batches.next() }
         func median(_ body: () -> Void) -> Double {
-            body()   // warm-up
+            body()  // warm-up
             return Stopwatch.median((0..<repeats).map { _ in Stopwatch.time(body) })
         }
-        let optimizerTime = median {
-            let out = model.loss(batch())
-            out.loss.backward()
-            optimizer.step(learningRate: 0)
-            arena.zeroGrad()
-        } - median {
-            let out = model.loss(batch())
-            out.loss.backward()
-            arena.zeroGrad()
-        }
+        let optimizerTime =
+            median {
+                let out = model.loss(batch())
+                out.loss.backward()
+                optimizer.step(learningRate: 0)
+                arena.zeroGrad()
+            }
+            - median {
+                let out = model.loss(batch())
+                out.loss.backward()
+                arena.zeroGrad()
+            }
         var perLayers: [Double] = []
         for layers in 1...config.model.layers {
             let active = Array(0..<layers)
@@ -44,7 +50,8 @@ public enum Calibration {
         let forward = median { _ = withoutGradients { model.loss(batch()) } }
         progress("forward only: \(String(format: "%.4f", forward)) s")
         let cpu = CPUFeatures.host
-        let source = "calibrated: \(config.model.summary) vocab \(config.model.vocabularySize), "
+        let source =
+            "calibrated: \(config.model.summary) vocab \(config.model.vocabularySize), "
             + "micro-batch \(micro)×\(config.data.sequenceLength), on \(cpu.modelName) (\(Parallel.threadCount) threads, "
             + "\(CPUBackend.shared.blas.kind.rawValue) \(CPUBackend.shared.blas.kernel))"
         return CostModel(source: source, trainingPerLayers: perLayers, forwardOnly: forward, microBatchSize: micro)

@@ -8,8 +8,10 @@ import Foundation
 public enum IrreducibleLossExtraction {
     /// Writes the IL losses for `config`'s training rows to `output`; returns how many.
     @discardableResult
-    public static func run(config: PretrainingConfig, modelCheckpoint: String, output: String, microBatch: Int = 256,
-                           progress: (String) -> Void = { _ in }) throws -> Int {
+    public static func run(
+        config: PretrainingConfig, modelCheckpoint: String, output: String, microBatch: Int = 256,
+        progress: (String) -> Void = { _ in }
+    ) throws -> Int {
         let data = try PretrainingData.prepare(config, progress: progress)
         let split = try config.split(rows: data.dataset.count)
         let model = config.model.make(seed: 0)
@@ -22,14 +24,18 @@ public enum IrreducibleLossExtraction {
         var start = 0
         while start < order.count {
             let indices = Array(order[start..<min(start + microBatch, order.count)])
-            let batch = objective.batch(data.dataset.rows(indices), rowLength: data.dataset.sequenceLength,
-                                        exampleIndices: indices, generator: &g)
+            let batch = objective.batch(
+                data.dataset.rows(indices), rowLength: data.dataset.sequenceLength,
+                exampleIndices: indices, generator: &g)
             let losses = withoutGradients { model.loss(batch).sequenceLosses }
             pairs += zip(indices, losses).map { ($0, $1) }
             start += microBatch
-            if (start / microBatch) % 10 == 0 { progress("extracted \(min(start, order.count)) of \(order.count) rows") }
+            if (start / microBatch) % 10 == 0 {
+                progress("extracted \(min(start, order.count)) of \(order.count) rows")
+            }
         }
-        try IrreducibleLosses.save(pairs, to: output, metadata: ["ntng_il_model": modelCheckpoint, "rows": "\(pairs.count)"])
+        try IrreducibleLosses.save(
+            pairs, to: output, metadata: ["ntng_il_model": modelCheckpoint, "rows": "\(pairs.count)"])
         progress("wrote \(pairs.count) irreducible losses to \(output)")
         return pairs.count
     }

@@ -15,7 +15,8 @@ public final class MetricsLog {
             var kept = Data()
             for line in data.split(separator: UInt8(ascii: "\n")) {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                      let step = object["step"] as? Int, step <= keep else { continue }
+                    let step = object["step"] as? Int, step <= keep
+                else { continue }
                 if (object["event"] as? String) == "end" { continue }
                 kept.append(line)
                 kept.append(UInt8(ascii: "\n"))
@@ -24,7 +25,9 @@ public final class MetricsLog {
         } else {
             fm.createFile(atPath: path, contents: Data())
         }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw ConfigError("\(path): cannot open the log for writing") }
+        guard let h = FileHandle(forWritingAtPath: path) else {
+            throw ConfigError("\(path): cannot open the log for writing")
+        }
         handle = h
         handle.seekToEndOfFile()
     }
@@ -41,7 +44,11 @@ public final class MetricsLog {
 
     /// All entries of a log file (for reports and tests).
     public static func read(_ path: String) throws -> [[String: Any]] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError("\(path): cannot read the log") }
-        return data.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError("\(path): cannot read the log")
+        }
+        return data.split(separator: UInt8(ascii: "\n")).compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]
+        }
     }
 }

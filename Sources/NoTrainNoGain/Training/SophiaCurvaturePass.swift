@@ -12,11 +12,13 @@ extension PretrainingRun {
         arena.zeroGrad()
         let n = config.optimizer.hessianMicroBatches
         let blocks = evaluationBlocks
-        let cost = costModel.training(activeLayers: blocks?.count ?? config.model.layers, sequences: config.training.microBatchSize)
+        let cost = costModel.training(
+            activeLayers: blocks?.count ?? config.model.layers, sequences: config.training.microBatchSize)
         let free = config.optimizer.freeHessian || costModel.hessianInStepCost == true
         for _ in 0..<n {
             let batch = nextMicroBatch()
-            var g = SeededGenerator(seed: config.training.seed ^ 0x50F1A &+ UInt64(state.microBatches) &* 0xD1B5_4A32_D192_ED03)
+            var g = SeededGenerator(
+                seed: config.training.seed ^ 0x50F1A &+ UInt64(state.microBatches) &* 0xD1B5_4A32_D192_ED03)
             let logits: Tensor
             switch config.optimizer.hessianLabels {
             case .vocabulary: logits = model.predictions(batch, activeBlocks: blocks).logits
@@ -63,6 +65,6 @@ public enum SampledLabels {
 }
 
 #if canImport(Glibc)
-import Glibc
-@inline(__always) func _exp(_ x: Double) -> Double { Glibc.exp(x) }
+    import Glibc
+    @inline(__always) func _exp(_ x: Double) -> Double { Glibc.exp(x) }
 #endif

@@ -34,8 +34,10 @@ public struct MethodContext {
     /// Writes a line to the run log and the console.
     public let report: (String, [String: Any]) -> Void
 
-    public init(model: BlockStack, optimizer: ArenaOptimizer, progress: Double, step: Int, seed: UInt64,
-                report: @escaping (String, [String: Any]) -> Void) {
+    public init(
+        model: BlockStack, optimizer: ArenaOptimizer, progress: Double, step: Int, seed: UInt64,
+        report: @escaping (String, [String: Any]) -> Void
+    ) {
         self.model = model
         self.optimizer = optimizer
         self.progress = progress

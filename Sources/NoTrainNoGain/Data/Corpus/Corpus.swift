@@ -30,7 +30,9 @@ public struct Corpus: Sendable {
                 throw CorpusError.file(path, "no such file or folder")
             }
             if isDirectory.boolValue {
-                guard let walker = fm.enumerator(atPath: path) else { throw CorpusError.file(path, "cannot list the folder") }
+                guard let walker = fm.enumerator(atPath: path) else {
+                    throw CorpusError.file(path, "cannot list the folder")
+                }
                 var found: [String] = []
                 for case let relative as String in walker {
                     let full = path + "/" + relative
@@ -40,12 +42,15 @@ public struct Corpus: Sendable {
                     }
                 }
                 guard !found.isEmpty else {
-                    throw CorpusError.file(path, "no corpus files (.txt, .jsonl, .json.gz or WikiExtractor wiki_NN) in this folder")
+                    throw CorpusError.file(
+                        path, "no corpus files (.txt, .jsonl, .json.gz or WikiExtractor wiki_NN) in this folder")
                 }
                 for f in found.sorted() { files.append(try Corpus.describe(f, Corpus.format(of: f)!)) }
             } else {
                 guard let format = Corpus.format(of: path) else {
-                    throw CorpusError.file(path, "unsupported corpus file (expected .txt, .jsonl, .json, .json.gz or WikiExtractor wiki_NN)")
+                    throw CorpusError.file(
+                        path,
+                        "unsupported corpus file (expected .txt, .jsonl, .json, .json.gz or WikiExtractor wiki_NN)")
                 }
                 files.append(try Corpus.describe(path, format))
             }
@@ -91,7 +96,9 @@ public struct Corpus: Sendable {
         case .plainText: return Corpus.paragraphs(try Corpus.readText(file.path))
         case .wikiExtractor: return try Corpus.wikiExtractorDocuments(Corpus.readText(file.path), path: file.path)
         case .jsonLines:
-            guard let data = FileManager.default.contents(atPath: file.path) else { throw CorpusError.file(file.path, "cannot read") }
+            guard let data = FileManager.default.contents(atPath: file.path) else {
+                throw CorpusError.file(file.path, "cannot read")
+            }
             return try Corpus.jsonLines(data, field: textField, path: file.path)
         case .gzipJSONLines:
             return try Corpus.jsonLines(GzipReader.read(file.path), field: textField, path: file.path)

@@ -8,7 +8,9 @@ enum GzipReader {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CorpusError.file(path, "cannot open") }
         defer { try? handle.close() }
         var stream = z_stream()
-        guard czlib_inflateInit2(&stream, 15 + 32) == Z_OK else { throw CorpusError.file(path, "zlib initialisation failed") }
+        guard czlib_inflateInit2(&stream, 15 + 32) == Z_OK else {
+            throw CorpusError.file(path, "zlib initialisation failed")
+        }
         defer { inflateEnd(&stream) }
         var output = Data()
         var buffer = [UInt8](repeating: 0, count: 4 << 20)
@@ -34,9 +36,10 @@ enum GzipReader {
                     }
                     switch status {
                     case Z_STREAM_END: finished = true
-                    case Z_OK, Z_BUF_ERROR: if status == Z_BUF_ERROR && stream.avail_in > 0 && stream.avail_out > 0 {
-                        throw CorpusError.file(path, "corrupt gzip data")
-                    }
+                    case Z_OK, Z_BUF_ERROR:
+                        if status == Z_BUF_ERROR && stream.avail_in > 0 && stream.avail_out > 0 {
+                            throw CorpusError.file(path, "corrupt gzip data")
+                        }
                     default: throw CorpusError.file(path, "corrupt gzip data (zlib status \(status))")
                     }
                 }

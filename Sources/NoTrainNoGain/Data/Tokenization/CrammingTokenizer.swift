@@ -21,7 +21,8 @@ extension Tokenizer {
     /// Trains the vocabulary from word frequencies (see `crammingWordCounts`).
     public static func trainCramming(wordCounts counts: [String: Int], vocabularySize: Int) throws -> Tokenizer {
         guard vocabularySize > crammingSpecialTokens.count else {
-            throw TokenizerError.invalid("vocabulary size must exceed the \(crammingSpecialTokens.count) special tokens (got \(vocabularySize))")
+            throw TokenizerError.invalid(
+                "vocabulary size must exceed the \(crammingSpecialTokens.count) special tokens (got \(vocabularySize))")
         }
         let normalizer = TextNormalizer.cramming, pre = PreTokenizer.whitespace
         let vocabulary = WordPieceTrainer(vocabularySize: vocabularySize, specialTokens: crammingSpecialTokens)
@@ -30,11 +31,15 @@ extension Tokenizer {
         let sep = model.ids["<sep>"]!, cls = model.ids["<cls>"]!
         let post = TemplateProcessor(
             single: [.sequence("A", typeID: 0), .special("<sep>", typeID: 0)],
-            pair: [.special("<cls>", typeID: 0), .sequence("A", typeID: 0), .special("<sep>", typeID: 0),
-                   .sequence("B", typeID: 0), .special("<sep>", typeID: 0)],
+            pair: [
+                .special("<cls>", typeID: 0), .sequence("A", typeID: 0), .special("<sep>", typeID: 0),
+                .sequence("B", typeID: 0), .special("<sep>", typeID: 0),
+            ],
             specialTokens: ["<sep>": [sep], "<cls>": [cls]])
         let added = crammingSpecialTokens.map { AddedToken(id: model.ids[$0]!, content: $0) }
-        return Tokenizer(normalizer: normalizer, preTokenizer: pre, model: .wordPiece(model), postProcessor: post, addedTokens: added)
+        return Tokenizer(
+            normalizer: normalizer, preTokenizer: pre, model: .wordPiece(model), postProcessor: post, addedTokens: added
+        )
     }
 }
 

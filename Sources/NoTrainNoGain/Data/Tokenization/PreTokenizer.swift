@@ -30,7 +30,9 @@ public indirect enum PreTokenizer: Equatable, Sendable {
             return pieces.enumerated().flatMap { index, piece -> [Substring] in
                 guard !piece.isEmpty else { return [] }
                 var text = piece.replacingOccurrences(of: " ", with: replacement)
-                if (scheme == "always" || (scheme == "first" && index == 0)) && !text.hasPrefix(replacement) { text = replacement + text }
+                if (scheme == "always" || (scheme == "first" && index == 0)) && !text.hasPrefix(replacement) {
+                    text = replacement + text
+                }
                 guard split else { return [Substring(text)] }
                 var words: [Substring] = [], current = ""
                 for ch in text {
@@ -60,7 +62,7 @@ public indirect enum PreTokenizer: Equatable, Sendable {
     /// Maximal runs of word characters and of non-word, non-space characters.
     static func runs(_ s: Substring) -> [Substring] {
         var out: [Substring] = []
-        var start: String.Index?, kind = 0   // 1 = word, 2 = other
+        var start: String.Index?, kind = 0  // 1 = word, 2 = other
         var i = s.unicodeScalars.startIndex
         let scalars = s.unicodeScalars
         while i < scalars.endIndex {
@@ -79,10 +81,13 @@ public indirect enum PreTokenizer: Equatable, Sendable {
 
     static func isBertPunctuation(_ c: Unicode.Scalar) -> Bool {
         let v = c.value
-        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) { return true }
+        if (33...47).contains(v) || (58...64).contains(v) || (91...96).contains(v) || (123...126).contains(v) {
+            return true
+        }
         switch c.properties.generalCategory {
         case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation, .initialPunctuation,
-             .finalPunctuation, .otherPunctuation: return true
+            .finalPunctuation, .otherPunctuation:
+            return true
         default: return false
         }
     }

@@ -9,29 +9,40 @@ extension Tokenizer {
 
     /// Word frequencies after T5's normaliser and Metaspace splitting.
     public static func t5WordCounts(_ documents: [String]) -> [String: Int] {
-        let normalizer = t5Normalizer, pre = PreTokenizer.metaspace(replacement: PreTokenizer.spaceMark, prependScheme: "always", split: true)
+        let normalizer = t5Normalizer,
+            pre = PreTokenizer.metaspace(replacement: PreTokenizer.spaceMark, prependScheme: "always", split: true)
         return WordCounter.count(documents) { pre(normalizer($0)) }
     }
 
     static let t5Normalizer = TextNormalizer.sequence([.nfkc, .replace(pattern: .regex(" {2,}"), content: " ")])
 
     /// Trains the Unigram vocabulary (`vocabularySize` includes the 3 special tokens and the sentinels).
-    public static func trainT5(wordCounts: [String: Int], vocabularySize: Int, sentinels: Int = 100) throws -> Tokenizer {
+    public static func trainT5(wordCounts: [String: Int], vocabularySize: Int, sentinels: Int = 100) throws -> Tokenizer
+    {
         guard vocabularySize > t5SpecialTokens.count + sentinels + 1 else {
-            throw TokenizerError.invalid("vocabulary size must exceed the \(t5SpecialTokens.count) special tokens and \(sentinels) sentinels")
+            throw TokenizerError.invalid(
+                "vocabulary size must exceed the \(t5SpecialTokens.count) special tokens and \(sentinels) sentinels")
         }
-        let pieces = UnigramTrainer(vocabularySize: vocabularySize - sentinels, specialTokens: t5SpecialTokens).train(wordCounts: wordCounts)
+        let pieces = UnigramTrainer(vocabularySize: vocabularySize - sentinels, specialTokens: t5SpecialTokens).train(
+            wordCounts: wordCounts)
         var vocabulary: [(String, Double)] = t5SpecialTokens.map { ($0, 0) } + pieces
         let base = vocabulary.count
         vocabulary += (0..<sentinels).reversed().map { ("<extra_id_\($0)>", 0) }
         let model = try Unigram(vocabulary: vocabulary, unknownID: 2)
-        let post = TemplateProcessor(single: [.sequence("A", typeID: 0), .special("</s>", typeID: 0)],
-                                     pair: [.sequence("A", typeID: 0), .special("</s>", typeID: 0), .sequence("B", typeID: 1), .special("</s>", typeID: 1)],
-                                     specialTokens: ["</s>": [1]])
-        let added = t5SpecialTokens.enumerated().map { AddedToken(id: Int32($0.offset), content: $0.element) }
+        let post = TemplateProcessor(
+            single: [.sequence("A", typeID: 0), .special("</s>", typeID: 0)],
+            pair: [
+                .sequence("A", typeID: 0), .special("</s>", typeID: 0), .sequence("B", typeID: 1),
+                .special("</s>", typeID: 1),
+            ],
+            specialTokens: ["</s>": [1]])
+        let added =
+            t5SpecialTokens.enumerated().map { AddedToken(id: Int32($0.offset), content: $0.element) }
             + (0..<sentinels).map { AddedToken(id: Int32(base + sentinels - 1 - $0), content: "<extra_id_\($0)>") }
-        return Tokenizer(normalizer: t5Normalizer, preTokenizer: .metaspace(replacement: PreTokenizer.spaceMark, prependScheme: "always", split: true),
-                         model: .unigram(model), postProcessor: post, addedTokens: added.sorted { $0.id < $1.id })
+        return Tokenizer(
+            normalizer: t5Normalizer,
+            preTokenizer: .metaspace(replacement: PreTokenizer.spaceMark, prependScheme: "always", split: true),
+            model: .unigram(model), postProcessor: post, addedTokens: added.sorted { $0.id < $1.id })
     }
 
     /// The id of sentinel k (`<extra_id_k>`), counting down from the top of the vocabulary.

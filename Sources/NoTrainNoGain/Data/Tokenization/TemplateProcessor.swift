@@ -38,7 +38,8 @@ public struct TemplateProcessor: Equatable, Sendable {
         for piece in b == nil ? single : pair {
             switch piece {
             case .special(let name, let t): out += [Int32](repeating: Int32(t), count: specialTokens[name]?.count ?? 0)
-            case .sequence(let which, let t): out += [Int32](repeating: Int32(t), count: which == "A" ? a.count : (b?.count ?? 0))
+            case .sequence(let which, let t):
+                out += [Int32](repeating: Int32(t), count: which == "A" ? a.count : (b?.count ?? 0))
             }
         }
         return out

@@ -45,7 +45,9 @@ public indirect enum TextNormalizer: Equatable, Sendable {
             var s = text
             if clean { s = TextNormalizer.cleanText(s) }
             if chinese { s = TextNormalizer.padChineseCharacters(s) }
-            if strip ?? lower { s = TextNormalizer.removingNonspacingMarks(s.isASCII ? s : s.decomposedStringWithCanonicalMapping) }
+            if strip ?? lower {
+                s = TextNormalizer.removingNonspacingMarks(s.isASCII ? s : s.decomposedStringWithCanonicalMapping)
+            }
             if lower { s = TextNormalizer.lowercased(s) }
             return s
         }
@@ -90,7 +92,9 @@ public indirect enum TextNormalizer: Equatable, Sendable {
     }
 
     static func lowercased(_ text: String) -> String {
-        if text.isASCII { return String(decoding: text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self) }
+        if text.isASCII {
+            return String(decoding: text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+        }
         return text.lowercased()
     }
 

@@ -13,8 +13,10 @@ public final class Tokenizer: Sendable {
         public var rstrip: Bool
         public var singleWord: Bool
 
-        public init(id: Int32, content: String, special: Bool = true, normalized: Bool = false,
-                    lstrip: Bool = false, rstrip: Bool = false, singleWord: Bool = false) {
+        public init(
+            id: Int32, content: String, special: Bool = true, normalized: Bool = false,
+            lstrip: Bool = false, rstrip: Bool = false, singleWord: Bool = false
+        ) {
             self.id = id
             self.content = content
             self.special = special
@@ -33,8 +35,10 @@ public final class Tokenizer: Sendable {
     /// Added tokens longest first, for matching.
     private let matchOrder: [AddedToken]
 
-    public init(normalizer: TextNormalizer?, preTokenizer: PreTokenizer?, model: TokenizerModel,
-                postProcessor: TemplateProcessor?, addedTokens: [AddedToken]) {
+    public init(
+        normalizer: TextNormalizer?, preTokenizer: PreTokenizer?, model: TokenizerModel,
+        postProcessor: TemplateProcessor?, addedTokens: [AddedToken]
+    ) {
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
         self.model = model
@@ -85,8 +89,9 @@ public final class Tokenizer: Sendable {
     public func decode(_ ids: [Int32], skipSpecialTokens: Bool = true) -> String {
         let special = Set(addedTokens.filter(\.special).map(\.id))
         let vocabulary = model.vocabulary
-        return model.decode(ids.filter { $0 >= 0 && Int($0) < vocabulary.count && !(skipSpecialTokens && special.contains($0)) }
-            .map { vocabulary[Int($0)] })
+        return model.decode(
+            ids.filter { $0 >= 0 && Int($0) < vocabulary.count && !(skipSpecialTokens && special.contains($0)) }
+                .map { vocabulary[Int($0)] })
     }
 
     /// Ids of many documents without templates, in parallel.

@@ -42,20 +42,27 @@ extension Tokenizer {
             guard let id = a["id"] as? Int, let content = a["content"] as? String else {
                 throw TokenizerError.invalid("added_tokens[\(i)] needs 'id' and 'content'")
             }
-            added.append(AddedToken(id: Int32(id), content: content, special: a["special"] as? Bool ?? false,
-                                    normalized: a["normalized"] as? Bool ?? false, lstrip: a["lstrip"] as? Bool ?? false,
-                                    rstrip: a["rstrip"] as? Bool ?? false, singleWord: a["single_word"] as? Bool ?? false))
+            added.append(
+                AddedToken(
+                    id: Int32(id), content: content, special: a["special"] as? Bool ?? false,
+                    normalized: a["normalized"] as? Bool ?? false, lstrip: a["lstrip"] as? Bool ?? false,
+                    rstrip: a["rstrip"] as? Bool ?? false, singleWord: a["single_word"] as? Bool ?? false))
         }
-        self.init(normalizer: try (root["normalizer"] as? [String: Any]).map(Tokenizer.parseNormalizer),
-                  preTokenizer: try (root["pre_tokenizer"] as? [String: Any]).map(Tokenizer.parsePreTokenizer),
-                  model: model,
-                  postProcessor: try (root["post_processor"] as? [String: Any]).map { try Tokenizer.parsePost($0, model) },
-                  addedTokens: added)
+        self.init(
+            normalizer: try (root["normalizer"] as? [String: Any]).map(Tokenizer.parseNormalizer),
+            preTokenizer: try (root["pre_tokenizer"] as? [String: Any]).map(Tokenizer.parsePreTokenizer),
+            model: model,
+            postProcessor: try (root["post_processor"] as? [String: Any]).map { try Tokenizer.parsePost($0, model) },
+            addedTokens: added)
     }
 
     static func parseWordPiece(_ modelJSON: [String: Any]) throws -> WordPiece {
-        guard let vocab = modelJSON["vocab"] as? [String: Any] else { throw TokenizerError.invalid("model.vocab missing") }
-        guard let unk = modelJSON["unk_token"] as? String else { throw TokenizerError.invalid("model.unk_token missing") }
+        guard let vocab = modelJSON["vocab"] as? [String: Any] else {
+            throw TokenizerError.invalid("model.vocab missing")
+        }
+        guard let unk = modelJSON["unk_token"] as? String else {
+            throw TokenizerError.invalid("model.unk_token missing")
+        }
         guard let prefix = modelJSON["continuing_subword_prefix"] as? String else {
             throw TokenizerError.invalid("model.continuing_subword_prefix missing")
         }
@@ -70,15 +77,22 @@ extension Tokenizer {
             guard tokens[id] == nil else { throw TokenizerError.invalid("model.vocab gives id \(id) twice") }
             tokens[id] = token
         }
-        return try WordPiece(vocabulary: tokens.map { $0! }, unknownToken: unk, continuingSubwordPrefix: prefix,
-                             maxInputCharsPerWord: maxChars)
+        return try WordPiece(
+            vocabulary: tokens.map { $0! }, unknownToken: unk, continuingSubwordPrefix: prefix,
+            maxInputCharsPerWord: maxChars)
     }
 
     static func parseUnigram(_ modelJSON: [String: Any]) throws -> Unigram {
-        guard let vocab = modelJSON["vocab"] as? [[Any]] else { throw TokenizerError.invalid("model.vocab must be a list of [piece, score]") }
-        if modelJSON["byte_fallback"] as? Bool == true { throw TokenizerError.invalid("Unigram byte_fallback is not supported") }
+        guard let vocab = modelJSON["vocab"] as? [[Any]] else {
+            throw TokenizerError.invalid("model.vocab must be a list of [piece, score]")
+        }
+        if modelJSON["byte_fallback"] as? Bool == true {
+            throw TokenizerError.invalid("Unigram byte_fallback is not supported")
+        }
         let pieces = try vocab.enumerated().map { i, entry -> (String, Double) in
-            guard entry.count == 2, let piece = entry[0] as? String, let score = (entry[1] as? Double) ?? (entry[1] as? Int).map(Double.init) else {
+            guard entry.count == 2, let piece = entry[0] as? String,
+                let score = (entry[1] as? Double) ?? (entry[1] as? Int).map(Double.init)
+            else {
                 throw TokenizerError.invalid("model.vocab[\(i)] is not [piece, score]")
             }
             return (piece, score)
@@ -91,7 +105,9 @@ extension Tokenizer {
         let type = j["type"] as? String ?? "?"
         switch type {
         case "Sequence":
-            guard let list = j["normalizers"] as? [[String: Any]] else { throw TokenizerError.invalid("normalizer Sequence without 'normalizers'") }
+            guard let list = j["normalizers"] as? [[String: Any]] else {
+                throw TokenizerError.invalid("normalizer Sequence without 'normalizers'")
+            }
             return .sequence(try list.map(parseNormalizer))
         case "NFD": return .nfd
         case "NFC": return .nfc
@@ -105,16 +121,22 @@ extension Tokenizer {
             }
             if let s = pattern["String"] as? String { return .replace(pattern: .string(s), content: content) }
             if let r = pattern["Regex"] as? String {
-                guard (try? Regex(r)) != nil else { throw TokenizerError.invalid("normalizer Replace: invalid regex '\(r)'") }
+                guard (try? Regex(r)) != nil else {
+                    throw TokenizerError.invalid("normalizer Replace: invalid regex '\(r)'")
+                }
                 return .replace(pattern: .regex(r), content: content)
             }
             throw TokenizerError.invalid("normalizer Replace: pattern must be String or Regex")
         case "BertNormalizer":
             guard let clean = j["clean_text"] as? Bool, let chinese = j["handle_chinese_chars"] as? Bool,
-                  let lower = j["lowercase"] as? Bool, j.keys.contains("strip_accents") else {
-                throw TokenizerError.invalid("BertNormalizer needs clean_text, handle_chinese_chars, strip_accents and lowercase")
+                let lower = j["lowercase"] as? Bool, j.keys.contains("strip_accents")
+            else {
+                throw TokenizerError.invalid(
+                    "BertNormalizer needs clean_text, handle_chinese_chars, strip_accents and lowercase")
             }
-            return .bert(cleanText: clean, handleChineseChars: chinese, stripAccents: j["strip_accents"] as? Bool, lowercase: lower)
+            return .bert(
+                cleanText: clean, handleChineseChars: chinese, stripAccents: j["strip_accents"] as? Bool,
+                lowercase: lower)
         default:
             throw TokenizerError.invalid("normalizer type '\(type)' is not supported")
         }
@@ -129,11 +151,17 @@ extension Tokenizer {
         case "Metaspace":
             let replacement = j["replacement"] as? String ?? PreTokenizer.spaceMark
             var scheme = j["prepend_scheme"] as? String ?? "always"
-            if let legacy = j["add_prefix_space"] as? Bool, j["prepend_scheme"] == nil { scheme = legacy ? "always" : "never" }
-            guard ["always", "first", "never"].contains(scheme) else { throw TokenizerError.invalid("Metaspace prepend_scheme '\(scheme)' is unknown") }
+            if let legacy = j["add_prefix_space"] as? Bool, j["prepend_scheme"] == nil {
+                scheme = legacy ? "always" : "never"
+            }
+            guard ["always", "first", "never"].contains(scheme) else {
+                throw TokenizerError.invalid("Metaspace prepend_scheme '\(scheme)' is unknown")
+            }
             return .metaspace(replacement: replacement, prependScheme: scheme, split: j["split"] as? Bool ?? true)
         case "Sequence":
-            guard let list = j["pretokenizers"] as? [[String: Any]] else { throw TokenizerError.invalid("pre_tokenizer Sequence without 'pretokenizers'") }
+            guard let list = j["pretokenizers"] as? [[String: Any]] else {
+                throw TokenizerError.invalid("pre_tokenizer Sequence without 'pretokenizers'")
+            }
             return .sequence(try list.map(parsePreTokenizer))
         default:
             throw TokenizerError.invalid("pre_tokenizer type '\(type)' is not supported")
@@ -145,7 +173,9 @@ extension Tokenizer {
         switch type {
         case "TemplateProcessing":
             func pieces(_ key: String) throws -> [TemplateProcessor.Piece] {
-                guard let list = j[key] as? [[String: Any]] else { throw TokenizerError.invalid("TemplateProcessing needs '\(key)'") }
+                guard let list = j[key] as? [[String: Any]] else {
+                    throw TokenizerError.invalid("TemplateProcessing needs '\(key)'")
+                }
                 return try list.map { item in
                     if let s = item["SpecialToken"] as? [String: Any], let id = s["id"] as? String {
                         return .special(id, typeID: s["type_id"] as? Int ?? 0)
@@ -153,7 +183,8 @@ extension Tokenizer {
                     if let s = item["Sequence"] as? [String: Any], let id = s["id"] as? String {
                         return .sequence(id, typeID: s["type_id"] as? Int ?? 0)
                     }
-                    throw TokenizerError.invalid("TemplateProcessing.\(key) has an entry that is neither SpecialToken nor Sequence")
+                    throw TokenizerError.invalid(
+                        "TemplateProcessing.\(key) has an entry that is neither SpecialToken nor Sequence")
                 }
             }
             var specials: [String: [Int32]] = [:]
@@ -166,14 +197,17 @@ extension Tokenizer {
             return TemplateProcessor(single: try pieces("single"), pair: try pieces("pair"), specialTokens: specials)
         case "BertProcessing":
             guard let sep = j["sep"] as? [Any], let cls = j["cls"] as? [Any], sep.count == 2, cls.count == 2,
-                  let sepName = sep[0] as? String, let sepID = sep[1] as? Int,
-                  let clsName = cls[0] as? String, let clsID = cls[1] as? Int else {
+                let sepName = sep[0] as? String, let sepID = sep[1] as? Int,
+                let clsName = cls[0] as? String, let clsID = cls[1] as? Int
+            else {
                 throw TokenizerError.invalid("BertProcessing needs sep and cls as [token, id]")
             }
             return TemplateProcessor(
                 single: [.special(clsName, typeID: 0), .sequence("A", typeID: 0), .special(sepName, typeID: 0)],
-                pair: [.special(clsName, typeID: 0), .sequence("A", typeID: 0), .special(sepName, typeID: 0),
-                       .sequence("B", typeID: 1), .special(sepName, typeID: 1)],
+                pair: [
+                    .special(clsName, typeID: 0), .sequence("A", typeID: 0), .special(sepName, typeID: 0),
+                    .sequence("B", typeID: 1), .special(sepName, typeID: 1),
+                ],
                 specialTokens: [clsName: [Int32(clsID)], sepName: [Int32(sepID)]])
         default:
             throw TokenizerError.invalid("post_processor type '\(type)' is not supported")
@@ -192,8 +226,10 @@ extension Tokenizer {
         var root: [String: Any] = [
             "version": "1.0", "truncation": NSNull(), "padding": NSNull(),
             "added_tokens": addedTokens.map {
-                ["id": Int($0.id), "content": $0.content, "single_word": $0.singleWord, "lstrip": $0.lstrip,
-                 "rstrip": $0.rstrip, "normalized": $0.normalized, "special": $0.special] as [String: Any]
+                [
+                    "id": Int($0.id), "content": $0.content, "single_word": $0.singleWord, "lstrip": $0.lstrip,
+                    "rstrip": $0.rstrip, "normalized": $0.normalized, "special": $0.special,
+                ] as [String: Any]
             },
         ]
         switch model {
@@ -201,12 +237,21 @@ extension Tokenizer {
             var vocab: [String: Int] = [:]
             for (i, t) in m.vocabulary.enumerated() { vocab[t] = i }
             root["decoder"] = ["type": "WordPiece", "prefix": m.continuingSubwordPrefix, "cleanup": true]
-            root["model"] = ["type": "WordPiece", "unk_token": m.unknownToken, "continuing_subword_prefix": m.continuingSubwordPrefix,
-                             "max_input_chars_per_word": m.maxInputCharsPerWord, "vocab": vocab] as [String: Any]
+            root["model"] =
+                [
+                    "type": "WordPiece", "unk_token": m.unknownToken,
+                    "continuing_subword_prefix": m.continuingSubwordPrefix,
+                    "max_input_chars_per_word": m.maxInputCharsPerWord, "vocab": vocab,
+                ] as [String: Any]
         case .unigram(let m):
-            root["decoder"] = ["type": "Metaspace", "replacement": PreTokenizer.spaceMark, "prepend_scheme": "always", "split": true]
-            root["model"] = ["type": "Unigram", "unk_id": Int(m.unknownID), "byte_fallback": false,
-                             "vocab": zip(m.vocabulary, m.scores).map { [$0, $1] as [Any] }] as [String: Any]
+            root["decoder"] = [
+                "type": "Metaspace", "replacement": PreTokenizer.spaceMark, "prepend_scheme": "always", "split": true,
+            ]
+            root["model"] =
+                [
+                    "type": "Unigram", "unk_id": Int(m.unknownID), "byte_fallback": false,
+                    "vocab": zip(m.vocabulary, m.scores).map { [$0, $1] as [Any] },
+                ] as [String: Any]
         }
         root["normalizer"] = normalizer.map(Tokenizer.json) ?? NSNull()
         root["pre_tokenizer"] = preTokenizer.map(Tokenizer.json) ?? NSNull()
@@ -229,8 +274,10 @@ extension Tokenizer {
             case .regex(let r): return ["type": "Replace", "pattern": ["Regex": r], "content": content]
             }
         case .bert(let clean, let chinese, let strip, let lower):
-            return ["type": "BertNormalizer", "clean_text": clean, "handle_chinese_chars": chinese,
-                    "strip_accents": strip.map { $0 as Any } ?? NSNull(), "lowercase": lower]
+            return [
+                "type": "BertNormalizer", "clean_text": clean, "handle_chinese_chars": chinese,
+                "strip_accents": strip.map { $0 as Any } ?? NSNull(), "lowercase": lower,
+            ]
         }
     }
 
@@ -258,6 +305,9 @@ extension Tokenizer {
         for (name, ids) in t.specialTokens {
             specials[name] = ["id": name, "ids": ids.map { Int($0) }, "tokens": [name]]
         }
-        return ["type": "TemplateProcessing", "single": pieces(t.single), "pair": pieces(t.pair), "special_tokens": specials]
+        return [
+            "type": "TemplateProcessing", "single": pieces(t.single), "pair": pieces(t.pair),
+            "special_tokens": specials,
+        ]
     }
 }

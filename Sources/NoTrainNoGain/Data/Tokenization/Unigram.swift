@@ -69,7 +69,7 @@ public final class Unigram: Sendable {
         var e = n
         while e > 0 {
             let id = piece[e]
-            if !(id == unknownID && path.last == unknownID) { path.append(id) }   // fuse consecutive unknowns
+            if !(id == unknownID && path.last == unknownID) { path.append(id) }  // fuse consecutive unknowns
             e = start[e]
         }
         out += path.reversed()

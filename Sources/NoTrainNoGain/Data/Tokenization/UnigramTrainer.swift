@@ -44,7 +44,8 @@ public struct UnigramTrainer: Sendable {
         }
         let seeds = substrings.filter { $0.value > 1 }.sorted {
             $0.value * Double($0.key.unicodeScalars.count) != $1.value * Double($1.key.unicodeScalars.count)
-                ? $0.value * Double($0.key.unicodeScalars.count) > $1.value * Double($1.key.unicodeScalars.count) : $0.key < $1.key
+                ? $0.value * Double($0.key.unicodeScalars.count) > $1.value * Double($1.key.unicodeScalars.count)
+                : $0.key < $1.key
         }.prefix(seedSize)
         var pieces: [String: Double] = characters
         for (p, f) in seeds { pieces[p] = f * Double(p.unicodeScalars.count) }
@@ -70,8 +71,11 @@ public struct UnigramTrainer: Sendable {
         // Drop the weakest non-character pieces if there are still too many.
         var ranked = logp.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
         if ranked.count > target {
-            let chars = ranked.filter { required.contains($0.key) }, others = ranked.filter { !required.contains($0.key) }
-            ranked = (chars + others.prefix(max(0, target - chars.count))).sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            let chars = ranked.filter { required.contains($0.key) },
+                others = ranked.filter { !required.contains($0.key) }
+            ranked = (chars + others.prefix(max(0, target - chars.count))).sorted {
+                $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key
+            }
         }
         return ranked.map { ($0.key, $0.value) }
     }
@@ -89,7 +93,7 @@ public struct UnigramTrainer: Sendable {
             for w in range {
                 let (s, count) = words[w]
                 let n = s.count
-                var edges: [(Int, Int, String, Double)] = []   // start, end, piece, log p
+                var edges: [(Int, Int, String, Double)] = []  // start, end, piece, log p
                 for i in 0..<n {
                     var piece = ""
                     for j in i..<min(n, i + maxLength) {
@@ -115,10 +119,14 @@ public struct UnigramTrainer: Sendable {
     }
 
     /// Keeps the `keep` pieces whose removal would cost most likelihood (characters always).
-    func prune(_ words: [([Unicode.Scalar], Double)], _ logp: [String: Double], keep: Int, required: Set<String>) -> [String: Double] {
+    func prune(
+        _ words: [([Unicode.Scalar], Double)], _ logp: [String: Double], keep: Int, required: Set<String>
+    ) -> [String: Double] {
         // Hard (Viterbi) frequencies of the pieces over the corpus.
         var frequency: [String: Double] = [:]
-        for (s, count) in words { for piece in viterbi(s, logp, excluding: nil) { frequency[piece, default: 0] += count } }
+        for (s, count) in words {
+            for piece in viterbi(s, logp, excluding: nil) { frequency[piece, default: 0] += count }
+        }
         let total = frequency.values.reduce(0, +)
         var loss: [String: Double] = [:]
         for (piece, lp) in logp where !required.contains(piece) {
@@ -129,7 +137,9 @@ public struct UnigramTrainer: Sendable {
             let alternativeLog = alternatives.map { log(((frequency[$0] ?? 0) + f) / newTotal) }.reduce(0, +)
             loss[piece] = f * (lp - alternativeLog)
         }
-        let keptOthers = loss.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(max(0, keep - required.count)).map(\.key)
+        let keptOthers = loss.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(
+            max(0, keep - required.count)
+        ).map(\.key)
         var out: [String: Double] = [:]
         for p in keptOthers { out[p] = logp[p] }
         for c in required { out[c] = logp[c] ?? log(1e-12) }
@@ -139,7 +149,8 @@ public struct UnigramTrainer: Sendable {
     /// The best segmentation of `s` by log probability, optionally without one piece.
     func viterbi(_ s: [Unicode.Scalar], _ logp: [String: Double], excluding: String?) -> [String] {
         let n = s.count
-        var best = [Double](repeating: -.infinity, count: n + 1), back = [(Int, String)](repeating: (-1, ""), count: n + 1)
+        var best = [Double](repeating: -.infinity, count: n + 1),
+            back = [(Int, String)](repeating: (-1, ""), count: n + 1)
         best[0] = 0
         for i in 0..<n where best[i] > -.infinity {
             var piece = ""

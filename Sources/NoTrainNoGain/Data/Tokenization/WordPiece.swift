@@ -13,8 +13,10 @@ public final class WordPiece: Sendable {
     private let initial: ByteTrie
     private let continuation: ByteTrie
 
-    public init(vocabulary: [String], unknownToken: String, continuingSubwordPrefix: String = "##",
-                maxInputCharsPerWord: Int = 100) throws {
+    public init(
+        vocabulary: [String], unknownToken: String, continuingSubwordPrefix: String = "##",
+        maxInputCharsPerWord: Int = 100
+    ) throws {
         var ids: [String: Int32] = [:]
         for (i, token) in vocabulary.enumerated() {
             guard ids[token] == nil else { throw TokenizerError.invalid("vocabulary lists '\(token)' twice") }
@@ -31,7 +33,9 @@ public final class WordPiece: Sendable {
         self.maxInputCharsPerWord = maxInputCharsPerWord
         var initial = ByteTrie(), continuation = ByteTrie()
         for (i, token) in vocabulary.enumerated() {
-            if !continuingSubwordPrefix.isEmpty, token.hasPrefix(continuingSubwordPrefix), token.count > continuingSubwordPrefix.count {
+            if !continuingSubwordPrefix.isEmpty, token.hasPrefix(continuingSubwordPrefix),
+                token.count > continuingSubwordPrefix.count
+            {
                 continuation.insert(Array(token.utf8.dropFirst(continuingSubwordPrefix.utf8.count)), id: Int32(i))
             } else {
                 initial.insert(Array(token.utf8), id: Int32(i))
@@ -68,7 +72,7 @@ public final class WordPiece: Sendable {
 /// A byte trie for longest-prefix matching; edges live in one hash map keyed by (node, byte).
 struct ByteTrie: Sendable {
     private var edges: [UInt64: Int32] = [:]
-    private var tokens: [Int32] = [-1]   // token id at each node, −1 if none
+    private var tokens: [Int32] = [-1]  // token id at each node, −1 if none
 
     mutating func insert(_ bytes: [UInt8], id: Int32) {
         var node: Int32 = 0

@@ -37,7 +37,8 @@ public struct WordPieceTrainer: Sendable {
         // Alphabet: characters by frequency (limited), then sorted by code point.
         var charCounts: [Unicode.Scalar: Int] = [:]
         for (word, count) in wordCounts { for c in word.unicodeScalars { charCounts[c, default: 0] += count } }
-        var alphabet = charCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.value < $1.key.value }.map(\.key)
+        var alphabet = charCounts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.value < $1.key.value }
+            .map(\.key)
         if let limit = limitAlphabet, alphabet.count > limit { alphabet = Array(alphabet.prefix(limit)) }
         let kept = Set(alphabet)
         for c in alphabet.sorted(by: { $0.value < $1.value }) { _ = add(String(c)) }

@@ -46,17 +46,20 @@ public struct DownstreamTask: Sendable {
     }
 
     /// Metrics of raw outputs (a score for regression, else the predicted class) against the examples.
-    public func score(_ outputs: [Double], _ examples: [TaskExample]) -> [String: Double] { scoreFunction(outputs, examples) }
+    public func score(_ outputs: [Double], _ examples: [TaskExample]) -> [String: Double] {
+        scoreFunction(outputs, examples)
+    }
 
     /// The same task reading at most `n` training examples (the first n; for quick checks).
     public func limitingTraining(to n: Int) -> DownstreamTask {
         let read = self.read, trainFile = self.trainFile
-        return DownstreamTask(name: name, suite: suite, labels: labels, folder: folder, trainFile: trainFile, devFiles: devFiles,
-                              primaryMetric: primaryMetric,
-                              read: { path in
-                                  let all = try read(path)
-                                  return path.hasSuffix("/" + trainFile) ? Array(all.prefix(n)) : all
-                              }, scoreFunction: scoreFunction)
+        return DownstreamTask(
+            name: name, suite: suite, labels: labels, folder: folder, trainFile: trainFile, devFiles: devFiles,
+            primaryMetric: primaryMetric,
+            read: { path in
+                let all = try read(path)
+                return path.hasSuffix("/" + trainFile) ? Array(all.prefix(n)) : all
+            }, scoreFunction: scoreFunction)
     }
 
     /// The files this task needs that are missing under `dataDirectory`.
@@ -93,19 +96,26 @@ extension DownstreamTask {
 
 /// Lines of a TSV file split on tabs (GLUE files are unquoted); a UTF-8 BOM is dropped.
 func tsvRows(_ path: String) throws -> [[String]] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw TaskError.file(path, "cannot read the file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw TaskError.file(path, "cannot read the file")
+    }
     var text = String(decoding: data, as: UTF8.self)
     if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
     return text.split(separator: "\n", omittingEmptySubsequences: true).map { line in
-        line.split(separator: "\t", omittingEmptySubsequences: false).map { String($0).trimmingCharacters(in: .init(charactersIn: "\r")) }
+        line.split(separator: "\t", omittingEmptySubsequences: false).map {
+            String($0).trimmingCharacters(in: .init(charactersIn: "\r"))
+        }
     }
 }
 
 /// Objects of a JSONL file.
 func jsonLines(_ path: String) throws -> [[String: Any]] {
-    guard let data = FileManager.default.contents(atPath: path) else { throw TaskError.file(path, "cannot read the file") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw TaskError.file(path, "cannot read the file")
+    }
     var out: [[String: Any]] = []
-    for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
+    for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated()
+    where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
         guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
             throw TaskError.file(path, "line \(n + 1): not a JSON object")
         }

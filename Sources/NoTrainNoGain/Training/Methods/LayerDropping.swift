@@ -1,7 +1,7 @@
 import Engine
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Progressive layer dropping (Zhang & He, as NTNG runs it; spec §3). The keep probability follows
@@ -50,7 +50,9 @@ public final class LayerDropping: TrainingMethod {
 
     public func blocks(forMicroBatch index: Int, chosen: [Int]?, context: MethodContext) -> [Int]? {
         let all = chosen ?? Array(0..<context.model.blockCount)
-        let (draw, progress) = perStep ? (stepDraw?.step ?? context.step, stepDraw?.progress ?? context.progress) : (index, context.progress)
+        let (draw, progress) =
+            perStep
+            ? (stepDraw?.step ?? context.step, stepDraw?.progress ?? context.progress) : (index, context.progress)
         var g = SeededGenerator(seed: context.seed ^ 0xD509 &+ UInt64(draw) &* 0xA24B_AED4_963E_E407)
         return all.filter { i in g.uniformDouble() >= dropProbability(block: i, of: all.count, progress: progress) }
     }

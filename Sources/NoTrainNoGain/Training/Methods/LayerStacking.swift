@@ -14,7 +14,6 @@ public final class LayerStacking: TrainingMethod {
     /// Active blocks now (restored from checkpoints).
     public private(set) var activeCount: Int
 
-
     public init(initialBlocks: Int, fractions: [Double], activeCount: Int? = nil) {
         self.initialBlocks = initialBlocks
         self.fractions = fractions
@@ -34,16 +33,21 @@ public final class LayerStacking: TrainingMethod {
     }
 
     public func willStep(_ context: MethodContext) {
-        while eventsDone < fractions.count, context.progress >= fractions[eventsDone], activeCount < context.model.blockCount {
+        while eventsDone < fractions.count, context.progress >= fractions[eventsDone],
+            activeCount < context.model.blockCount
+        {
             let n = activeCount, grown = min(2 * n, context.model.blockCount)
             for i in n..<grown { context.model.copyBlock(i - n, to: i) }
-            let newParameters = Set((n..<grown).flatMap { context.model.parameters(ofBlock: $0).map { ObjectIdentifier($0.tensor) } })
-            context.optimizer.resetState(parameters: context.optimizer.arena.parameters.indices.filter {
-                newParameters.contains(ObjectIdentifier(context.optimizer.arena.parameters[$0].tensor))
-            })
+            let newParameters = Set(
+                (n..<grown).flatMap { context.model.parameters(ofBlock: $0).map { ObjectIdentifier($0.tensor) } })
+            context.optimizer.resetState(
+                parameters: context.optimizer.arena.parameters.indices.filter {
+                    newParameters.contains(ObjectIdentifier(context.optimizer.arena.parameters[$0].tensor))
+                })
             activeCount = grown
-            context.report("stacking: \(n) → \(grown) blocks at \(String(format: "%.1f", 100 * context.progress))% of the budget",
-                           ["event": "stacking", "from": n, "to": grown, "progress": context.progress, "step": context.step])
+            context.report(
+                "stacking: \(n) → \(grown) blocks at \(String(format: "%.1f", 100 * context.progress))% of the budget",
+                ["event": "stacking", "from": n, "to": grown, "progress": context.progress, "step": context.step])
         }
     }
 

@@ -18,7 +18,9 @@ public final class RhoLoss: BatchSelection {
         self.irreducible = irreducible
     }
 
-    public var description: [String: Any] { ["mega_batch_multiple": megaBatchMultiple, "il_losses": irreducible.source] }
+    public var description: [String: Any] {
+        ["mega_batch_multiple": megaBatchMultiple, "il_losses": irreducible.source]
+    }
 
     /// Indices of the `k` largest values, largest first (ties: earlier first).
     public static func topK(_ values: [Float], _ k: Int) -> [Int] {
@@ -34,7 +36,9 @@ public final class RhoLoss: BatchSelection {
             for i in 0..<batch.batchSize {
                 let index = batch.exampleIndices[i]
                 guard let il = irreducible[index] else {
-                    throw ConfigError("\(irreducible.source): no irreducible loss for example \(index); extract IL losses for this run's data and split")
+                    throw ConfigError(
+                        "\(irreducible.source): no irreducible loss for example \(index); extract IL losses for this run's data and split"
+                    )
                 }
                 pool.append(batch.sequence(i))
                 reducible.append(losses[i] - il)
@@ -54,7 +58,7 @@ public final class RhoLoss: BatchSelection {
 /// (`example_index` int32 [N], `loss` float32 [N]).
 public struct IrreducibleLosses: Sendable {
     public let source: String
-    private let losses: [Float]   // by row index; NaN where absent
+    private let losses: [Float]  // by row index; NaN where absent
 
     public subscript(index: Int) -> Float? {
         guard index >= 0 && index < losses.count, !losses[index].isNaN else { return nil }
@@ -70,15 +74,20 @@ public struct IrreducibleLosses: Sendable {
 
     public static func load(_ path: String, rows: Int) throws -> IrreducibleLosses {
         let (tensors, _) = try SafeTensors.read(path)
-        guard let indices = tensors["example_index"], indices.dtype == .int32, let values = tensors["loss"], values.dtype == .float32,
-              indices.shape == values.shape, indices.shape.count == 1 else {
-            throw CheckpointError.file(path, "needs int32 'example_index' [N] and float32 'loss' [N] (written by `ntng extract-il-losses`)")
+        guard let indices = tensors["example_index"], indices.dtype == .int32, let values = tensors["loss"],
+            values.dtype == .float32,
+            indices.shape == values.shape, indices.shape.count == 1
+        else {
+            throw CheckpointError.file(
+                path, "needs int32 'example_index' [N] and float32 'loss' [N] (written by `ntng extract-il-losses`)")
         }
         let ids = indices.data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
         let ls = values.data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         var byIndex: [Int: Float] = [:]
         for (i, l) in zip(ids, ls) {
-            guard i >= 0 && Int(i) < rows else { throw CheckpointError.file(path, "example index \(i) is outside the dataset's \(rows) rows") }
+            guard i >= 0 && Int(i) < rows else {
+                throw CheckpointError.file(path, "example index \(i) is outside the dataset's \(rows) rows")
+            }
             byIndex[Int(i)] = l
         }
         return IrreducibleLosses(source: path, losses: byIndex, rows: rows)
@@ -86,7 +95,10 @@ public struct IrreducibleLosses: Sendable {
 
     /// Writes `(index, loss)` pairs in the given order.
     public static func save(_ pairs: [(Int, Float)], to path: String, metadata: [String: String]) throws {
-        try SafeTensors.write([("example_index", Tensor(int32: pairs.map { Int32($0.0) }, shape: [pairs.count])),
-                               ("loss", Tensor(pairs.map(\.1), shape: [pairs.count]))], metadata: metadata, to: path)
+        try SafeTensors.write(
+            [
+                ("example_index", Tensor(int32: pairs.map { Int32($0.0) }, shape: [pairs.count])),
+                ("loss", Tensor(pairs.map(\.1), shape: [pairs.count])),
+            ], metadata: metadata, to: path)
     }
 }

@@ -74,8 +74,10 @@ public final class SelectiveBackprop: BatchSelection {
     }
 
     public func stateTensors() -> [(String, Tensor)] {
-        var t: [(String, Tensor)] = [("sb.batches_seen", Tensor(int32: [Int32(batchesSeen)], shape: [1])),
-                                     ("sb.history", Tensor(history, shape: [history.count]))]
+        var t: [(String, Tensor)] = [
+            ("sb.batches_seen", Tensor(int32: [Int32(batchesSeen)], shape: [1])),
+            ("sb.history", Tensor(history, shape: [history.count])),
+        ]
         t += bufferTensors(buffer, prefix: "sb.buffer")
         return t
     }
@@ -92,30 +94,39 @@ public final class SelectiveBackprop: BatchSelection {
 /// Sequences as three tensors: inputs [n, L], labels [n, Lt] and example indices [n].
 func bufferTensors(_ buffer: [PretrainingBatch.Sequence], prefix: String) -> [(String, Tensor)] {
     let length = buffer.first?.inputIDs.count ?? 0, targets = buffer.first?.labels.count ?? 0
-    return [("\(prefix).input_ids", Tensor(int32: buffer.flatMap(\.inputIDs), shape: [buffer.count, length])),
-            ("\(prefix).labels", Tensor(int32: buffer.flatMap(\.labels), shape: [buffer.count, targets])),
-            ("\(prefix).example_indices", Tensor(int32: buffer.map { Int32($0.exampleIndex) }, shape: [buffer.count]))]
+    return [
+        ("\(prefix).input_ids", Tensor(int32: buffer.flatMap(\.inputIDs), shape: [buffer.count, length])),
+        ("\(prefix).labels", Tensor(int32: buffer.flatMap(\.labels), shape: [buffer.count, targets])),
+        ("\(prefix).example_indices", Tensor(int32: buffer.map { Int32($0.exampleIndex) }, shape: [buffer.count])),
+    ]
 }
 
 func restoreBuffer(_ tensors: [String: SafeTensors.Entry], prefix: String) throws -> [PretrainingBatch.Sequence] {
     let ids = try int32s(tensors, "\(prefix).input_ids"), labels = try int32s(tensors, "\(prefix).labels")
     let indices = try int32s(tensors, "\(prefix).example_indices")
-    guard let length = tensors["\(prefix).input_ids"]?.shape.last, let targets = tensors["\(prefix).labels"]?.shape.last,
-          ids.count == indices.count * length, labels.count == indices.count * targets else {
+    guard let length = tensors["\(prefix).input_ids"]?.shape.last,
+        let targets = tensors["\(prefix).labels"]?.shape.last,
+        ids.count == indices.count * length, labels.count == indices.count * targets
+    else {
         throw CheckpointError.invalid("selection buffer '\(prefix)' is inconsistent")
     }
     return indices.indices.map { i in
-        PretrainingBatch.Sequence(inputIDs: Array(ids[(i * length)..<((i + 1) * length)]),
-                                  labels: Array(labels[(i * targets)..<((i + 1) * targets)]), exampleIndex: Int(indices[i]))
+        PretrainingBatch.Sequence(
+            inputIDs: Array(ids[(i * length)..<((i + 1) * length)]),
+            labels: Array(labels[(i * targets)..<((i + 1) * targets)]), exampleIndex: Int(indices[i]))
     }
 }
 
 func int32s(_ tensors: [String: SafeTensors.Entry], _ name: String) throws -> [Int32] {
-    guard let e = tensors[name], e.dtype == .int32 else { throw CheckpointError.invalid("selection state '\(name)' is missing") }
+    guard let e = tensors[name], e.dtype == .int32 else {
+        throw CheckpointError.invalid("selection state '\(name)' is missing")
+    }
     return e.data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
 }
 
 func floats(_ tensors: [String: SafeTensors.Entry], _ name: String) throws -> [Float] {
-    guard let e = tensors[name], e.dtype == .float32 else { throw CheckpointError.invalid("selection state '\(name)' is missing") }
+    guard let e = tensors[name], e.dtype == .float32 else {
+        throw CheckpointError.invalid("selection state '\(name)' is missing")
+    }
     return e.data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
 }
