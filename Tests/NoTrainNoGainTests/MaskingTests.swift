@@ -82,7 +82,7 @@ struct BudgetTests {
         #expect(c.training(activeLayers: 7, sequences: 128) == RST(seconds: 0.1052))
         #expect(c.training(activeLayers: 4, sequences: 64).seconds == 0.06508 / 2)
         #expect(c.forward(sequences: 128) == RST(seconds: 0.09285))
-        // 12 micro-batches per update: 24 RST hours hold ≈ 31,957 updates (spec §7).
+        // 12 micro-batches per update: 24 RST hours hold ≈ 31,957 updates (the original code's RST table).
         let updates = RST.hours(24).seconds / (12 * 0.2253)
         #expect(Int(updates) == 31_957)
     }

@@ -1,4 +1,4 @@
-/// Fused multi-head attention (spec §1a, §1b): softmax(scale·QKᵀ + bias + mask)·V over H heads of
+/// Fused multi-head attention (crammed BERT's and T5's): softmax(scale·QKᵀ + bias + mask)·V over H heads of
 /// size D, reading Q, K and V as column ranges of projection outputs and returning [B, Sq, H·D].
 /// Self-attention on a fused projection `qkv` [B, S, 3·H·D] laid out as [Q | K | V].
 public func selfAttention(_ qkv: Tensor, heads: Int, options: AttentionOptions = AttentionOptions()) -> Tensor {

@@ -1,6 +1,7 @@
 import Engine
 
-/// BERT's masked-language-model corruption as cramming applies it (spec §1a): every non-special
+/// BERT's masked-language-model corruption as cramming applies it
+/// (`PatchedDataCollatorForLanguageModeling` in `bert/cramming/backend/utils.py`): every non-special
 /// token is selected independently with probability 0.15; a selected token becomes `<mask>` with
 /// probability 0.8, a token drawn uniformly from the whole vocabulary with probability 0.1, and
 /// stays unchanged otherwise. Selected positions keep their original id as the label; all others

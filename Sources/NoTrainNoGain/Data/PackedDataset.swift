@@ -1,6 +1,7 @@
 import Foundation
 
-/// Token rows for pre-training (spec §8): each document is tokenised — with the tokenizer's
+/// Token rows for pre-training (cramming's `data/pretraining_preparation.py`, nanoT5's C4 loader):
+/// each document is tokenised — with the tokenizer's
 /// single-sequence template for BERT (cramming: `$A <sep>`), without special tokens for T5 —
 /// documents are concatenated within groups of `documentsPerGroup` (cramming's map batches of 256,
 /// nanoT5's 1000) and cut into rows of `sequenceLength` tokens; each group's remainder is dropped.

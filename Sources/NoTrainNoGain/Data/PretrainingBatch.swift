@@ -37,7 +37,7 @@ public struct PretrainingBatch: Sendable, Equatable {
     public var tokenCount: Int { batchSize * sequenceLength }
 
     /// The decoder's inputs: each row's labels shifted right by one, starting with `startID`
-    /// (T5 starts with `<pad>` = 0, spec §1b).
+    /// (T5 starts with `<pad>` = 0).
     public func decoderInputIDs(startID: Int32 = 0) -> [Int32] {
         var out = [Int32](repeating: startID, count: labels.count)
         for r in 0..<batchSize {

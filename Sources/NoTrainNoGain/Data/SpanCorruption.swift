@@ -1,7 +1,7 @@
 import Engine
 
 /// T5's span-corruption objective (Raffel et al.; the Hugging Face Flax `DataCollatorForT5MLM`
-/// that nanoT5 and NTNG use, spec §1b). A raw row of `rawLength` tokens is split into alternating
+/// that nanoT5 and NTNG use, `t5/t5/utils/copied.py`). A raw row of `rawLength` tokens is split into alternating
 /// non-noise and noise spans (starting with non-noise) by random segmentation, with
 /// round(L·density) noise tokens in round(noise/meanSpan) spans. Each noise span is replaced in the
 /// inputs by one sentinel (`<extra_id_0>`, `<extra_id_1>`, … — ids counting down from the top of

@@ -1,7 +1,7 @@
 import Engine
 
 /// A model seen as a stack of interchangeable blocks — what layer stacking and layer dropping act
-/// on (spec §2, §3). crammed BERT's encoder blocks form one stack; T5's encoder and decoder blocks
+/// on (`LayerStacking`, `LayerDropping`). crammed BERT's encoder blocks form one stack; T5's encoder and decoder blocks
 /// at the same depth form one stack position.
 public protocol BlockStack: AnyObject {
     var blockCount: Int { get }

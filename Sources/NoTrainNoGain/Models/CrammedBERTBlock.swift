@@ -1,6 +1,7 @@
 import Engine
 
-/// One pre-LN transformer block of crammed BERT (spec §1a):
+/// One pre-LN transformer block of crammed BERT (cramming's `architectures/components.py` with
+/// `arch/bert-c5.yaml`):
 ///
 ///     x = x + Drop(Attn(LN₁(x)))        Attn: fused Wqkv (d → 3d), softmax(QKᵀ/√D)V, Wo (d → d)
 ///     x = x + Drop(FFN(LN₂(x)))         FFN:  d → intermediate, [x | gate] → GELU(gate)·x, → d

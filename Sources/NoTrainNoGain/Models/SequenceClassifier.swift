@@ -1,6 +1,7 @@
 import Engine
 
-/// crammed BERT with cramming's fine-tuning head (spec §8): the hidden state of each sequence's
+/// crammed BERT with cramming's fine-tuning head (`arch_modifications` of `bert/eval.py`): the hidden
+/// state of each sequence's
 /// first token → Linear(d → 1024) → tanh → dropout → Linear(1024 → classes). One output with a
 /// squared-error loss for regression (STS-B), else cross-entropy. Dropout (0.1 in the encoder and
 /// the head) is active while fine-tuning and off for evaluation.

@@ -12,7 +12,8 @@ public final class RMSNorm: Module {
     public var parameters: [Parameter] { [Parameter("weight", weight, decays: false)] }
 }
 
-/// Initialisation and shared pieces of T5's blocks (spec §1b, HF T5 init): q ~ N(0, (d·d_kv)^−½),
+/// Initialisation and shared pieces of T5's blocks (Hugging Face T5's `_init_weights`, as
+/// `t5/t5/models/t5.py` uses it): q ~ N(0, (d·d_kv)^−½),
 /// k, v ~ N(0, d^−½), o ~ N(0, (h·d_kv)^−½), wi ~ N(0, d^−½), wo ~ N(0, d_ff^−½), relative bias
 /// ~ N(0, d^−½). Attention scores are not scaled (the initialisation carries the 1/√d_kv).
 enum T5Init {
@@ -49,7 +50,7 @@ public final class T5FeedForward: Module {
     }
 }
 
-/// Self-attention with its own relative-position bias table (NTNG keeps one per block, spec §1b):
+/// Self-attention with its own relative-position bias table (NTNG keeps one per block: `share_positional_bias: False`):
 /// x + o(Attention(qkv(RMSNorm(x)), bias = table[bucket(j − i)])).
 public final class T5SelfAttention: Module {
     public let norm: RMSNorm

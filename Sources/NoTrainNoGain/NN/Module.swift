@@ -10,7 +10,7 @@ public protocol Module: AnyObject {
 public struct Parameter {
     public let name: String
     public let tensor: Tensor
-    /// False for norm weights and biases (no weight decay, spec §1a).
+    /// False for norm weights and biases (no weight decay; see docs/recipes.md).
     public let decays: Bool
 
     public init(_ name: String, _ tensor: Tensor, decays: Bool) {

@@ -1,6 +1,6 @@
 /// Hugging Face's `TemplateProcessing` post-processor: where special tokens go around one
 /// sequence (`$A`) or a pair (`$A`, `$B`). cramming uses `$A <sep>` and `<cls> $A <sep> $B <sep>`
-/// (spec §1a); HF BERT files use `[CLS] $A [SEP]` and `[CLS] $A [SEP] $B [SEP]`.
+/// (`tokenizer_preparation.py`); HF BERT files use `[CLS] $A [SEP]` and `[CLS] $A [SEP] $B [SEP]`.
 public struct TemplateProcessor: Equatable, Sendable {
     public enum Piece: Equatable, Sendable {
         case special(String, typeID: Int)

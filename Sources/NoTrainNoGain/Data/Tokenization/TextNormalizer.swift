@@ -3,7 +3,7 @@ import Foundation
 /// Text normalisers as Hugging Face `tokenizers` defines them (the `normalizer` of a
 /// `tokenizer.json`). Each is a String → String function; ASCII text takes fast byte-level paths.
 ///
-/// cramming's WordPiece tokenizer (spec §1a) uses
+/// cramming's WordPiece tokenizer (`tokenizer_preparation.py`) uses
 /// `Sequence[Replace("``", "\""), Replace("''", "\""), NFD, Lowercase, StripAccents,
 /// Replace(/ {2,}/, " "), Replace(/[^\x00-\x7F]+/, "")]`; HF BERT files use `BertNormalizer`.
 public indirect enum TextNormalizer: Equatable, Sendable {
@@ -22,7 +22,7 @@ public indirect enum TextNormalizer: Equatable, Sendable {
         case regex(String)
     }
 
-    /// The normaliser of cramming's tokenizer (spec §1a).
+    /// The normaliser of cramming's tokenizer.
     public static let cramming = TextNormalizer.sequence([
         .replace(pattern: .string("``"), content: "\""), .replace(pattern: .string("''"), content: "\""),
         .nfd, .lowercase, .stripAccents,
