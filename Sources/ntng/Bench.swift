@@ -51,31 +51,27 @@ extension Bench {
         @Option(help: "Sequences per micro-batch.") var batchSize = 32
         @Option(help: "Tokens per sequence (T5: encoder inputs; the targets follow from span corruption).")
         var sequenceLength = 128
-        @Option(
-            help: """
-                Model: tiny (crammed BERT 4L/256/4h, vocab 8192), paper (crammed BERT 16L/768/12h, vocab 32768),             t5-tiny (T5 4+4L/256/4h×64, d_ff 672, vocab 8192) or t5-base (12+12L/768/12h, vocab 32128).
-                """)
+        @Option(help: ArgumentHelp("Model: \(Train.models.keys.sorted().joined(separator: ", ")).", valueName: "name"))
         var model = "tiny"
         @Option(help: "Override the number of blocks of the model.") var layers: Int?
         @Option(help: "Run only the first N blocks (as layer stacking or dropping would).") var activeBlocks: Int?
 
-        static let models: [String: ModelConfig] = [
-            "tiny": .crammedBERT(.tiny), "paper": .crammedBERT(.paper),
-            "t5-tiny": .t5(.tiny), "t5-base": .t5(.base),
-        ]
+        /// Every model kind's presets: tiny and paper (crammed BERT 4L/256/4h and 16L/768/12h),
+        /// t5-tiny and t5-base (T5 4+4L/256/4h×64 and 12+12L/768/12h).
+        static let models: [String: ModelConfig] = Dictionary(
+            uniqueKeysWithValues: Plugins.modelKinds.flatMap { kind in
+                kind.presets.map { ($0.key, ModelConfig($0.value)) }
+            })
 
         func validate() throws {
-            guard steps > 0, batchSize > 0, sequenceLength > 1 else {
-                throw ValidationError("--steps and --batch-size must be positive, --sequence-length ≥ 2")
-            }
+            guard steps > 0, batchSize > 0 else { throw ValidationError("--steps and --batch-size must be positive") }
             guard let config = Train.models[model] else {
-                throw ValidationError("--model must be tiny, paper, t5-tiny or t5-base")
+                throw ValidationError("--model must be one of \(Train.models.keys.sorted().joined(separator: ", "))")
             }
-            guard sequenceLength <= 512 || config.kind == .t5 else {
-                throw ValidationError("--sequence-length must be ≤ 512")
-            }
-            guard sequenceLength >= 8 || config.kind == .crammedBERT else {
-                throw ValidationError("--sequence-length must be ≥ 8 for T5")
+            let lengths = config.recipe.sequenceLengths
+            guard lengths.contains(sequenceLength) else {
+                throw ValidationError(
+                    "--sequence-length must be in \(lengths.lowerBound)…\(lengths.upperBound) for \(config.kind)")
             }
             if let l = layers, l < 1 { throw ValidationError("--layers must be ≥ 1") }
             if let a = activeBlocks, a < 0 || a > (layers ?? config.layers) {
@@ -85,36 +81,20 @@ extension Bench {
 
         func run() throws {
             try requireBLAS()
-            var config = Train.models[model]!
-            switch config {
-            case .crammedBERT(var c):
-                c.maxSequenceLength = max(c.maxSequenceLength, sequenceLength)
-                if let layers { c.layers = layers }
-                config = .crammedBERT(c)
-            case .t5(var c):
-                if let layers { c.layers = layers }
-                config = .t5(c)
-            }
+            var shape = Train.models[model]!.shape.fitted(sequenceLength: sequenceLength)
+            if let layers { shape.layers = layers }
+            let config = ModelConfig(shape)
             var bench = TrainBenchmark(
                 config: config, batchSize: batchSize, sequenceLength: sequenceLength, steps: steps)
             bench.activeBlocks = activeBlocks
-            try printJSON(bench.run { stderrLine("bench train: \($0)") })
+            try printJSON(try bench.run { stderrLine("bench train: \($0)") })
         }
     }
 }
 
 /// Fails with the loader's one-line message when no BLAS library is available.
 func requireBLAS() throws {
-    if case .failure(let e) = BLASProvider.shared { throw CLIError(e.description) }
+    if case .failure(let e) = BLASProvider.shared { throw InputError(e.description) }
 }
 
-func printJSON<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
-}
-
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
+func printJSON<T: Encodable>(_ value: T) throws { print(try JSONCoding.text(value)) }

@@ -62,7 +62,7 @@ struct Compare: ParsableCommand {
             try p.run()
             p.waitUntilExit()
             guard p.terminationStatus == 0 else {
-                throw CLIError("ntng pretrain exited with \(p.terminationStatus); see \(log)")
+                throw InputError("ntng pretrain exited with \(p.terminationStatus); see \(log)")
             }
         }
     }

@@ -6,10 +6,11 @@ import NoTrainNoGain
 /// `ntng evaluate` and `ntng finetune`: GLUE / SuperGLUE fine-tuning of a pre-training run.
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a pre-trained run on GLUE or SuperGLUE tasks and print the scores (spec §8 recipe).",
+        abstract: "Fine-tune a pre-trained run on GLUE or SuperGLUE tasks and print the scores (the paper's recipe).",
         discussion: """
-            Needs the run directory of `ntng pretrain` (tokenizer.json + checkpoint/). Task data: <data-dir>/glue/<TASK>/*.tsv and
-            <data-dir>/superglue/<Task>/*.jsonl; tasks whose files are missing are skipped, and the averages say what they cover.
+            Needs the run directory of `ntng pretrain` (tokenizer.json + checkpoint/). Task data:
+            <data-dir>/glue/<TASK>/*.tsv and <data-dir>/superglue/<Task>/*.jsonl; tasks whose files are
+            missing are skipped, and the averages say what they cover.
             Writes <run>/evaluation-<suite>.json (or --output) and prints a Markdown table.
             """)
 
@@ -41,7 +42,7 @@ struct Evaluate: ParsableCommand {
                 || FileManager.default.fileExists(atPath: "data/superglue")
                 ? "data" : "../shared/data")
         guard FileManager.default.fileExists(atPath: dataDirectory) else {
-            throw CLIError("\(dataDirectory): no such data folder (pass --data-dir)")
+            throw InputError("\(dataDirectory): no such data folder (pass --data-dir)")
         }
         let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
         let limited = maxTrainExamples.map { m in selected.map { $0.limitingTraining(to: m) } } ?? selected
@@ -55,9 +56,7 @@ struct Evaluate: ParsableCommand {
             }
         ) { stderrLine($0) }
         let path = output ?? "\(runDirectory)/evaluation-\(suite)\(randomInit ? "-random-init" : "").json"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try JSONCoding.write(report, to: path)
         print(report.markdown())
         stderrLine("report: \(path)")
     }
@@ -85,7 +84,8 @@ func selectedTasks(suite: String, names: String?, firstTwoFieldsOnly: Bool) thro
 struct Finetune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Fine-tune a pre-trained run on one GLUE/SuperGLUE task; save the classifier (safetensors) and its per-epoch scores."
+            "Fine-tune a pre-trained run on one GLUE/SuperGLUE task; "
+            + "save the classifier (safetensors) and its per-epoch scores."
     )
 
     @Option(name: .customLong("run"), help: "Pre-training run directory.") var runDirectory: String
@@ -101,7 +101,7 @@ struct Finetune: ParsableCommand {
         let dataDirectory = dataDir ?? (FileManager.default.fileExists(atPath: "data") ? "data" : "../shared/data")
         let folder = dataDirectory + "/" + t.suite.rawValue
         if let missing = t.missingFiles(folder).first {
-            throw CLIError("\(missing): missing (task \(t.name) needs it)")
+            throw InputError("\(missing): missing (task \(t.name) needs it)")
         }
         let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
         var recipe = FineTuningRecipe.paper(t.suite)
@@ -110,7 +110,7 @@ struct Finetune: ParsableCommand {
         }
         let model = SequenceClassifier(
             encoder: try checkpoint.encoder(randomInitialisation: false, seed: seed), classes: t.labels,
-            seed: seed &+ 17)
+            seed: SeedStream.classifierHead.seed(seed))
         let result = FineTuning(task: t, recipe: recipe, tokenizer: checkpoint.tokenizer)
             .run(model, train: try t.readTrain(folder), dev: try t.readDev(folder), seed: seed) { stderrLine($0) }
         let dir = output ?? "\(runDirectory)/finetune-\(t.name)"
@@ -119,12 +119,13 @@ struct Finetune: ParsableCommand {
             model.parameters.map { ($0.name, $0.tensor) },
             metadata: ["ntng_task": t.name, "ntng_classes": "\(t.labels)", "ntng_pretrained": runDirectory],
             to: dir + "/model.safetensors")
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(result).write(to: URL(fileURLWithPath: dir + "/result.json"), options: .atomic)
-        print(
-            "\(t.name): best epoch \(result.bestEpoch): \(result.best.map { "\($0.key) \($0.value.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " "))" }.joined(separator: "; "))"
-        )
+        try JSONCoding.write(result, to: dir + "/result.json")
+        let scores = result.best.map { set, metrics in
+            set + " "
+                + metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }
+                .joined(separator: " ")
+        }
+        print("\(t.name): best epoch \(result.bestEpoch): \(scores.joined(separator: "; "))")
         print("saved \(dir)/model.safetensors (weights after the last epoch) and \(dir)/result.json")
     }
 }

@@ -12,20 +12,12 @@ struct Pretrain: ParsableCommand {
             the run directory: metrics.jsonl, tokenizer.json, config.json, checkpoint/ (safetensors + state).
             """)
 
-    @Option(help: "YAML config file.") var config: String
-    @Option(
-        name: .customLong("set"),
-        help: ArgumentHelp(
-            "Override a config key, e.g. --set training.budget=10m (repeatable).", valueName: "key=value"))
-    var overrides: [String] = []
+    @OptionGroup var configOptions: ConfigOptions
     @Flag(help: "Continue the run in the config's run directory from its last checkpoint.") var resume = false
     @Flag(help: "Delete an existing run directory and start again.") var overwrite = false
     @Option(help: "Stop (with a checkpoint) after this many optimiser steps; resume later with --resume.")
     var stopAfterSteps: Int?
-    @Flag(
-        help:
-            "Train RHO-loss's irreducible-loss model: on the held-out rows (data.reserve_fraction), in <run_directory>-il."
-    )
+    @Flag(help: "Train RHO-loss's irreducible-loss model on the held-out rows (in <run_directory>-il).")
     var ilModel = false
 
     func validate() throws {
@@ -35,7 +27,7 @@ struct Pretrain: ParsableCommand {
 
     func run() throws {
         try requireBLAS()
-        var cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        var cfg = try configOptions.load()
         if ilModel { cfg.runDirectory += "-il" }
         let run = try PretrainingRun(config: cfg, resume: resume, overwrite: overwrite, irreducibleLossModel: ilModel) {
             stderrLine($0)
@@ -44,7 +36,8 @@ struct Pretrain: ParsableCommand {
         stderrLine(
             s.stoppedEarly
                 ? "stopped after step \(s.steps) (checkpoint in \(run.checkpointDirectory)); continue with --resume"
-                : "done: \(s.steps) steps, \(String(format: "%.1f", s.rstUsed.seconds)) RST seconds, final validation loss "
+                : "done: \(s.steps) steps, \(String(format: "%.1f", s.rstUsed.seconds)) RST seconds, "
+                    + "final validation loss "
                     + "\(s.finalValidationLoss.map { String(format: "%.4f", $0) } ?? "n/a"), token accuracy "
                     + "\(s.finalValidationAccuracy.map { String(format: "%.2f%%", 100 * $0) } ?? "n/a")")
     }
@@ -54,20 +47,16 @@ struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure this machine's cost table (seconds per micro-batch by active layers) for a config's model.")
 
-    @Option(help: "YAML config file (its model and micro-batch are measured).") var config: String
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key (repeatable).", valueName: "key=value"))
-    var overrides: [String] = []
+    @OptionGroup var configOptions: ConfigOptions
     @Option(help: "Where to write the cost model JSON.") var output: String
     @Option(help: "Timed repetitions per measurement.") var repeats = 3
 
     func run() throws {
         try requireBLAS()
         guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
-        let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        let cfg = try configOptions.load()
         let cost = Calibration.measure(cfg, repeats: repeats) { stderrLine("calibrate: \($0)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(cost).write(to: URL(fileURLWithPath: output), options: .atomic)
+        try JSONCoding.write(cost, to: output)
         stderrLine("wrote \(output)")
     }
 }
@@ -75,31 +64,30 @@ struct Calibrate: ParsableCommand {
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Train a tiny crammed BERT for a few RST minutes on the bundled corpus; print validation loss before and after.",
+            "Train a tiny crammed BERT for a few RST minutes on the bundled corpus; "
+            + "print validation loss before and after.",
         discussion: "The T5 demo: ntng demo --config Resources/configs/demo-t5.yaml")
 
     @Option(help: "Demo config (Resources/configs/demo-t5.yaml: a small T5 with span corruption).")
     var config = "Resources/configs/demo.yaml"
-    @Option(
-        name: .customLong("set"),
-        help: ArgumentHelp("Override a config key, e.g. --set training.budget=1m.", valueName: "key=value"))
-    var overrides: [String] = []
+    @OptionGroup var set: ConfigOverrides
 
     func run() throws {
         try requireBLAS()
         guard FileManager.default.fileExists(atPath: config) else {
-            throw CLIError("\(config): demo config not found (run from the repository root, or pass --config)")
+            throw InputError(config, "demo config not found (run from the repository root, or pass --config)")
         }
-        let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        let cfg = try set.load(config)
         let run = try PretrainingRun(config: cfg, overwrite: true) { stderrLine($0) }
         let s = try run.train()
         let v = run.state.validations
         print(
-            "demo: \(s.steps) optimiser steps, \(run.state.tokensSeen) tokens, \(String(format: "%.0f", s.tokensPerSecond)) tok/s"
+            "demo: \(s.steps) optimiser steps, \(run.state.tokensSeen) tokens, "
+                + "\(String(format: "%.0f", s.tokensPerSecond)) tok/s"
         )
         if let first = v.first, let last = v.last {
             func accuracy(_ p: TrainingState.ValidationPoint) -> String {
-                p.accuracy.map { String(format: " (token accuracy %.2f%%)", 100 * $0) } ?? ""
+                String(format: " (token accuracy %.2f%%)", 100 * p.accuracy)
             }
             print("validation loss before training: \(String(format: "%.4f", first.loss))\(accuracy(first))")
             print("validation loss after training:  \(String(format: "%.4f", last.loss))\(accuracy(last))")
@@ -119,18 +107,16 @@ struct ExtractILLosses: ParsableCommand {
                    --set batch_selection.il_losses=runs/<name>-il/il_losses.safetensors
             """)
 
-    @Option(help: "The target run's config (its data, split and model shape).") var config: String
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config key (repeatable).", valueName: "key=value"))
-    var overrides: [String] = []
+    @OptionGroup var configOptions: ConfigOptions
     @Option(help: "The IL model's run directory (its checkpoint/model.safetensors is used).") var ilRun: String
     @Option(help: "Output file (default: <il-run>/il_losses.safetensors).") var output: String?
 
     func run() throws {
         try requireBLAS()
-        let cfg = try PretrainingConfig.load(path: config, overrides: overrides)
+        let cfg = try configOptions.load()
         let model = ilRun + "/checkpoint/model.safetensors"
         guard FileManager.default.fileExists(atPath: model) else {
-            throw CLIError(
+            throw InputError(
                 "\(ilRun): no checkpoint/model.safetensors (train the IL model first with `ntng pretrain --il-model`)")
         }
         try IrreducibleLossExtraction.run(

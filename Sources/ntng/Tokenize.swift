@@ -22,22 +22,12 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         if !train.isEmpty {
             guard let output else { throw ValidationError("--train needs --output") }
-            guard ["wordpiece", "unigram"].contains(kind) else {
-                throw ValidationError("--kind must be wordpiece or unigram")
+            guard let recipe = TokenizerRecipe.all.first(where: { $0.name == kind }) else {
+                throw ValidationError("--kind must be \(TokenizerRecipe.all.map(\.name).joined(separator: " or "))")
             }
-            let corpus = try Corpus(paths: train)
-            var counts: [String: Int] = [:]
-            try corpus.forEachFile { _, documents in
-                WordCounter.merge(
-                    kind == "unigram" ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents),
-                    into: &counts)
-            }
-            let trained =
-                kind == "unigram"
-                ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: vocabularySize)
-                : try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: vocabularySize)
+            let (trained, words) = try recipe.train(on: try Corpus(paths: train), vocabularySize: vocabularySize)
             try trained.save(output)
-            stderrLine("wrote \(output): \(trained.vocabularySize) pieces from \(counts.count) distinct words")
+            stderrLine("wrote \(output): \(trained.vocabularySize) pieces from \(words) distinct words")
             return
         }
         guard let tokenizer else { throw ValidationError("give --tokenizer (to encode) or --train (to train)") }

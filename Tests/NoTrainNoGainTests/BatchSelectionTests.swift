@@ -8,7 +8,7 @@ final class FakeSource: BatchSource {
     let microBatchSize: Int, batchSize: Int, seed: UInt64 = 3
     let loss: (Int) -> Float
     var drawn: [PretrainingBatch] = []
-    var scored = 0, seen = 0, kept = 0
+    var scored = 0, charged = 0
     init(micro: Int, batch: Int, loss: @escaping (Int) -> Float) {
         microBatchSize = micro
         batchSize = batch
@@ -24,7 +24,7 @@ final class FakeSource: BatchSource {
         return b
     }
     func scoreSequences(_ batch: PretrainingBatch) -> [Float] { scored += 1; return batch.exampleIndices.map(loss) }
-    func recordSelection(seen: Int, kept: Int) { self.seen += seen; self.kept += kept }
+    func chargeSelectionForward(sequences: Int, free: Bool) { charged += sequences }
 }
 
 @Suite("Batch selection")
@@ -57,16 +57,16 @@ struct BatchSelectionTests {
         // Losses scattered over 0…100 by a hash of the index.
         let source = FakeSource(micro: 8, batch: 16, loss: { Float(($0 * 7919) % 101) })
         let sb = SelectiveBackprop(beta: 1, historySize: 5000)
-        let first = try sb.nextBatch(from: source), second = try sb.nextBatch(from: source)
+        let first = try #require(try sb.nextBatch(from: source)), second = try #require(try sb.nextBatch(from: source))
         #expect(first.count == 16 && second.count == 16)
         // Every trained sequence is a drawn one, with the ids and labels it was scored with, in order.
         let drawn = Dictionary(uniqueKeysWithValues: source.drawn.flatMap(\.sequences).map { ($0.exampleIndex, $0) })
         for s in first + second { #expect(drawn[s.exampleIndex] == s) }
         #expect((first + second).map(\.exampleIndex) == (first + second).map(\.exampleIndex).sorted())  // buffer order
-        #expect(source.scored == source.drawn.count)
-        #expect(source.kept == 32 + sb.buffer.count && source.seen == 8 * source.drawn.count)
+        #expect(source.scored == source.drawn.count && source.charged == 8 * source.drawn.count)
+        #expect(sb.counts.kept == 32 + sb.buffer.count && sb.counts.seen == 8 * source.drawn.count)
         // About half are kept with β = 1.
-        #expect(Double(source.kept) / Double(source.seen) > 0.3 && Double(source.kept) / Double(source.seen) < 0.8)
+        #expect(sb.counts.keptFraction > 0.3 && sb.counts.keptFraction < 0.8)
     }
 
     @Test func rhoTakesTheTopKByReducibleLossOfAMegaBatch() throws {
@@ -77,10 +77,10 @@ struct BatchSelectionTests {
             losses: Dictionary(uniqueKeysWithValues: (0..<64).map { ($0, $0 % 2 == 0 ? Float(2 * $0) : 0) }), rows: 64)
         let source = FakeSource(micro: 4, batch: 8, loss: { Float($0) })
         let rho = RhoLoss(megaBatchMultiple: 2, irreducible: il)
-        let chosen = try rho.nextBatch(from: source)
+        let chosen = try #require(try rho.nextBatch(from: source))
         // Mega-batch = indices 0…15; the 8 largest reducible losses are the odd ones, largest first.
         #expect(chosen.map(\.exampleIndex) == [15, 13, 11, 9, 7, 5, 3, 1])
-        #expect(source.scored == 4 && source.seen == 16 && source.kept == 8)
+        #expect(source.scored == 4 && source.charged == 16 && rho.counts.seen == 16 && rho.counts.kept == 8)
         let missing = RhoLoss(irreducible: IrreducibleLosses(source: "il.safetensors", losses: [:], rows: 64))
         #expect { try missing.nextBatch(from: FakeSource(micro: 4, batch: 8, loss: { _ in 0 })) } throws: {
             "\($0)".contains("no irreducible loss for example 0")
@@ -96,9 +96,12 @@ struct BatchSelectionTests {
         // Each selection forward of 8 sequences costs 0.5 s; training 1 s per micro-batch of 8.
         #expect(l[.selection].count > 0 && l[.selection].charged.seconds == 0.5 * Double(l[.selection].count))
         #expect(l[.training].count == 2 * run.state.step)
-        #expect(l[.selection].count * 8 == run.state.selectionSeen)
-        let kept = Double(run.state.selectionKept) / Double(run.state.selectionSeen)
-        #expect(kept > 0.3 && kept < 0.75)
+        let sb = try #require(run.methods.first as? SelectiveBackprop)
+        #expect(l[.selection].count * 8 == sb.counts.seen)
+        #expect(sb.counts.keptFraction > 0.3 && sb.counts.keptFraction < 0.75)
+        // The log's training lines carry the method's kept fraction.
+        let logged = try MetricsLog.read(run.directory + "/metrics.jsonl").trainLines.last?.plugins
+        #expect(logged?["selective-backprop"]?["kept_fraction"]?.double == sb.counts.keptFraction)
         // Free selection: waived, so more steps fit.
         let free = try PretrainingRun(
             config: try tiny.config(
@@ -141,8 +144,10 @@ struct BatchSelectionTests {
                     "run_directory=\(tiny.directory)/rho",
                 ]))
         try rho.train()
-        // Per step: 4 selection forwards (2× the batch of 16 in micro-batches of 8) at 0.5 s + 2 training micro-batches at 1 s.
+        // Per step: 4 selection forwards (2× the batch of 16 in micro-batches of 8) at 0.5 s
+        // + 2 training micro-batches at 1 s.
         #expect(rho.state.step == 3 && rho.state.ledger[.selection].count == 12)
-        #expect(rho.state.selectionKept * 2 == rho.state.selectionSeen)
+        let counts = try #require(rho.methods.first as? RhoLoss).counts
+        #expect(counts.kept * 2 == counts.seen)
     }
 }

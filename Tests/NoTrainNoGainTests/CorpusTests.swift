@@ -18,7 +18,8 @@ struct CorpusTests {
             #"{"text": "json one", "url": "x"}"# + "\n\n" + #"{"text": "json \"two\"\n"}"# + "\n", "b.jsonl", in: dir)
         try FileManager.default.createDirectory(atPath: dir + "/text/AA", withIntermediateDirectories: true)
         _ = try write(
-            "<doc id=\"1\" url=\"u\" title=\"T\">\nTitle\n\nBody one.\nBody two.\n</doc>\n<doc id=\"2\" title=\"E\">\nEmpty\n</doc>\n",
+            "<doc id=\"1\" url=\"u\" title=\"T\">\nTitle\n\nBody one.\nBody two.\n</doc>\n"
+                + "<doc id=\"2\" title=\"E\">\nEmpty\n</doc>\n",
             "text/AA/wiki_00", in: dir)
         _ = try write("ignored", "notes.md", in: dir)
         let corpus = try Corpus(paths: [dir])
@@ -55,7 +56,8 @@ struct CorpusTests {
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = [
             "-c",
-            "cd \(dir) && gzip -c p1.jsonl > c.json.gz && gzip -c p2.jsonl >> c.json.gz && printf 'garbage' > bad.json.gz",
+            "cd \(dir) && gzip -c p1.jsonl > c.json.gz && gzip -c p2.jsonl >> c.json.gz "
+                + "&& printf 'garbage' > bad.json.gz",
         ]
         try shell.run()
         shell.waitUntilExit()

@@ -12,7 +12,7 @@ struct DynamicArchitectureTests {
         _ model: CrammedBERT, _ optimizer: ArenaOptimizer, progress: Double, step: Int = 0,
         events: UnsafeMutablePointer<[String]>? = nil
     ) -> MethodContext {
-        MethodContext(model: model, optimizer: optimizer, progress: progress, step: step, seed: 1) { line, _ in
+        MethodContext(model: model, optimizer: optimizer, progress: progress, step: step, seed: 1) { line, _, _ in
             events?.pointee.append(line)
         }
     }
@@ -117,7 +117,7 @@ struct DynamicArchitectureTests {
     @Test func runsChargeTheBlocksThatRanAndResumeExactly() throws {
         // Cost per micro-batch: 1 s per active layer, so the ledger shows the blocks that ran.
         let tiny = try TinyRun(budgetSeconds: 24)
-        try #"{"source":"test","trainingPerLayers":[1,2],"forwardOnly":0.5,"microBatchSize":8}"#
+        try #"{"source":"test","training_per_layers":[1,2],"forward_only":0.5,"micro_batch_size":8}"#
             .write(toFile: tiny.directory + "/cost.json", atomically: true, encoding: .utf8)
         for extra in [
             ["stacking.initial_blocks=1", "stacking.fractions=[0.25, 0.5]"],
@@ -127,19 +127,18 @@ struct DynamicArchitectureTests {
                 config: try tiny.config(extra + ["run_directory=\(tiny.directory)/a\(extra.count)"]))
             try straight.train()
             let log = try MetricsLog.read(straight.directory + "/metrics.jsonl")
-            let train = log.filter { $0["event"] as? String == "train" }
-            let charged = train.map { ($0["active_blocks"] as! Double) * 2 }.reduce(0, +)  // 2 micro-batches per step
+            let train = log.trainLines
+            let charged = train.map { $0.activeBlocks * 2 }.reduce(0, +)  // 2 micro-batches per step
             #expect(abs(charged - straight.state.ledger[.training].charged.seconds) < 1e-9)
             if extra.count == 2 {
                 // Stacking 1 → 2 when progress first reaches 0.25: 2 s per step until then.
-                let events = log.filter { $0["event"] as? String == "stacking" }
+                let events = log.methodEvents("stacking")
                 #expect(
-                    events.count == 1 && (events[0]["progress"] as! Double) >= 0.25
-                        && (events[0]["progress"] as! Double) < 0.25 + 4.0 / 24)
-                #expect(train.first!["active_blocks"] as! Double == 1 && train.last!["active_blocks"] as! Double == 2)
+                    events.count == 1 && (events[0].fields["progress"]?.double ?? 0) >= 0.25
+                        && (events[0].fields["progress"]?.double ?? 0) < 0.25 + 4.0 / 24)
+                #expect(train.first!.activeBlocks == 1 && train.last!.activeBlocks == 2)
             } else {
-                let start = log.first { $0["event"] as? String == "start" }!
-                #expect(start["optimizer_missing_gradient"] as? String == "zero-gradient")
+                #expect(log.start?.optimizerMissingGradient == .zeroGradientIfStateExists)
             }
             // Interrupt and resume: the same curve.
             try tiny.expectResumeMatches(

@@ -17,7 +17,9 @@ struct ExperimentTests {
         base_config: tiny.yaml
         budgets: [6s]
         seeds: [0, 1]
-        common: {\(reservedRows ? "data: {reserve_fraction: 0.2}, " : "")training: {validate_every: 3s, checkpoint_every: 100s}}
+        common:
+          \(reservedRows ? "data: {reserve_fraction: 0.2}" : "")
+          training: {validate_every: 3s, checkpoint_every: 100s}
         methods:
           baseline: {}
           \(method)
@@ -60,7 +62,7 @@ struct ExperimentTests {
         #expect(
             stacking.validationLossDifference?.estimate == stacking.validationLossMean - baseline.validationLossMean)
         // 6 RST s at 1 s per micro-batch of 8 and 2 micro-batches per step: 3 steps, whatever the method.
-        #expect(baseline.stepsMean == 3 && baseline.chargedMean["training"] == 6)
+        #expect(baseline.stepsMean == 3 && baseline.chargedMean[.training] == 6)
         let plots = try report.write(to: exp.output, methods: exp.methods.map(\.name))
         #expect(plots.count == 2)
         let svg = try String(contentsOfFile: plots[0], encoding: .utf8)
@@ -75,7 +77,7 @@ struct ExperimentTests {
         try ExperimentRunner(try experiment(tiny)).run()
         // The same output, the stacking schedule changed: its finished cells would report the old one.
         let changed = try experiment(tiny, method: "stacking: {stacking: {initial_blocks: 1, fractions: [0.5]}}")
-        let error = #expect(throws: ConfigError.self) { try ExperimentRunner(changed).run() }
+        let error = #expect(throws: InputError.self) { try ExperimentRunner(changed).run() }
         let message = error.map { "\($0)" } ?? ""
         #expect(
             message.contains("2 run(s)") && message.contains("stacking @ 6s seed 0")
@@ -100,7 +102,7 @@ struct ExperimentTests {
         let rho = report.tables[0].rows.first { $0.method == "rho" }!
         // Per step: 4 selection forwards at 0.5 s + 2 training micro-batches at 1 s → 6 RST s is 1.5 steps.
         #expect(
-            (rho.chargedMean["selection"] ?? 0) > 0
+            (rho.chargedMean[.selection] ?? 0) > 0
                 && rho.stepsMean < report.tables[0].rows.first { $0.method == "baseline" }!.stepsMean)
         for cell in exp.cells where cell.method.name == "rho" {
             let config = try String(contentsOfFile: cell.directory + "/config.json", encoding: .utf8)

@@ -28,31 +28,38 @@ struct T5PretrainingTests {
 
     @Test func configDefaultsAreThePapersT5Recipe() throws {
         let c = try parse(minimal + "stacking: {}\nlayer_drop: {}")
-        #expect(c.model == .t5(.base) && c.model.layers == 12)
+        #expect(c.model == ModelConfig(T5Config.base) && c.model.layers == 12)
         #expect(c.data.sequenceLength == 512 && c.rowLength == 568 && c.data.documentsPerGroup == 1000)
-        #expect(c.data.spanCorruption == SpanCorruption(noiseDensity: 0.15, meanNoiseSpanLength: 3))
+        #expect(c.objective == ObjectiveConfig(SpanCorruption(noiseDensity: 0.15, meanNoiseSpanLength: 3)))
         #expect(c.training.microBatchSize == 72 && c.training.batchSize == 144 && c.training.learningRate == 2e-2)
         #expect(
-            c.training.schedule == .cosineBudget && c.training.gradientClip == 1 && c.training.costModel == "paper-t5")
-        let o = c.optimizer
-        #expect(o.name == .adamwScale && o.beta1 == 0.9 && o.beta2 == 0.999 && o.epsilon == 1e-6 && o.weightDecay == 0)
-        #expect(o.rmsScaledLearningRate)
-        #expect(c.stacking?.initialBlocks == 3 && c.stacking?.fractions == [0.125, 0.30])
-        let drop = try #require(c.layerDrop)
+            c.training.schedule == .cosineBudget && c.training.gradientClip == 1
+                && c.training.costModel == .builtIn("paper-t5"))
+        let o = c.optimizer.common
+        #expect(c.optimizer.name == "adamw-scale" && o.beta1 == 0.9 && o.beta2 == 0.999 && o.weightDecay == 0)
+        #expect(c.optimizer.settings(AdamWScale.Settings.self)?.epsilon == 1e-6 && o.rmsScaledLr)
+        let stacking = c.methods.settings(LayerStacking.Settings.self)
+        #expect(stacking?.initialBlocks == 3 && stacking?.fractions == [0.125, 0.30])
+        let drop = try #require(c.methods.settings(LayerDropping.Settings.self))
         #expect(drop.gamma == 20 && drop.thetaBar == 0.5 && drop.perStep && drop.droppedBlocks == .skip)
 
-        let sophia = try parse(minimal + "optimizer: {name: sophia}").optimizer
-        #expect(sophia.rho == 0.01 && sophia.weightDecay == 0 && sophia.rmsScaledLearningRate)
+        let sophiaConfig = try parse(minimal + "optimizer: {name: sophia}").optimizer
+        let sophia = try #require(sophiaConfig.settings(Sophia.Settings.self))
+        #expect(sophia.rho == 0.01 && sophiaConfig.common.weightDecay == 0 && sophiaConfig.common.rmsScaledLr)
         #expect(sophia.hessianBatchTokens == 5120 && sophia.hessianMicroBatches == 2 && sophia.hessianInterval == 10)
-        let lion = try parse(minimal + "optimizer: {name: lion}").optimizer
-        #expect(lion.weightDecay == 0 && lion.rmsScaledLearningRate && lion.beta2 == 0.99)
+        #expect(sophia.clipHessianGradient)
+        let lion = try parse(minimal + "optimizer: {name: lion}").optimizer.common
+        #expect(lion.weightDecay == 0 && lion.rmsScaledLr && lion.beta2 == 0.99)
 
         #expect(
-            error("model: {kind: t5, intermediate: 8}\ndata: {corpus: c.txt}\ntraining: {budget: 1h}").hasPrefix(
-                "t5.yaml: model.intermediate: unknown key"))
+            error("model: {kind: t5, intermediate: 8}\ndata: {corpus: c.txt}\ntraining: {budget: 1h}")
+                == "t5.yaml: model.intermediate: only applies to model.kind crammed-bert (this config uses t5)")
+        #expect(
+            error("model: {kind: t5, intermedate: 8}\ndata: {corpus: c.txt}\ntraining: {budget: 1h}").hasPrefix(
+                "t5.yaml: model.intermedate: unknown key"))
         #expect(
             error("data: {corpus: c.txt, noise_density: 0.2}\ntraining: {budget: 1h}")
-                == "t5.yaml: data.noise_density: only applies to model.kind t5 (span corruption)")
+                == "t5.yaml: data.noise_density: only applies to model.kind t5 (this config uses crammed-bert)")
         #expect(
             error(
                 minimal.replacingOccurrences(
@@ -64,7 +71,7 @@ struct T5PretrainingTests {
     }
 
     @Test func paperT5CostTableChargesPerStepAndPerOptimizer() throws {
-        let t = try CostModel.named("paper-t5")
+        let t = try CostTable.builtIn("paper-t5").load()
         func close(_ a: RST, _ b: Double) -> Bool { abs(a.seconds - b) < 1e-12 }
         #expect(close(t.training(activeLayers: 12, sequences: 144), 1.031))
         // One micro-batch of 72.
@@ -75,7 +82,7 @@ struct T5PretrainingTests {
             close(t.training(activeLayers: 3, sequences: 144), 0.291)
                 && close(t.training(activeLayers: 1, sequences: 144), 0.129))
         #expect(t.forwardOnly == nil && t.hessianInStepCost == true)
-        // 24 RST hours of AdamWScale at full depth: ⌈86400 / 1.031⌉ = 83,802 steps (spec §7).
+        // 24 RST hours of AdamWScale at full depth: ⌈86400 / 1.031⌉ = 83,802 steps.
         #expect(Int(86400 / t.training(activeLayers: 12, sequences: 144).seconds) == 83_802)
     }
 
@@ -107,7 +114,7 @@ struct T5PretrainingTests {
         #expect(run.state.step == 20)
         let v = run.state.validations
         #expect(v.last!.loss < v.first!.loss - 1, "validation \(v.map(\.loss))")
-        #expect(v.last!.accuracy! > v.first!.accuracy!)
+        #expect(v.last!.accuracy > v.first!.accuracy)
         let (tensors, metadata) = try SafeTensors.read(run.checkpointDirectory + "/model.safetensors")
         #expect(metadata["ntng_model"] == "t5")
         for name in [
@@ -125,16 +132,13 @@ struct T5PretrainingTests {
 
     @Test func stackingAndPerStepDroppingActOnEncoderAndDecoderTogether() throws {
         let tiny = try tiny(24)
-        try #"{"source":"test","trainingPerLayers":[1,2],"forwardOnly":0.5,"microBatchSize":8}"#
+        try #"{"source":"test","training_per_layers":[1,2],"forward_only":0.5,"micro_batch_size":8}"#
             .write(toFile: tiny.directory + "/cost.json", atomically: true, encoding: .utf8)
         for extra in [["stacking.initial_blocks=1", "stacking.fractions=[0.25]"], ["layer_drop.gamma=5"]] {
             let straight = try PretrainingRun(
                 config: try tiny.config(extra + ["run_directory=\(tiny.directory)/a\(extra.count)"]))
             try straight.train()
-            let train = try MetricsLog.read(straight.directory + "/metrics.jsonl").filter {
-                $0["event"] as? String == "train"
-            }
-            let active = train.map { $0["active_blocks"] as! Double }
+            let active = try MetricsLog.read(straight.directory + "/metrics.jsonl").trainLines.map(\.activeBlocks)
             // Both micro-batches of a step run the same blocks (T5 draws once per step).
             #expect(active.allSatisfy { $0 == $0.rounded() }, "\(extra): \(active)")
             #expect(abs(active.map { $0 * 2 }.reduce(0, +) - straight.state.ledger[.training].charged.seconds) < 1e-9)
@@ -151,7 +155,8 @@ struct T5PretrainingTests {
     @Test func sophiasHessianPassesFoldIntoItsStepCostWhereTheTableSaysSo() throws {
         let tiny = try tiny(30)
         try
-            #"{"source":"t5-like","trainingPerLayers":[1,1],"microBatchSize":8,"optimizerStepFactors":{"sophia":1.5},"hessianInStepCost":true}"#
+            (#"{"source":"t5-like","training_per_layers":[1,1],"micro_batch_size":8,"#
+            + #""optimizer_step_factors":{"sophia":1.5},"hessian_in_step_cost":true}"#)
             .write(toFile: tiny.directory + "/cost.json", atomically: true, encoding: .utf8)
         let run = try PretrainingRun(
             config: try tiny.config([
@@ -177,7 +182,7 @@ struct T5PretrainingTests {
         try validationText.write(toFile: tiny.directory + "/valid.txt", atomically: true, encoding: .utf8)
         let yaml = try String(contentsOfFile: tiny.configPath, encoding: .utf8)
             .replacingOccurrences(
-                of: "validation_fraction: 0.1", with: "validation_corpus: valid.txt, validation_max_sequences: 5")
+                of: "validation_fraction: 0.1", with: "validation_corpus: valid.txt\n  validation_max_sequences: 5")
         try yaml.write(toFile: tiny.directory + "/separate.yaml", atomically: true, encoding: .utf8)
         let config = try PretrainingConfig.load(
             path: tiny.directory + "/separate.yaml", overrides: ["data.tokenizer_vocabulary_size=180"])
@@ -192,7 +197,7 @@ struct T5PretrainingTests {
                 && run.tokenizer.sentinelID(0) == Int32(run.tokenizer.vocabularySize - 1))
         try run.train()
         #expect(run.state.validations.count == 2 && run.state.validations.allSatisfy { $0.loss.isFinite })
-        #expect(throws: ConfigError.self) {
+        #expect(throws: InputError.self) {
             try PretrainingConfig.load(path: tiny.configPath, overrides: ["data.validation_corpus=valid.txt"])
         }
     }

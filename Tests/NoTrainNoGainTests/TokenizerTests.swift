@@ -81,7 +81,7 @@ struct TokenizerTests {
     @Test func malformedFilesGiveOneLineErrorsNamingTheFile() throws {
         let dir = Fixtures.temporaryDirectory()
         let missing = dir + "/missing.json"
-        #expect(throws: TokenizerError.file(missing, "cannot read the file (missing or unreadable)")) {
+        #expect(throws: InputError(missing, "cannot read the file (missing or unreadable)")) {
             try Tokenizer.load(missing)
         }
         let bad = dir + "/bad.json"
@@ -101,7 +101,8 @@ struct TokenizerTests {
         }
         let noUnk = dir + "/nounk.json"
         try
-            ###"{"version":"1.0","model":{"type":"WordPiece","vocab":{"a":0},"unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100}}"###
+            (###"{"version":"1.0","model":{"type":"WordPiece","vocab":{"a":0},"unk_token":"[UNK]","###
+            + ###""continuing_subword_prefix":"##","max_input_chars_per_word":100}}"###)
             .write(toFile: noUnk, atomically: true, encoding: .utf8)
         #expect { try Tokenizer.load(noUnk) } throws: {
             "\($0)".contains("unknown token '[UNK]' is not in the vocabulary")

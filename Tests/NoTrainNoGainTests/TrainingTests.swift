@@ -33,14 +33,18 @@ struct TinyRun {
         }
         try text.write(toFile: directory + "/corpus.txt", atomically: true, encoding: .utf8)
         // One RST second per micro-batch of 8 sequences, whatever the number of layers.
-        try #"{"source":"test","trainingPerLayers":[1,1],"forwardOnly":0.5,"microBatchSize":8}"#
+        try #"{"source":"test","training_per_layers":[1,1],"forward_only":0.5,"micro_batch_size":8}"#
             .write(toFile: directory + "/cost.json", atomically: true, encoding: .utf8)
         configPath = directory + "/tiny.yaml"
         try """
         name: tiny
         run_directory: \(directory)/run
         model: \(model)
-        data: {corpus: corpus.txt, sequence_length: \(sequenceLength), validation_fraction: 0.1, cache_dir: \(directory)/cache}
+        data:
+          corpus: corpus.txt
+          sequence_length: \(sequenceLength)
+          validation_fraction: 0.1
+          cache_dir: \(directory)/cache
         training:
           budget: \(budgetSeconds)s
           micro_batch_size: 8
@@ -79,9 +83,7 @@ struct TinyRun {
     }
 
     func trainLosses(_ runDirectory: String) throws -> [Double] {
-        try MetricsLog.read(runDirectory + "/metrics.jsonl").filter { $0["event"] as? String == "train" }.map {
-            $0["loss"] as! Double
-        }
+        try MetricsLog.read(runDirectory + "/metrics.jsonl").trainLines.map(\.loss)
     }
 }
 
@@ -96,11 +98,11 @@ struct TrainingTests {
         #expect(run.state.budget.consumed.seconds == 12)
         #expect(run.state.ledger[.training].count == 12)
         let log = try MetricsLog.read(run.directory + "/metrics.jsonl")
-        let lrs = log.filter { $0["event"] as? String == "train" }.map { $0["lr"] as! Double }
+        let lrs = log.trainLines.map(\.lr)
         #expect(lrs.count == 6 && lrs.last == 0)
         #expect(lrs[2] == 3e-3)  // progress 0.5 → the peak
         // Validation at 0, 4, 8 and 12 RST seconds (the end), none charged.
-        let validations = log.filter { $0["event"] as? String == "validation" }.map { $0["rst_seconds"] as! Double }
+        let validations = log.validations.map(\.rstSeconds)
         #expect(validations == [0, 4, 8, 12])
         #expect(FileManager.default.fileExists(atPath: run.directory + "/checkpoint/model.safetensors"))
     }
@@ -164,8 +166,8 @@ struct TrainingTests {
         #expect(ledger[.training].count == 22)
         #expect(run.state.budget.consumed.seconds == 30)
         #expect((run.optimizer as! Sophia).curvatureUpdates == 4)
-        let start = try MetricsLog.read(run.directory + "/metrics.jsonl").first { $0["event"] as? String == "start" }!
-        #expect(start["optimizer"] as? String == "sophia" && start["hessian_labels"] as? String == "vocabulary")
+        let start = try #require(try MetricsLog.read(run.directory + "/metrics.jsonl").start)
+        #expect(start.optimizer.name == "sophia" && start.optimizer.settings["hessian_labels"]?.string == "vocabulary")
 
         let free = try PretrainingRun(
             config: try tiny.config([
@@ -234,10 +236,11 @@ struct ConfigTests {
 
     @Test func validConfigParsesWithDefaults() throws {
         let c = try PretrainingConfig.parse(yaml: valid, source: "x.yaml", baseDirectory: "/tmp")
-        #expect(c.model == .crammedBERT(.paper))
+        #expect(c.model == ModelConfig(CrammedBERTConfig.paper))
         #expect(c.training.budget == .minutes(5) && c.data.corpus == ["/tmp/c.txt"])
         #expect(
-            c.optimizer == OptimizerConfig(name: .adamw) && c.optimizer.beta2 == 0.98 && c.optimizer.epsilon == 1e-12)
+            c.optimizer == .paper(AdamW.Settings.self, for: c.model) && c.optimizer.common.beta2 == 0.98
+                && c.optimizer.settings(AdamW.Settings.self)?.epsilon == 1e-12)
     }
 
     @Test func problemsAreOneLineNamingTheKey() {
@@ -277,13 +280,15 @@ struct ConfigTests {
         let c = try PretrainingConfig.parse(
             yaml: valid + "batch_selection: {method: rho, il_losses: il.safetensors}", source: "x.yaml",
             baseDirectory: "/configs")
-        #expect(c.data.corpus == ["/configs/c.txt"] && c.batchSelection?.ilLosses == "/configs/il.safetensors")
+        #expect(
+            c.data.corpus == ["/configs/c.txt"]
+                && c.methods.settings(RhoLoss.Settings.self)?.ilLosses == "/configs/il.safetensors")
         let o = try PretrainingConfig.parse(
             yaml: valid, source: "x.yaml", baseDirectory: "/configs",
             overrides: [
                 "data.corpus=runs/corpus", "batch_selection.method=rho", "batch_selection.il_losses=runs/il.st",
             ])
-        #expect(o.data.corpus == ["runs/corpus"] && o.batchSelection?.ilLosses == "runs/il.st")
+        #expect(o.data.corpus == ["runs/corpus"] && o.methods.settings(RhoLoss.Settings.self)?.ilLosses == "runs/il.st")
     }
 
     @Test func bundledConfigsParse() throws {
@@ -296,10 +301,12 @@ struct ConfigTests {
             for path in c.data.corpus + c.data.validationCorpus {
                 #expect(FileManager.default.fileExists(atPath: path), "\(name): \(path)")
             }
-            _ = try CostModel.named(c.training.costModel)
+            _ = try c.training.costModel.load()
         }
         let paper = try PretrainingConfig.load(path: folder + "/t5-base-paper.yaml")
-        #expect(paper.model == .t5(.base) && paper.rowLength == 568 && paper.data.validationMaximumSequences == 71_856)
+        #expect(
+            paper.model == ModelConfig(T5Config.base) && paper.rowLength == 568
+                && paper.data.validationMaxSequences == 71_856)
         #expect(paper.data.tokenizerVocabularySize == 32_100)
     }
 
@@ -310,8 +317,8 @@ struct ConfigTests {
         #expect { try Corpus(paths: ["/nonexistent/corpus"]) } throws: {
             "\($0)" == "/nonexistent/corpus: no such file or folder"
         }
-        #expect { try CostModel.named("/nonexistent/cost.json") } throws: {
-            "\($0)".hasPrefix("/nonexistent/cost.json: cannot read the cost model")
+        #expect { try CostModel.load("/nonexistent/cost.json") } throws: {
+            "\($0)".hasPrefix("/nonexistent/cost.json: cannot read a cost table")
         }
     }
 }

@@ -83,6 +83,7 @@ public final class Tensor: @unchecked Sendable {
 
 extension Tensor: CustomStringConvertible {
     public var description: String {
-        "Tensor(\(name.map { "\($0), " } ?? "")\(shape.shapeDescription), \(dtype)\(isTransposed ? ", transposed" : ""))"
+        "Tensor(\(name.map { "\($0), " } ?? "")\(shape.shapeDescription), \(dtype)"
+            + "\(isTransposed ? ", transposed" : ""))"
     }
 }

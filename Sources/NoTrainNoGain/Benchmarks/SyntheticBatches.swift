@@ -1,8 +1,8 @@
 import Engine
 
 /// Training batches of random tokens for timing (benchmarks and `ntng calibrate`): rows of
-/// ordinary ids (the lowest ids are special; for T5 the sentinels sit at the top), corrupted by the
-/// model's objective exactly as in pre-training.
+/// ordinary ids (the model's objective says which ids are special), corrupted by the objective
+/// exactly as in pre-training.
 public struct SyntheticBatches {
     public let objective: any PretrainingObjective
     public let rowLength: Int
@@ -10,22 +10,12 @@ public struct SyntheticBatches {
     let tokens: Range<Int>
     var generator: SeededGenerator
 
-    /// Batches of `batchSize` rows of `rowLength` raw tokens for `model`.
+    /// Batches of `batchSize` rows of `rowLength` raw tokens for `model` and its objective `settings`.
     public init(
-        model: ModelConfig, rowLength: Int, batchSize: Int, corruption: SpanCorruption = SpanCorruption(),
+        model: ModelConfig, objective settings: any ObjectiveSettings, rowLength: Int, batchSize: Int,
         seed: UInt64 = 1
     ) {
-        let vocabulary = model.vocabularySize
-        switch model {
-        case .crammedBERT:
-            objective = MLMMasking(maskTokenID: 4, vocabularySize: vocabulary, specialTokenIDs: Array(0..<8))
-            tokens = 8..<vocabulary
-        case .t5:
-            let sentinels = corruption.counts(rowLength).spans
-            objective = SpanCorruptionObjective(
-                corruption: corruption, eosID: 1, sentinelIDs: (0..<sentinels).map { Int32(vocabulary - 1 - $0) })
-            tokens = 3..<(vocabulary - sentinels)
-        }
+        (objective, tokens) = settings.synthetic(vocabularySize: model.vocabularySize, rowLength: rowLength)
         self.rowLength = rowLength
         self.batchSize = batchSize
         generator = SeededGenerator(seed: seed)

@@ -1,12 +1,12 @@
 import Engine
 
 /// `ntng bench train`: one training step (forward, backward, clipping, the model's baseline
-/// optimiser) on a micro-batch of random tokens corrupted by the model's objective as in
-/// pre-training; reports tokens/s (input tokens), effective GFLOP/s and the split of the step into
-/// phases and kernel families. Models: crammed BERT with AdamW (default: the tiny CPU model,
-/// 4 layers, hidden 256, 4 heads, GLU 1024 → 512, vocabulary 8192, sequence 128, batch 32), or
-/// T5 v1.1 with AdamWScale (`T5Config.tiny`; inputs of `sequenceLength` from raw rows as span
-/// corruption needs, e.g. 128 inputs / 29 targets).
+/// optimiser, all as the model kind's recipe has them) on a micro-batch of random tokens corrupted
+/// by the model's objective as in pre-training; reports tokens/s (input tokens), effective GFLOP/s
+/// and the split of the step into phases and kernel families. Models: crammed BERT with AdamW
+/// (default: the tiny CPU model, 4 layers, hidden 256, 4 heads, GLU 1024 → 512, vocabulary 8192,
+/// sequence 128, batch 32), or T5 v1.1 with AdamWScale (`T5Config.tiny`; inputs of
+/// `sequenceLength` from raw rows as span corruption needs, e.g. 128 inputs / 29 targets).
 public struct TrainBenchmark {
     public struct Report: Codable {
         public let benchmark: String
@@ -40,7 +40,8 @@ public struct TrainBenchmark {
 
     /// `sequenceLength`: tokens per row (BERT) or encoder inputs per example (T5).
     public init(
-        config: ModelConfig = .crammedBERT(.tiny), batchSize: Int = 32, sequenceLength: Int = 128, steps: Int = 10,
+        config: ModelConfig = ModelConfig(CrammedBERTConfig.tiny), batchSize: Int = 32, sequenceLength: Int = 128,
+        steps: Int = 10,
         warmup: Int = 2
     ) {
         self.config = config
@@ -50,18 +51,18 @@ public struct TrainBenchmark {
         self.warmup = warmup
     }
 
-    public func run(progress: (String) -> Void = { _ in }) -> Report {
+    public func run(progress: (String) -> Void = { _ in }) throws -> Report {
         let backend = CPUBackend.shared
         let model = config.make(seed: 0)
         let arena = ParameterArena(model.parameters)
-        let isT5 = config.kind == .t5
-        let optimizer: ArenaOptimizer = isT5 ? AdamWScale(arena) : AdamW(arena)
-        let corruption = SpanCorruption()
-        let rowLength = isT5 ? corruption.rawLength(forInputLength: sequenceLength).raw : sequenceLength
-        var batches = SyntheticBatches(
-            model: config, rowLength: rowLength, batchSize: batchSize, corruption: corruption)
+        let recipe = config.recipe
+        let optimizer = OptimizerConfig.paper(named: recipe.optimizer, for: config)!
+            .make(arena, batchTokens: batchSize * sequenceLength)
+        let objective = try config.objective.read(.empty)
+        let rowLength = objective.rowLength(forSequenceLength: sequenceLength)
+        var batches = SyntheticBatches(model: config, objective: objective, rowLength: rowLength, batchSize: batchSize)
         func batch() -> PretrainingBatch { batches.next() }
-        let targetLength = isT5 ? corruption.lengths(rawLength: rowLength).targets : nil
+        let targetLength = objective.targetLength(rowLength: rowLength)
         var forward: [Double] = [], backward: [Double] = [], optimizerTimes: [Double] = [], total: [Double] = []
         var kernels: [String: [Double]] = [:]
         var loss: Float = 0
@@ -74,7 +75,7 @@ public struct TrainBenchmark {
             let tf = Stopwatch.time { output = model.loss(b, activeBlocks: blocks) }
             let tb = Stopwatch.time { output!.loss.backward() }
             let to = Stopwatch.time {
-                clipGradientNorm(arena.tensors, maxNorm: isT5 ? 1 : 0.5)
+                clipGradientNorm(arena.tensors, maxNorm: Float(recipe.gradientClip))
                 optimizer.step(learningRate: 1e-3)
                 arena.zeroGrad()
             }
@@ -93,22 +94,16 @@ public struct TrainBenchmark {
         let output = model.loss(batch())
         output.loss.backward()
         var optimizerSteps: [String: Double] = [:]
-        for name in OptimizerConfig.Name.allCases {
-            let o = OptimizerConfig(name: name, model: config.kind).make(arena, batchTokens: batchSize * sequenceLength)
+        for type in Plugins.optimizers {
+            let o = OptimizerConfig.paper(type, for: config).make(arena, batchTokens: batchSize * sequenceLength)
             let ms = Stopwatch.median(repeats: max(steps, 5)) { o.step(learningRate: 1e-9) } * 1000
-            optimizerSteps[name.rawValue] = ms.rounded(to: 2)
+            optimizerSteps[type.name] = ms.rounded(to: 2)
         }
         arena.zeroGrad()
         let t = Stopwatch.median(total)
         let tokens = Double(batchSize * sequenceLength)
-        let flops: Double
-        switch config {
-        case .crammedBERT(let c):
-            flops = c.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: 0.15) * tokens
-        case .t5(let c):
-            flops =
-                c.trainingFLOPsPerExample(inputLength: sequenceLength, targetLength: targetLength!) * Double(batchSize)
-        }
+        let flops = config.shape.trainingFLOPs(
+            batchSize: batchSize, inputLength: sequenceLength, targetLength: targetLength)
         let ms = { (xs: [Double]) in (Stopwatch.median(xs) * 1000).rounded(to: 2) }
         return Report(
             benchmark: "train", machine: backend.report, model: config, activeBlocks: activeBlocks ?? config.layers,

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The reference cost of each kind of iteration (spec §7).
+/// The reference cost of each kind of iteration (paper §2; the original code's tables).
 ///
 /// `paperBERT` is the NTNG table measured on the BERT reference system (one RTX 3090): seconds per
 /// micro-batch of 128 sequences of 128 tokens, forward + backward with the optimiser amortised,
@@ -52,7 +52,8 @@ public struct CostModel: Sendable, Codable, Equatable {
 
     public static let paperT5 = CostModel(
         source:
-            "paper-t5 (NTNG t5/t5/utils/train.py, per step at batch 144; AdamWScale 1.031, Lion 1.043, Sophia 1.156 s at full depth)",
+            "paper-t5 (NTNG t5/t5/utils/train.py, per step at batch 144; "
+            + "AdamWScale 1.031, Lion 1.043, Sophia 1.156 s at full depth)",
         trainingPerLayers: [0.129, 0.209, 0.291, 0.373, 0.455, 0.538, 0.619, 0.703, 0.783, 0.865, 0.947, 1.031],
         forwardOnly: nil, microBatchSize: 144,
         optimizerStepFactors: ["lion": 1.043 / 1.031, "sophia": 1.156 / 1.031], hessianInStepCost: true)
@@ -62,22 +63,13 @@ public struct CostModel: Sendable, Codable, Equatable {
 
     public var maxLayers: Int { trainingPerLayers.count }
 
-    /// "paper-bert", "paper-t5", or a calibration file written by `ntng calibrate`.
-    public static func named(_ name: String) throws -> CostModel {
-        if let table = builtIn[name] { return table }
-        guard let data = FileManager.default.contents(atPath: name) else {
-            throw ConfigError(
-                "\(name): cannot read the cost model (run `ntng calibrate` to make one, or use paper-bert or paper-t5)")
-        }
-        let c: CostModel
-        do { c = try JSONDecoder().decode(CostModel.self, from: data) } catch {
-            throw ConfigError("\(name): not a cost model written by `ntng calibrate` (\(error))")
-        }
+    /// A calibration file written by `ntng calibrate`.
+    public static func load(_ path: String) throws -> CostModel {
+        let c = try JSONCoding.read(CostModel.self, from: path, what: "a cost table written by `ntng calibrate`")
         guard !c.trainingPerLayers.isEmpty, c.trainingPerLayers.allSatisfy({ $0 > 0 }), (c.forwardOnly ?? 1) > 0,
-            c.microBatchSize > 0,
-            (c.optimizerStepFactors ?? [:]).values.allSatisfy({ $0 > 0 })
+            c.microBatchSize > 0, (c.optimizerStepFactors ?? [:]).values.allSatisfy({ $0 > 0 })
         else {
-            throw ConfigError("\(name): cost model has non-positive or missing entries")
+            throw InputError(path, "the cost table has non-positive or missing entries")
         }
         return c
     }
@@ -106,5 +98,50 @@ public struct CostModel: Sendable, Codable, Equatable {
     public func forward(sequences: Int) -> RST {
         guard let forwardOnly else { preconditionFailure("\(source) has no forward-only cost") }
         return RST(seconds: forwardOnly * Double(sequences) / Double(microBatchSize))
+    }
+}
+
+/// `training.cost_model`: a built-in table by name (`paper-bert`, `paper-t5`) or a calibration file.
+public enum CostTable: Codable, Equatable, Sendable, CustomStringConvertible {
+    case builtIn(String)
+    case file(String)
+
+    /// A built-in name as it is; anything else a path (relative to the config file's folder).
+    static func read(_ section: ConfigSection, _ key: String, default d: String) throws -> CostTable {
+        let text = try section.string(key, default: d) ?? d
+        return CostModel.builtIn[text] != nil ? .builtIn(text) : .file(section.resolve(text, key: key))
+    }
+
+    public func load() throws -> CostModel {
+        switch self {
+        case .builtIn(let name): CostModel.builtIn[name]!
+        case .file(let path): try CostModel.load(path)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .builtIn(let name), .file(let name): name
+        }
+    }
+
+    /// In JSON, `{"built_in": "paper-bert"}` or `{"file": "…/tiny-bert-cpu.json"}`.
+    enum CodingKeys: String, CodingKey { case builtIn, file }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let name = try c.decodeIfPresent(String.self, forKey: .builtIn) {
+            self = .builtIn(name)
+        } else {
+            self = .file(try c.decode(String.self, forKey: .file))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .builtIn(let name): try c.encode(name, forKey: .builtIn)
+        case .file(let path): try c.encode(path, forKey: .file)
+        }
     }
 }

@@ -3,7 +3,7 @@
 /// so a report can split a run's RST by purpose. Some charges are recorded but free (the paper's
 /// "for free" ablations): they count here and do not advance the budget.
 public struct Ledger: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable, CaseIterable, Comparable {
+    public enum Kind: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable, Comparable {
         /// Forward + backward of a training micro-batch (optimiser amortised in).
         case training
         /// Forward-only passes that choose data (selective backprop, RHO-loss).
@@ -21,11 +21,27 @@ public struct Ledger: Sendable, Codable, Equatable {
         public var charged: RST = .zero
         /// RST these items would have cost but that was not charged (free ablations).
         public var waived: RST = .zero
+
+        enum CodingKeys: String, CodingKey {
+            case count
+            case charged = "chargedRstSeconds"
+            case waived = "waivedRstSeconds"
+        }
     }
 
     public private(set) var entries: [Kind: Entry] = [:]
 
     public init() {}
+
+    /// In JSON, `{kind: {count, charged_rst_seconds, waived_rst_seconds}}`.
+    public init(from decoder: Decoder) throws {
+        entries = try decoder.singleValueContainer().decode([Kind: Entry].self)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(entries)
+    }
 
     /// Records `cost` for one item of `kind`; returns the amount to take from the budget.
     @discardableResult

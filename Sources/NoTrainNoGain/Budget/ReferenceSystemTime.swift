@@ -15,6 +15,14 @@ public struct RST: Hashable, Comparable, Sendable, Codable, CustomStringConverti
 
     public var hours: Double { seconds / 3600 }
 
+    /// In JSON, a number of reference seconds.
+    public init(from decoder: Decoder) throws { seconds = try decoder.singleValueContainer().decode(Double.self) }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(seconds)
+    }
+
     public static func + (a: RST, b: RST) -> RST { RST(seconds: a.seconds + b.seconds) }
     public static func += (a: inout RST, b: RST) { a.seconds += b.seconds }
     public static func * (a: RST, k: Double) -> RST { RST(seconds: a.seconds * k) }

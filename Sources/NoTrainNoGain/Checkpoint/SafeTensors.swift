@@ -21,7 +21,7 @@ public enum SafeTensors {
         var offset = 0
         var blobs: [Data] = []
         for (name, tensor) in tensors {
-            guard header[name] == nil else { throw CheckpointError.invalid("tensor name '\(name)' appears twice") }
+            guard header[name] == nil else { throw InputError("checkpoint", "tensor name '\(name)' appears twice") }
             let bytes = tensor.elementCount * tensor.dtype.size
             var data = Data(count: bytes)
             data.withUnsafeMutableBytes { tensor.backend.read(tensor, into: $0) }
@@ -43,16 +43,16 @@ public enum SafeTensors {
     /// Reads every tensor of a safetensors file.
     public static func read(_ path: String) throws -> (tensors: [String: Entry], metadata: [String: String]) {
         guard let file = FileManager.default.contents(atPath: path) else {
-            throw CheckpointError.file(path, "cannot read the file")
+            throw InputError(path, "cannot read the file")
         }
-        guard file.count >= 8 else { throw CheckpointError.file(path, "too short for a safetensors header") }
+        guard file.count >= 8 else { throw InputError(path, "too short for a safetensors header") }
         let n = file.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
         guard n > 0, n <= 100_000_000, 8 + n <= file.count else {
-            throw CheckpointError.file(path, "header length \(n) is invalid for a file of \(file.count) bytes")
+            throw InputError(path, "header length \(n) is invalid for a file of \(file.count) bytes")
         }
         let headerData = file.subdata(in: 8..<(8 + n))
         guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
-            throw CheckpointError.file(path, "header is not a JSON object")
+            throw InputError(path, "header is not a JSON object")
         }
         let dataStart = 8 + n, dataCount = file.count - dataStart
         var metadata: [String: String] = [:]
@@ -61,11 +61,11 @@ public enum SafeTensors {
         for (name, value) in header {
             if name == "__metadata__" {
                 guard let m = value as? [String: Any] else {
-                    throw CheckpointError.file(path, "__metadata__ must be an object")
+                    throw InputError(path, "__metadata__ must be an object")
                 }
                 for (k, v) in m {
                     guard let s = v as? String else {
-                        throw CheckpointError.file(path, "__metadata__['\(k)'] is not a string")
+                        throw InputError(path, "__metadata__['\(k)'] is not a string")
                     }
                     metadata[k] = s
                 }
@@ -74,16 +74,16 @@ public enum SafeTensors {
             guard let info = value as? [String: Any], let dtypeName = info["dtype"] as? String,
                 let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
             else {
-                throw CheckpointError.file(path, "tensor '\(name)' needs dtype, shape and data_offsets")
+                throw InputError(path, "tensor '\(name)' needs dtype, shape and data_offsets")
             }
             guard let dtype = DType.allCases.first(where: { $0.safetensorsName == dtypeName }) else {
-                throw CheckpointError.file(
+                throw InputError(
                     path, "tensor '\(name)' has dtype \(dtypeName), which ntng does not read (F32, BF16, I32)")
             }
             guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= dataCount,
                 offsets[1] - offsets[0] == shape.elementCount * dtype.size
             else {
-                throw CheckpointError.file(
+                throw InputError(
                     path, "tensor '\(name)': shape \(shape), dtype \(dtypeName) and offsets \(offsets) do not agree")
             }
             spans.append((offsets[0], offsets[1], name))
@@ -94,14 +94,14 @@ public enum SafeTensors {
         var position = 0
         for (begin, end, name) in spans.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
             guard begin == position else {
-                throw CheckpointError.file(
+                throw InputError(
                     path,
                     begin > position ? "data has a hole before '\(name)'" : "data of '\(name)' overlaps another tensor")
             }
             position = end
         }
         guard position == dataCount else {
-            throw CheckpointError.file(path, "data section has \(dataCount - position) trailing bytes")
+            throw InputError(path, "data section has \(dataCount - position) trailing bytes")
         }
         return (tensors, metadata)
     }
@@ -109,22 +109,12 @@ public enum SafeTensors {
     /// Copies a stored entry into `tensor` (same dtype and shape).
     public static func assign(_ entry: Entry, to tensor: Tensor, name: String, path: String) throws {
         guard entry.dtype == tensor.dtype, entry.shape == tensor.shape else {
-            throw CheckpointError.file(
+            throw InputError(
                 path,
-                "tensor '\(name)' is \(entry.dtype.safetensorsName) \(entry.shape), the model expects \(tensor.dtype.safetensorsName) \(tensor.shape)"
+                "tensor '\(name)' is \(entry.dtype.safetensorsName) \(entry.shape), "
+                    + "the model expects \(tensor.dtype.safetensorsName) \(tensor.shape)"
             )
         }
         entry.data.withUnsafeBytes { tensor.backend.write($0, into: tensor) }
-    }
-}
-
-public enum CheckpointError: Error, CustomStringConvertible, Equatable {
-    case file(String, String)
-    case invalid(String)
-    public var description: String {
-        switch self {
-        case .file(let path, let what): return "\(path): \(what)"
-        case .invalid(let what): return "checkpoint: \(what)"
-        }
     }
 }

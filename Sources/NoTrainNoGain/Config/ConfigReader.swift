@@ -1,15 +1,9 @@
 import Foundation
 import Yams
 
-/// Strict reading of YAML configs: every key must be known, every value of the right type and
-/// range; a problem is reported as one line naming the file and the key (e.g.
-/// `bert.yaml: training.budget: must be positive (got -5m)`).
-public struct ConfigError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
-}
-
-/// A YAML mapping being read; `finish()` reports keys nobody asked for.
+/// A YAML mapping being read, strictly: every key must be known, every value of the right type and
+/// range; a problem is an `InputError` naming the file and the key (e.g.
+/// `bert.yaml: training.budget: must be positive (got -5m)`); `finish()` reports keys nobody asked for.
 public final class ConfigSection {
     let source: String
     let path: String
@@ -18,33 +12,47 @@ public final class ConfigSection {
     /// Full key paths set by command-line overrides (their relative paths are relative to the
     /// current directory, not to the config file).
     let overridden: Set<String>
+    /// The config file's folder: relative paths written in the file are relative to it.
+    let baseDirectory: String
 
-    init(_ values: [String: Any], path: String, source: String, overridden: Set<String> = []) {
+    init(_ values: [String: Any], path: String, source: String, overridden: Set<String>, baseDirectory: String) {
         self.values = values
         self.path = path
         self.source = source
         self.overridden = overridden
+        self.baseDirectory = baseDirectory
+    }
+
+    /// A section without keys: readers return their defaults.
+    public static var empty: ConfigSection {
+        ConfigSection([:], path: "", source: "defaults", overridden: [], baseDirectory: ".")
+    }
+
+    /// The same values, read afresh (to ask which keys another reader would use).
+    func copy() -> ConfigSection {
+        ConfigSection(values, path: path, source: source, overridden: overridden, baseDirectory: baseDirectory)
     }
 
     /// Whether key `name` of this section came from a command-line override.
     public func isOverridden(_ name: String) -> Bool { overridden.contains(key(name)) }
 
     /// Parses YAML text (after `overrides` such as "training.budget=10m" are applied).
-    public static func parse(yaml: String, source: String, overrides: [String] = []) throws -> ConfigSection {
+    public static func parse(
+        yaml: String, source: String, baseDirectory: String = ".", overrides: [String] = []
+    ) throws -> ConfigSection {
         let loaded: Any?
         do {
             loaded = try Yams.load(yaml: yaml)
         } catch {
-            throw ConfigError(
-                "\(source): not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))")
+            throw InputError(source, "not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))")
         }
         guard var root = (loaded ?? [String: Any]()) as? [String: Any] else {
-            throw ConfigError("\(source): the top level must be a mapping of keys to values")
+            throw InputError(source, "the top level must be a mapping of keys to values")
         }
         var overridden: Set<String> = []
         for o in overrides {
             guard let eq = o.firstIndex(of: "="), eq != o.startIndex else {
-                throw ConfigError("override '\(o)': expected key.path=value")
+                throw InputError("override '\(o)': expected key.path=value")
             }
             let keys = o[..<eq].split(separator: ".").map(String.init)
             let raw = String(o[o.index(after: eq)...])
@@ -52,7 +60,7 @@ public final class ConfigSection {
             try ConfigSection.set(&root, keys, value ?? raw, override: o)
             overridden.insert(keys.joined(separator: "."))
         }
-        return ConfigSection(root, path: "", source: source, overridden: overridden)
+        return ConfigSection(root, path: "", source: source, overridden: overridden, baseDirectory: baseDirectory)
     }
 
     private static func set(_ dict: inout [String: Any], _ keys: [String], _ value: Any, override: String) throws {
@@ -60,14 +68,14 @@ public final class ConfigSection {
         if keys.count == 1 { dict[first] = value; return }
         var child = dict[first] as? [String: Any] ?? [:]
         if dict[first] != nil && !(dict[first] is [String: Any]) {
-            throw ConfigError("override '\(override)': '\(first)' is not a section")
+            throw InputError("override '\(override)': '\(first)' is not a section")
         }
         try set(&child, Array(keys.dropFirst()), value, override: override)
         dict[first] = child
     }
 
     func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
-    func fail(_ name: String, _ problem: String) -> ConfigError { ConfigError("\(source): \(key(name)): \(problem)") }
+    func fail(_ name: String, _ problem: String) -> InputError { InputError(source, "\(key(name)): \(problem)") }
 
     public func has(_ name: String) -> Bool { values[name] != nil && !(values[name] is NSNull) }
 
@@ -85,11 +93,12 @@ public final class ConfigSection {
     }
 
     public func section(_ name: String) throws -> ConfigSection {
-        guard let v = raw(name) else {
-            return ConfigSection([:], path: key(name), source: source, overridden: overridden)
+        let values = try raw(name).map { v in
+            guard let d = v as? [String: Any] else { throw fail(name, "must be a section of keys") }
+            return d
         }
-        guard let d = v as? [String: Any] else { throw fail(name, "must be a section of keys") }
-        return ConfigSection(d, path: key(name), source: source, overridden: overridden)
+        return ConfigSection(
+            values ?? [:], path: key(name), source: source, overridden: overridden, baseDirectory: baseDirectory)
     }
 
     public func int(_ name: String, default d: Int, range: ClosedRange<Int> = Int.min...Int.max) throws -> Int {
@@ -142,6 +151,43 @@ public final class ConfigSection {
         return s
     }
 
+    /// One of an enumeration's cases, by its raw value.
+    public func choice<E: RawRepresentable & CaseIterable>(_ name: String, default d: E) throws -> E
+    where E.RawValue == String {
+        let s = try choice(name, default: d.rawValue, from: E.allCases.map(\.rawValue))
+        return E.allCases.first { $0.rawValue == s }!
+    }
+
+    /// A file or folder path: relative paths written in the config file are relative to its folder,
+    /// those given with `--set` to the current directory.
+    public func path(_ name: String) throws -> String? {
+        try string(name, default: nil).map { resolve($0, key: name) }
+    }
+
+    /// A path or list of paths (see `path`).
+    public func paths(_ name: String) throws -> [String] {
+        try strings(name, default: []).map { resolve($0, key: name) }
+    }
+
+    func resolve(_ p: String, key name: String) -> String {
+        p.hasPrefix("/") || isOverridden(name) ? p : baseDirectory + "/" + p
+    }
+
+    /// The plug-in that key `name` chooses among `choices` (a model kind, an optimiser, a batch-selection
+    /// method), which then reads the rest of this section; a key that only another choice reads is
+    /// reported as belonging to it ("optimizer.rho: only applies to optimizer sophia (this config uses
+    /// adamw)", `label` being "optimizer"). Read every other key of the section before.
+    public func plugin<T>(
+        _ name: String, label: String, default d: String,
+        _ choices: [(name: String, read: (ConfigSection) throws -> T)]
+    ) throws -> T {
+        let chosen = try choice(name, default: d, from: choices.map(\.name))
+        let value = try choices.first { $0.name == chosen }!.read(self)
+        let others = choices.filter { $0.name != chosen }
+        try finish(alternatives: others.map { c in (c.name, { _ = try c.read($0) }) }, label: label, chosen: chosen)
+        return value
+    }
+
     /// A string or a list of strings.
     public func strings(_ name: String, default d: [String]) throws -> [String] {
         guard let v = raw(name) else { return d }
@@ -183,12 +229,33 @@ public final class ConfigSection {
         return r
     }
 
+    /// Fails on keys that were never read; a key that one of `alternatives` (the plug-ins not
+    /// chosen by `label`, e.g. other optimisers) would read is named as theirs.
+    public func finish(
+        alternatives: [(name: String, read: (ConfigSection) throws -> Void)], label: String, chosen: String
+    ) throws {
+        for name in Set(values.keys).subtracting(used).sorted() {
+            let owners = alternatives.filter { alternative in
+                let probe = copy()
+                try? alternative.read(probe)
+                return probe.used.contains(name)
+            }
+            if !owners.isEmpty {
+                throw fail(
+                    name,
+                    "only applies to \(label) \(owners.map(\.name).joined(separator: " or ")) "
+                        + "(this config uses \(chosen))")
+            }
+        }
+        try finish()
+    }
+
     /// Fails on keys that were never read (typos, options that do not exist).
     public func finish() throws {
         let unknown = Set(values.keys).subtracting(used).sorted()
         if let first = unknown.first {
             let known = used.sorted().joined(separator: ", ")
-            throw ConfigError("\(source): \(key(first)): unknown key (known here: \(known))")
+            throw InputError(source, "\(key(first)): unknown key (known here: \(known))")
         }
     }
 }

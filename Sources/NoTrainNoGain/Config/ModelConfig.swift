@@ -1,87 +1,40 @@
-import Foundation
+/// `model:` — the model a run pre-trains: a registered kind (`kind: crammed-bert` by default, or
+/// `t5`) and its shape. Stored in `config.json` as `{"kind": "t5", "layers": 12, …}`.
+public struct ModelConfig: Codable, Equatable, Sendable {
+    public var shape: any ModelKind
 
-/// `model:` — the model a run pre-trains (`kind: crammed-bert` with masked LM, or `kind: t5` with
-/// span corruption) and its shape.
-public enum ModelConfig: Equatable, Sendable {
-    case crammedBERT(CrammedBERTConfig)
-    case t5(T5Config)
+    public init(_ shape: any ModelKind) { self.shape = shape }
 
-    public enum Kind: String, Codable, Sendable, CaseIterable {
-        case crammedBERT = "crammed-bert"
-        case t5
-    }
-
-    public var kind: Kind {
-        switch self {
-        case .crammedBERT: .crammedBERT
-        case .t5: .t5
-        }
-    }
-
-    /// Blocks in the stack that stacking and dropping act on (T5: encoder–decoder pairs).
-    public var layers: Int {
-        switch self {
-        case .crammedBERT(let c): c.layers
-        case .t5(let c): c.layers
-        }
-    }
-
-    public var hidden: Int {
-        switch self {
-        case .crammedBERT(let c): c.hidden
-        case .t5(let c): c.hidden
-        }
-    }
-
-    public var vocabularySize: Int {
-        switch self {
-        case .crammedBERT(let c): c.vocabularySize
-        case .t5(let c): c.vocabularySize
-        }
-    }
-
-    /// "16L/768d/12h" and the like.
-    public var summary: String {
-        switch self {
-        case .crammedBERT(let c): "crammed BERT \(c.layers)L/\(c.hidden)d/\(c.heads)h"
-        case .t5(let c): "T5 \(c.layers)+\(c.layers)L/\(c.hidden)d/\(c.heads)h"
-        }
-    }
-
-    /// Problems with the shape, one line each (empty when valid).
-    public var problems: [String] {
-        switch self {
-        case .crammedBERT(let c): c.problems()
-        case .t5(let c): c.problems()
-        }
-    }
+    public var kind: String { type(of: shape).name }
+    public var recipe: PretrainingRecipe { type(of: shape).recipe }
+    public var objective: any ObjectiveSettings.Type { type(of: shape).objective }
+    public var layers: Int { shape.layers }
+    public var hidden: Int { shape.hidden }
+    public var vocabularySize: Int { shape.vocabularySize }
+    public var summary: String { shape.summary }
 
     /// A freshly initialised model.
-    public func make(seed: UInt64) -> any PretrainingModel {
-        switch self {
-        case .crammedBERT(let c): CrammedBERT(c, seed: seed)
-        case .t5(let c): T5(c, seed: seed)
-        }
-    }
-}
+    public func make(seed: UInt64) -> any PretrainingModel { shape.makeModel(seed: seed) }
 
-extension ModelConfig: Codable {
-    enum CodingKeys: String, CodingKey { case kind, shape }
+    /// The registered kind named `name`.
+    public static func kind(named name: String) -> (any ModelKind.Type)? {
+        Plugins.modelKinds.first { $0.name == name }
+    }
+
+    /// Reads the `model:` section: `kind` chooses the plug-in, which reads the rest.
+    static func read(_ section: ConfigSection) throws -> ModelConfig {
+        let shape = try section.plugin(
+            "kind", label: "model.kind", default: CrammedBERTConfig.name,
+            Plugins.modelKinds.map { kind in (kind.name, { try kind.read($0) as any ModelKind }) })
+        if let problem = shape.problems().first { throw InputError(section.source, problem) }
+        return ModelConfig(shape)
+    }
+
+    public static func == (a: ModelConfig, b: ModelConfig) -> Bool { a.shape.isEqual(b.shape) }
+
+    public func encode(to encoder: Encoder) throws { try PluginCoding.encode(shape, key: "kind", to: encoder) }
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        switch try c.decode(Kind.self, forKey: .kind) {
-        case .crammedBERT: self = .crammedBERT(try c.decode(CrammedBERTConfig.self, forKey: .shape))
-        case .t5: self = .t5(try c.decode(T5Config.self, forKey: .shape))
-        }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
-        switch self {
-        case .crammedBERT(let m): try c.encode(m, forKey: .shape)
-        case .t5(let m): try c.encode(m, forKey: .shape)
-        }
+        shape = try PluginCoding.decode(from: decoder, key: "kind", among: Plugins.modelKinds) as! any ModelKind
     }
 }

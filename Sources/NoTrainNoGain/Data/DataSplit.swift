@@ -1,6 +1,7 @@
 import Engine
 
-/// A deterministic split of `count` rows (spec §8, §5): a seeded permutation of the rows, whose
+/// A deterministic split of `count` rows (as the original code's `train_test_split(seed=0)`): a
+/// seeded permutation of the rows, whose
 /// first rows are for validation, the next `reservedFraction` are held out for an irreducible-loss
 /// model (RHO-loss; the paper holds out 20% including the validation rows), and the rest are for
 /// training. Training reads its rows in a seeded shuffled order, reshuffled every pass (epoch).
@@ -19,10 +20,11 @@ public struct DataSplit: Sendable, Equatable {
         seed: UInt64
     ) throws {
         guard count >= 2 else {
-            throw CorpusError.invalid(
+            throw InputError(
+                "corpus",
                 "the corpus gives \(count) row(s); at least 2 are needed for a train/validation split")
         }
-        var g = SeededGenerator(seed: seed)
+        var g = SeedStream.dataSplit.generator(seed)
         var order = Array(0..<count)
         order.shuffle(using: &g)
         let v = min(
@@ -30,7 +32,7 @@ public struct DataSplit: Sendable, Equatable {
             count - 1)
         let r = min(Int((Double(count) * reservedFraction).rounded()), count - v - 1)
         guard reservedFraction == 0 || r > 0 else {
-            throw CorpusError.invalid("data.reserve_fraction \(reservedFraction) leaves no held-out rows of \(count)")
+            throw InputError("corpus", "data.reserve_fraction \(reservedFraction) leaves no held-out rows of \(count)")
         }
         validation = Array(order[0..<v])
         reserved = Array(order[v..<(v + r)])
@@ -49,7 +51,8 @@ public struct DataSplit: Sendable, Equatable {
     /// (same validation rows).
     public func trainingOnReserved() throws -> DataSplit {
         guard !reserved.isEmpty else {
-            throw CorpusError.invalid(
+            throw InputError(
+                "corpus",
                 "no held-out rows: set data.reserve_fraction (0.2 in the paper) to train an IL model")
         }
         return DataSplit(validation: validation, reserved: [], training: reserved, seed: seed)
@@ -78,7 +81,7 @@ public struct DataSplit: Sendable, Equatable {
     }
 
     private func epochOrder(_ epoch: Int) -> [Int] {
-        var g = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        var g = SeedStream.dataOrder.generator(seed, epoch)
         return training.shuffled(using: &g)
     }
 }

@@ -25,12 +25,12 @@ public struct DatasetCache: Sendable {
     public func loadDataset(_ key: String) throws -> PackedDataset? {
         let meta = entry(key) + "/meta.json", rows = entry(key) + "/rows.bin"
         guard let metaData = FileManager.default.contents(atPath: meta),
-            let info = try? JSONDecoder().decode(Meta.self, from: metaData),
+            let info = try? JSONCoding.decoder().decode(Meta.self, from: metaData),
             let data = FileManager.default.contents(atPath: rows)
         else { return nil }
         let width = info.bytesPerToken
         guard width == 2 || width == 4, data.count == info.rows * info.sequenceLength * width else {
-            throw CorpusError.file(rows, "cache entry is damaged (size does not match meta.json); delete \(entry(key))")
+            throw InputError(rows, "cache entry is damaged (size does not match meta.json); delete \(entry(key))")
         }
         var tokens = [Int32](repeating: 0, count: data.count / width)
         data.withUnsafeBytes { raw in
@@ -59,7 +59,7 @@ public struct DatasetCache: Sendable {
         try data.write(to: URL(fileURLWithPath: dir + "/rows.bin"), options: .atomic)
         let meta = Meta(
             rows: dataset.count, sequenceLength: dataset.sequenceLength, bytesPerToken: width, description: description)
-        try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: dir + "/meta.json"), options: .atomic)
+        try JSONCoding.encoder().encode(meta).write(to: URL(fileURLWithPath: dir + "/meta.json"), options: .atomic)
     }
 
     struct Meta: Codable {

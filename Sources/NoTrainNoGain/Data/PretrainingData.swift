@@ -17,49 +17,41 @@ public struct PretrainingData {
         let d = config.data
         let corpus = try Corpus(paths: d.corpus, textField: d.textField)
         progress("corpus: \(corpus.files.count) file(s), \(corpus.byteCount / 1024) KiB")
-        let cache = DatasetCache(directory: d.cacheDirectory)
+        let cache = DatasetCache(directory: d.cacheDir)
         let clock = ContinuousClock()
 
         let tokenizer: Tokenizer, source: String
         let vocabularySize = config.model.vocabularySize
-        let trainedSize = d.tokenizerVocabularySize ?? vocabularySize
-        if d.tokenizer == "train" {
-            let isT5 = config.model.kind == .t5
-            let recipe = isT5 ? "t5-unigram-v1" : "cramming-wordpiece-v1"
-            let key = DatasetCache.key(corpus: corpus, [recipe, "\(trainedSize)"])
+        switch d.tokenizer {
+        case .train:
+            let recipe = config.model.recipe.tokenizer
+            let trainedSize = d.tokenizerVocabularySize ?? vocabularySize
+            let key = DatasetCache.key(corpus: corpus, [recipe.cacheKey, "\(trainedSize)"])
             let path = cache.entry(key) + "/tokenizer.json"
             if FileManager.default.fileExists(atPath: path) {
                 tokenizer = try Tokenizer.load(path)
                 source = "trained on the corpus (cached: \(path))"
             } else {
-                progress("training a \(isT5 ? "Unigram" : "WordPiece") tokenizer (vocabulary \(trainedSize)) …")
+                progress("training a \(recipe.algorithm) tokenizer (vocabulary \(trainedSize)) …")
                 let start = clock.now
-                var counts: [String: Int] = [:]
-                try corpus.forEachFile { _, documents in
-                    WordCounter.merge(
-                        isT5 ? Tokenizer.t5WordCounts(documents) : Tokenizer.crammingWordCounts(documents),
-                        into: &counts)
-                }
-                tokenizer =
-                    isT5
-                    ? try Tokenizer.trainT5(wordCounts: counts, vocabularySize: trainedSize)
-                    : try Tokenizer.trainCramming(wordCounts: counts, vocabularySize: trainedSize)
+                let (trained, words) = try recipe.train(on: corpus, vocabularySize: trainedSize)
+                tokenizer = trained
                 try FileManager.default.createDirectory(atPath: cache.entry(key), withIntermediateDirectories: true)
                 try tokenizer.save(path)
                 source = "trained on the corpus (\(path))"
                 progress(
-                    "tokenizer: \(tokenizer.vocabularySize) pieces from \(counts.count) distinct words in \(formatWall(seconds(clock.now - start)))"
-                )
+                    "tokenizer: \(tokenizer.vocabularySize) pieces from \(words) distinct words in "
+                        + formatWall(seconds(clock.now - start)))
             }
-        } else {
-            tokenizer = try Tokenizer.load(d.tokenizer)
-            source = d.tokenizer
+        case .file(let path):
+            tokenizer = try Tokenizer.load(path)
+            source = path
         }
         guard tokenizer.vocabularySize <= vocabularySize else {
-            throw ConfigError(
+            throw InputError(
                 "the tokenizer has \(tokenizer.vocabularySize) pieces but model.vocabulary_size is \(vocabularySize)")
         }
-        _ = try config.objective(tokenizer: tokenizer)  // the tokenizer has what the objective needs
+        _ = try config.makeObjective(tokenizer: tokenizer)  // the tokenizer has what the objective needs
 
         var hash = FNV1a()
         hash.add(try tokenizer.jsonData())
@@ -71,7 +63,7 @@ public struct PretrainingData {
         }
         let dataset = try pack(corpus, "data")
         guard dataset.count >= 2 else {
-            throw ConfigError(
+            throw InputError(
                 "the corpus gives only \(dataset.count) row(s) of \(config.rowLength) tokens; it is too small")
         }
         var validation: PackedDataset?
@@ -80,7 +72,7 @@ public struct PretrainingData {
             progress("validation corpus: \(corpus.files.count) file(s), \(corpus.byteCount / 1024) KiB")
             validation = try pack(corpus, "validation data")
             guard validation!.count >= 1 else {
-                throw ConfigError("data.validation_corpus gives no row of \(config.rowLength) tokens; it is too small")
+                throw InputError("data.validation_corpus gives no row of \(config.rowLength) tokens; it is too small")
             }
         }
         return PretrainingData(
@@ -93,8 +85,8 @@ public struct PretrainingData {
         _ corpus: Corpus, what: String, tokenizer: Tokenizer, tokenizerHash: String, tokenizerSource: String,
         config: PretrainingConfig, cache: DatasetCache, progress: (String) -> Void
     ) throws -> PackedDataset {
-        // BERT rows carry the tokenizer's template (`$A <sep>`); T5 rows are raw text, no special tokens (spec §8).
-        let template = config.model.kind == .crammedBERT
+        // BERT rows carry the tokenizer's template (`$A <sep>`); T5 rows are raw text, no special tokens.
+        let template = config.model.recipe.rowsCarryTemplate
         let rowLength = config.rowLength, groups = config.data.documentsPerGroup
         let key = DatasetCache.key(
             corpus: corpus,
@@ -120,7 +112,8 @@ public struct PretrainingData {
             try cache.storeDataset(dataset, key: key, description: "\(corpus.files.map(\.path)) / \(tokenizerSource)")
         }
         progress(
-            "\(what): \(dataset.count) rows of \(rowLength) tokens in \(formatWall(seconds(clock.now - start))) (cached: \(cache.entry(key)))"
+            "\(what): \(dataset.count) rows of \(rowLength) tokens in \(formatWall(seconds(clock.now - start))) "
+                + "(cached: \(cache.entry(key)))"
         )
         return dataset
     }

@@ -12,14 +12,14 @@ public struct PretrainedCheckpoint: Sendable {
     public static func load(run directory: String) throws -> PretrainedCheckpoint {
         let weights = directory + "/checkpoint/model.safetensors"
         let (_, metadata) = try SafeTensors.read(weights)
-        if let kind = metadata["ntng_model"], kind != "crammed-bert" {
-            throw CheckpointError.file(
+        if let kind = metadata["ntng_model"], kind != CrammedBERTConfig.name {
+            throw InputError(
                 weights, "holds a \(kind) model; GLUE and SuperGLUE evaluation fine-tunes a crammed BERT")
         }
         guard let json = metadata["ntng_model_config"],
-            let config = try? JSONDecoder().decode(CrammedBERTConfig.self, from: Data(json.utf8))
+            let config = try? JSONCoding.decoder().decode(CrammedBERTConfig.self, from: Data(json.utf8))
         else {
-            throw CheckpointError.file(weights, "no ntng_model_config in its metadata (not written by ntng pretrain)")
+            throw InputError(weights, "no ntng_model_config in its metadata (not written by ntng pretrain)")
         }
         return PretrainedCheckpoint(
             config: config, tokenizer: try Tokenizer.load(directory + "/tokenizer.json"),
@@ -91,7 +91,8 @@ public struct EvaluationReport: Codable, Sendable {
         }
         for (name, a) in averages.sorted(by: { $0.key < $1.key }) {
             s +=
-                "| **\(name) average** | over \(a.covers.joined(separator: ", ")) | **\(String(format: "%.2f", 100 * a.value))** | | |\n"
+                "| **\(name) average** | over \(a.covers.joined(separator: ", ")) | "
+                + "**\(String(format: "%.2f", 100 * a.value))** | | |\n"
         }
         for (task, why) in skipped.sorted(by: { $0.key < $1.key }) { s += "| \(task) | skipped: \(why) | | | |\n" }
         return s
@@ -122,11 +123,12 @@ public enum DownstreamEvaluation {
             var runs: [FineTuning.Result] = []
             for seed in seeds {
                 progress(
-                    "\(task.name): \(train.count) training examples, \(dev.map { "\($0.1.count) \($0.0)" }.joined(separator: ", ")), seed \(seed)"
+                    "\(task.name): \(train.count) training examples, "
+                        + "\(dev.map { "\($0.1.count) \($0.0)" }.joined(separator: ", ")), seed \(seed)"
                 )
                 let model = SequenceClassifier(
                     encoder: try checkpoint.encoder(randomInitialisation: randomInitialisation, seed: seed),
-                    classes: task.labels, seed: seed &+ 17)
+                    classes: task.labels, seed: SeedStream.classifierHead.seed(seed))
                 runs.append(fine.run(model, train: train, dev: dev, seed: seed, progress: progress))
             }
             let first = dev[0].0

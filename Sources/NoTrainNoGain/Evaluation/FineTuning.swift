@@ -1,7 +1,8 @@
 import Engine
 import Foundation
 
-/// The fine-tuning recipe (spec §8): AdamW (β = 0.9, 0.98; ε = 1e-6; no weight decay), no gradient
+/// The fine-tuning recipe (the original code's `bert/eval.py` with `config/eval/GLUE_sane.yaml`
+/// and `SuperGLUE.yaml`): AdamW (β = 0.9, 0.98; ε = 1e-6; no weight decay), no gradient
 /// clipping, batches of 16, sequences truncated to 128 tokens, linear warm-up over 10% of the steps
 /// then cosine decay; GLUE 5 epochs at lr 4e-5, SuperGLUE 10 epochs at lr 5e-5; the dev sets
 /// are scored after every epoch and a task's score is its best epoch.
@@ -142,7 +143,7 @@ public struct FineTuning {
         var done = 0
         var epochs: [EpochResult] = []
         for epoch in 1...recipe.epochs {
-            var g = SeededGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+            var g = SeedStream.fineTuningOrder.generator(seed, epoch)
             let order = Array(encodedTrain.indices).shuffled(using: &g)
             var lossSum = 0.0
             for b in 0..<stepsPerEpoch {
@@ -150,7 +151,7 @@ public struct FineTuning {
                     encodedTrain[$0]
                 }
                 let batch = self.batch(members)
-                let dropout = seed ^ UInt64(done) &* 0xA24B_AED4_963E_E407
+                let dropout = SeedStream.fineTuningDropout.seed(seed, done)
                 let outcome = step.run(
                     [batch], loss: { loss(model, $0, dropoutSeed: dropout) },
                     learningRate: {
@@ -167,7 +168,8 @@ public struct FineTuning {
                 EpochResult(epoch: epoch, metrics: metrics, trainLoss: lossSum / Double(max(stepsPerEpoch, 1))))
             let first = dev.first?.0 ?? ""
             progress(
-                "\(task.name) seed \(seed) epoch \(epoch)/\(recipe.epochs): train loss \(String(format: "%.4f", lossSum / Double(max(stepsPerEpoch, 1)))), "
+                "\(task.name) seed \(seed) epoch \(epoch)/\(recipe.epochs): train loss "
+                    + "\(String(format: "%.4f", lossSum / Double(max(stepsPerEpoch, 1)))), "
                     + "dev \(task.primaryMetric) \(String(format: "%.4f", metrics[first]?[task.primaryMetric] ?? .nan))"
             )
         }

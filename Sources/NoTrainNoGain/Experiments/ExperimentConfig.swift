@@ -51,38 +51,38 @@ public struct ExperimentConfig: Sendable {
 
     public static func load(path: String) throws -> ExperimentConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError("\(path): cannot read the experiment file (missing or unreadable)")
+            throw InputError(path, "cannot read the experiment file (missing or unreadable)")
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base + "/" + p }
         let root = try ConfigSection.parse(yaml: String(decoding: data, as: UTF8.self), source: path)
         let name = try root.string("name", default: "experiment") ?? "experiment"
         guard let baseConfig = try root.string("base_config", default: nil) else {
-            throw ConfigError("\(path): base_config: required")
+            throw InputError(path, "base_config: required")
         }
         let budgetTexts = try root.strings("budgets", default: [])
-        guard !budgetTexts.isEmpty else { throw ConfigError("\(path): budgets: required (e.g. [6h, 12h, 24h])") }
+        guard !budgetTexts.isEmpty else { throw InputError(path, "budgets: required (e.g. [6h, 12h, 24h])") }
         let budgets = try budgetTexts.map { t -> RST in
             guard let r = RST(parsing: t), r.seconds > 0 else {
-                throw ConfigError("\(path): budgets: '\(t)' is not a positive duration")
+                throw InputError(path, "budgets: '\(t)' is not a positive duration")
             }
             return r
         }
         let seeds = try root.doubles("seeds", default: [0], range: 0...1e15).map { UInt64($0) }
         let common = try root.has("common") ? flatten(try root.rawMapping("common"), path: path, key: "common") : []
         guard root.has("methods") else {
-            throw ConfigError("\(path): methods: required (a mapping of method names to overrides)")
+            throw InputError(path, "methods: required (a mapping of method names to overrides)")
         }
         let methodMap = try root.rawMapping("methods")
         var methods: [Method] = []
         for (name, value) in methodMap.sorted(by: { $0.key < $1.key }) {
             guard let overrides = value as? [String: Any] ?? (value is NSNull ? [:] : nil) else {
-                throw ConfigError("\(path): methods.\(name): must be a mapping of config overrides ({} for none)")
+                throw InputError(path, "methods.\(name): must be a mapping of config overrides ({} for none)")
             }
             methods.append(Method(name: name, overrides: try flatten(overrides, path: path, key: "methods.\(name)")))
         }
         guard methods.contains(where: { $0.name == baselineName }) else {
-            throw ConfigError("\(path): methods: needs a method named '\(baselineName)' to compare against")
+            throw InputError(path, "methods: needs a method named '\(baselineName)' to compare against")
         }
         // The baseline first, the rest alphabetically.
         methods.sort { a, b in
@@ -132,7 +132,7 @@ public struct ExperimentConfig: Sendable {
         case let s as String: return s
         case let list as [Any]:
             return "[" + (try list.map { try yamlScalar($0, path: path, key: key) }).joined(separator: ", ") + "]"
-        default: throw ConfigError("\(path): \(key): unsupported value \(v)")
+        default: throw InputError(path, "\(key): unsupported value \(v)")
         }
     }
 
@@ -172,7 +172,6 @@ public struct ExperimentCell: Sendable {
 
     /// The pre-training run in `directory` logged its end.
     static func runEnded(_ directory: String) -> Bool {
-        FileManager.default.contents(atPath: directory + "/metrics.jsonl")
-            .map { String(decoding: $0, as: UTF8.self).contains("\"event\":\"end\"") } ?? false
+        ((try? MetricsLog.read(directory + "/metrics.jsonl"))?.end) != nil
     }
 }

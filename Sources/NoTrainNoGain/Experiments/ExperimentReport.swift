@@ -16,8 +16,8 @@ public struct ExperimentReport: Codable, Sendable {
         public var validations: [[Double]]
         public var steps: Int
         public var tokens: Int
-        /// Ledger kind → charged RST seconds.
-        public var charged: [String: Double]
+        /// Charged RST seconds by ledger kind.
+        public var charged: [Ledger.Kind: Double]
         public var wallSeconds: Double
         public var glue: Double?
     }
@@ -33,7 +33,7 @@ public struct ExperimentReport: Codable, Sendable {
         public var glueDifference: Statistics.Difference?
         public var stepsMean: Double
         public var tokensMean: Double
-        public var chargedMean: [String: Double]
+        public var chargedMean: [Ledger.Kind: Double]
         public var wallSecondsMean: Double
     }
 
@@ -64,7 +64,7 @@ public struct ExperimentReport: Codable, Sendable {
                 guard !c.isEmpty else { continue }
                 let losses = c.map(\.finalValidationLoss), glue = c.compactMap(\.glue)
                 let isBaseline = method == ExperimentConfig.baselineName
-                var charged: [String: Double] = [:]
+                var charged: [Ledger.Kind: Double] = [:]
                 for kind in Set(c.flatMap { $0.charged.keys }) {
                     charged[kind] = Statistics.mean(c.map { $0.charged[kind] ?? 0 })
                 }
@@ -91,26 +91,19 @@ public struct ExperimentReport: Codable, Sendable {
     static func read(_ cell: ExperimentCell) throws -> CellResult? {
         guard FileManager.default.fileExists(atPath: cell.directory + "/metrics.jsonl") else { return nil }
         let log = try MetricsLog.read(cell.directory + "/metrics.jsonl")
-        guard let end = log.last(where: { $0["event"] as? String == "end" }) else { return nil }
-        let validations = log.filter { $0["event"] as? String == "validation" }.compactMap { v -> [Double]? in
-            guard let r = v["rst_seconds"] as? Double, let l = v["loss"] as? Double else { return nil }
-            return [r, l]
-        }
-        var charged: [String: Double] = [:]
-        for (kind, entry) in (end["ledger"] as? [String: Any]) ?? [:] {
-            charged[kind] = (entry as? [String: Any])?["charged_rst_seconds"] as? Double ?? 0
-        }
+        guard let end = log.end else { return nil }
         var glue: Double?
-        if let data = FileManager.default.contents(atPath: cell.directory + "/evaluation-glue.json"),
-            let report = try? JSONDecoder().decode(EvaluationReport.self, from: data)
-        {
+        let evaluation = cell.directory + "/evaluation-glue.json"
+        if FileManager.default.fileExists(atPath: evaluation) {
+            let report = try JSONCoding.read(EvaluationReport.self, from: evaluation, what: "an evaluation report")
             glue = report.averages["glue"]?.value ?? report.averages.values.first?.value
         }
         return CellResult(
             method: cell.method.name, budgetSeconds: cell.budget.seconds, seed: cell.seed,
-            finalValidationLoss: end["final_validation_loss"] as? Double ?? .nan, validations: validations,
-            steps: end["step"] as? Int ?? 0, tokens: end["tokens"] as? Int ?? 0, charged: charged,
-            wallSeconds: end["wall_seconds"] as? Double ?? 0, glue: glue)
+            finalValidationLoss: end.finalValidationLoss,
+            validations: log.validations.map { [$0.rstSeconds, $0.loss] },
+            steps: end.step, tokens: end.tokens, charged: end.ledger.entries.mapValues(\.charged.seconds),
+            wallSeconds: end.wallSeconds, glue: glue)
     }
 
     static func signed(_ d: Statistics.Difference?, scale: Double = 1, digits: Int = 3) -> String {
@@ -123,20 +116,24 @@ public struct ExperimentReport: Codable, Sendable {
 
     public func markdown() -> String {
         var s =
-            "# Experiment \(experiment)\n\nFinal validation loss (masked-LM, lower is better) and GLUE average (higher is better) as mean ± std over seeds; "
-            + "Δ is the difference to the baseline with its 95% confidence interval (Welch), * where the interval excludes 0. "
-            + "Steps and tokens are what each method fitted into the same RST budget; RST charged is split into training / selection / Hessian.\n"
+            "# Experiment \(experiment)\n\nFinal validation loss (masked-LM, lower is better) and GLUE average "
+            + "(higher is better) as mean ± std over seeds; Δ is the difference to the baseline with its 95% "
+            + "confidence interval (Welch), * where the interval excludes 0. Steps and tokens are what each method "
+            + "fitted into the same RST budget; RST charged is split into training / selection / Hessian.\n"
         for t in tables {
             s +=
-                "\n## Budget \(t.budget) RST\n\n| method | seeds | val. loss | Δ loss vs baseline | GLUE | Δ GLUE | steps | tokens | RST train / select / Hessian (s) |\n"
+                "\n## Budget \(t.budget) RST\n\n| method | seeds | val. loss | Δ loss vs baseline | GLUE | Δ GLUE "
+                + "| steps | tokens | RST train / select / Hessian (s) |\n"
             s += "|---|---|---|---|---|---|---|---|---|\n"
             for r in t.rows {
                 let glue = r.glueMean.map { String(format: "%.2f ± %.2f", 100 * $0, 100 * (r.glueStd ?? 0)) } ?? "—"
-                let split = ["training", "selection", "hessian"].map { String(format: "%.1f", r.chargedMean[$0] ?? 0) }
+                let split = Ledger.Kind.allCases.map { String(format: "%.1f", r.chargedMean[$0] ?? 0) }
                     .joined(separator: " / ")
                 s +=
-                    "| \(r.method) | \(r.seeds) | \(String(format: "%.4f ± %.4f", r.validationLossMean, r.validationLossStd)) | "
-                    + "\(ExperimentReport.signed(r.validationLossDifference)) | \(glue) | \(ExperimentReport.signed(r.glueDifference, scale: 100, digits: 2)) | "
+                    "| \(r.method) | \(r.seeds) | "
+                    + "\(String(format: "%.4f ± %.4f", r.validationLossMean, r.validationLossStd)) | "
+                    + "\(ExperimentReport.signed(r.validationLossDifference)) | \(glue) | "
+                    + "\(ExperimentReport.signed(r.glueDifference, scale: 100, digits: 2)) | "
                     + "\(Int(r.stepsMean.rounded())) | \(Int(r.tokensMean.rounded())) | \(split) |\n"
             }
         }
@@ -149,9 +146,7 @@ public struct ExperimentReport: Codable, Sendable {
     public func write(to directory: String, methods: [String]) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try markdown().write(toFile: directory + "/report.md", atomically: true, encoding: .utf8)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: directory + "/report.json"), options: .atomic)
+        try JSONCoding.write(self, to: directory + "/report.json")
         var plots: [String] = []
         for t in tables {
             let budgetSeconds = RST(parsing: t.budget)?.seconds ?? 0
@@ -174,12 +169,12 @@ public struct ExperimentReport: Codable, Sendable {
                     yLabel: "validation loss (masked-LM cross-entropy)"
                 ).lines(series), to: path)
             plots.append(path)
-            let kinds = ["training", "selection", "hessian"]
+            let kinds = Ledger.Kind.allCases
             let split = SVGPlot(
                 title: "RST charged by purpose, budget \(t.budget)", xLabel: "method", yLabel: "RST charged (seconds)"
             )
             .stackedBars(
-                categories: t.rows.map(\.method), parts: kinds,
+                categories: t.rows.map(\.method), parts: kinds.map(\.rawValue),
                 values: t.rows.map { r in kinds.map { r.chargedMean[$0] ?? 0 } })
             let splitPath = directory + "/cost-split-\(t.budget).svg"
             try SVGPlot.write(split, to: splitPath)

@@ -44,7 +44,8 @@ public struct ExperimentRunner: Sendable {
         try checkStoredConfigs()
         let pending = pendingCells
         progress(
-            "experiment \(experiment.name): \(experiment.cells.count) cells, \(experiment.cells.count - pending.count) already finished"
+            "experiment \(experiment.name): \(experiment.cells.count) cells, "
+                + "\(experiment.cells.count - pending.count) already finished"
         )
         try prepareIrreducibleLosses(for: pending, progress: progress)
         nonisolated(unsafe) var failures: [String] = []
@@ -52,7 +53,7 @@ public struct ExperimentRunner: Sendable {
         let work = pending.map { cell -> @Sendable () -> Void in
             {
                 do {
-                    let extra = self.extraOverrides(for: cell)
+                    let extra = try self.extraOverrides(for: cell)
                     if !ExperimentCell.runEnded(cell.directory) {
                         let resume = FileManager.default.fileExists(atPath: cell.directory + "/checkpoint/state.json")
                         progress("cell \(cell.label): \(resume ? "resuming" : "starting")")
@@ -77,7 +78,7 @@ public struct ExperimentRunner: Sendable {
             queue.waitUntilAllOperationsAreFinished()
         }
         if !failures.isEmpty {
-            throw ConfigError("\(failures.count) cell(s) failed: " + failures.joined(separator: "; "))
+            throw InputError("\(failures.count) cell(s) failed: " + failures.joined(separator: "; "))
         }
         return pending
     }
@@ -88,12 +89,10 @@ public struct ExperimentRunner: Sendable {
     /// The shared IL model's per-row losses, read by every RHO cell that names none itself.
     var irreducibleLosses: String { irreducibleLossDirectory + "/il_losses.safetensors" }
 
-    /// Overrides a cell gets beyond its method's: RHO cells read the shared IL losses.
-    func extraOverrides(for cell: ExperimentCell) -> [String] {
-        let overrides = cell.method.overrides
-        return overrides.contains("batch_selection.method=rho")
-            && !overrides.contains { $0.hasPrefix("batch_selection.il_losses=") }
-            ? ["batch_selection.il_losses=\(irreducibleLosses)"] : []
+    /// Overrides a cell gets beyond its method's: RHO cells that name no IL losses read the shared ones.
+    func extraOverrides(for cell: ExperimentCell) throws -> [String] {
+        let rho = try config(for: cell).methods.settings(RhoLoss.Settings.self)
+        return rho != nil && rho?.ilLosses == nil ? ["batch_selection.il_losses=\(irreducibleLosses)"] : []
     }
 
     /// The IL model's config: the base config with the common overrides, trained on the held-out rows.
@@ -104,7 +103,7 @@ public struct ExperimentRunner: Sendable {
                 "training.budget=\((experiment.ilBudget ?? experiment.budgets.max()!).seconds)", "training.seed=0",
                 "run_directory=\(irreducibleLossDirectory)", "name=\(experiment.name)-il",
             ])
-        config.batchSelection = nil
+        config.methods = config.methods.withoutDataSelection
         return config
     }
 
@@ -115,9 +114,11 @@ public struct ExperimentRunner: Sendable {
     public func checkStoredConfigs() throws {
         func started(_ directory: String) -> Bool { FileManager.default.fileExists(atPath: directory + "/config.json") }
         var runs = try experiment.cells.filter { started($0.directory) }.map {
-            (label: $0.label, directory: $0.directory, config: try config(for: $0, extra: extraOverrides(for: $0)))
+            (label: $0.label, directory: $0.directory, config: try config(for: $0, extra: try extraOverrides(for: $0)))
         }
-        if started(irreducibleLossDirectory) && experiment.cells.contains(where: { !extraOverrides(for: $0).isEmpty }) {
+        if try started(irreducibleLossDirectory)
+            && experiment.cells.contains(where: { try !extraOverrides(for: $0).isEmpty })
+        {
             runs.append(
                 (label: "the IL model", directory: irreducibleLossDirectory, config: try irreducibleLossModelConfig()))
         }
@@ -131,8 +132,9 @@ public struct ExperimentRunner: Sendable {
             }
         }
         guard problems.isEmpty else {
-            throw ConfigError(
-                "\(experiment.source): \(problems.count) run(s) already in \(experiment.output) were started with other settings "
+            throw InputError(
+                experiment.source,
+                "\(problems.count) run(s) already in \(experiment.output) were started with other settings "
                     + "than the experiment now gives them; delete those run directories or choose another output:\n  "
                     + problems.joined(separator: "\n  "))
         }
@@ -140,7 +142,7 @@ public struct ExperimentRunner: Sendable {
 
     /// Trains the shared IL model and extracts its losses if a pending RHO cell needs them.
     func prepareIrreducibleLosses(for cells: [ExperimentCell], progress: @escaping @Sendable (String) -> Void) throws {
-        guard let cell = cells.first(where: { !extraOverrides(for: $0).isEmpty }) else { return }
+        guard let cell = try cells.first(where: { try !extraOverrides(for: $0).isEmpty }) else { return }
         let dir = irreducibleLossDirectory
         let losses = irreducibleLosses
         if FileManager.default.fileExists(atPath: losses) { return }
@@ -154,8 +156,8 @@ public struct ExperimentRunner: Sendable {
             try run.train()
         }
         // The target rows as a RHO cell reads them; its selection section is not needed to extract.
-        var target = try self.config(for: cell, extra: extraOverrides(for: cell))
-        target.batchSelection = nil
+        var target = try self.config(for: cell, extra: try extraOverrides(for: cell))
+        target.methods = target.methods.withoutDataSelection
         try IrreducibleLossExtraction.run(
             config: target, modelCheckpoint: dir + "/checkpoint/model.safetensors", output: losses
         ) { progress("IL: \($0)") }
@@ -168,7 +170,7 @@ public struct ExperimentRunner: Sendable {
         let tasks = try glue.tasks.map { name -> DownstreamTask in
             guard let t = (GLUE.tasks + SuperGLUE.tasks()).first(where: { $0.name.lowercased() == name.lowercased() })
             else {
-                throw ConfigError("\(experiment.source): glue.tasks: no task '\(name)'")
+                throw InputError(experiment.source, "glue.tasks: no task '\(name)'")
             }
             return glue.maxTrainExamples.map { t.limitingTraining(to: $0) } ?? t
         }
@@ -181,8 +183,6 @@ public struct ExperimentRunner: Sendable {
                 return r
             }
         ) { progress("\(cell.label): \($0)") }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try JSONCoding.write(report, to: path)
     }
 }

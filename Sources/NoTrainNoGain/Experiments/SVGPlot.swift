@@ -64,9 +64,11 @@ public struct SVGPlot {
         let (x0, x1) = xRange, (y0, y1) = yRange
         let pw = width - left - right, ph = height - top - bottom
         var s = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+            font-family="Helvetica, Arial, sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
-            <text x="\(left + pw / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\(SVGPlot.escape(title))</text>
+            <text x="\(left + pw / 2)" y="24" text-anchor="middle" font-size="15" font-weight="bold">\
+            \(SVGPlot.escape(title))</text>
 
             """
         for t in SVGPlot.ticks(y0, y1) {
@@ -81,14 +83,15 @@ public struct SVGPlot {
             let label = SVGPlot.escape(xTickLabels?[i] ?? SVGPlot.format(t))
             s +=
                 rotatedTickLabels
-                ? "<text transform=\"translate(\(x),\(top + ph + 16)) rotate(-30)\" text-anchor=\"end\">\(label)</text>\n"
+                ? "<text transform=\"translate(\(x),\(top + ph + 16)) rotate(-30)\" text-anchor=\"end\">"
+                    + "\(label)</text>\n"
                 : "<text x=\"\(x)\" y=\"\(top + ph + 18)\" text-anchor=\"middle\">\(label)</text>\n"
         }
         s += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(pw)\" height=\"\(ph)\" fill=\"none\" stroke=\"#333\"/>\n"
-        s +=
-            "<text x=\"\(left + pw / 2)\" y=\"\(height - 14)\" text-anchor=\"middle\">\(SVGPlot.escape(xLabel))</text>\n"
-        s +=
-            "<text transform=\"translate(18,\(top + ph / 2)) rotate(-90)\" text-anchor=\"middle\">\(SVGPlot.escape(yLabel))</text>\n"
+        s += "<text x=\"\(left + pw / 2)\" y=\"\(height - 14)\" text-anchor=\"middle\">"
+        s += "\(SVGPlot.escape(xLabel))</text>\n"
+        s += "<text transform=\"translate(18,\(top + ph / 2)) rotate(-90)\" text-anchor=\"middle\">"
+        s += "\(SVGPlot.escape(yLabel))</text>\n"
         return s
     }
 
@@ -96,8 +99,8 @@ public struct SVGPlot {
         var s = ""
         for (i, n) in names.enumerated() {
             let y = top + 10 + Double(i) * 20, x = width - right + 16
-            s +=
-                "<rect x=\"\(x)\" y=\"\(y - 9)\" width=\"14\" height=\"10\" fill=\"\(SVGPlot.palette[i % SVGPlot.palette.count])\"/>"
+            s += "<rect x=\"\(x)\" y=\"\(y - 9)\" width=\"14\" height=\"10\" "
+            s += "fill=\"\(SVGPlot.palette[i % SVGPlot.palette.count])\"/>"
             s += "<text x=\"\(x + 20)\" y=\"\(y)\">\(SVGPlot.escape(n))</text>\n"
         }
         return s
@@ -122,11 +125,11 @@ public struct SVGPlot {
             if let band = series.band, band.count == series.points.count, !band.isEmpty {
                 let upper = zip(series.points, band).map { "\(px($0.x)),\(py($1.upper))" }
                 let lower = zip(series.points, band).reversed().map { "\(px($0.x)),\(py($1.lower))" }
-                s +=
-                    "<polygon points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>\n"
+                s += "<polygon points=\"\((upper + lower).joined(separator: " "))\" "
+                s += "fill=\"\(color)\" fill-opacity=\"0.15\" stroke=\"none\"/>\n"
             }
-            s +=
-                "<polyline points=\"\(series.points.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " "))\" fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+            s += "<polyline points=\"\(series.points.map { "\(px($0.x)),\(py($0.y))" }.joined(separator: " "))\" "
+            s += "fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
             for p in series.points { s += "<circle cx=\"\(px(p.x))\" cy=\"\(py(p.y))\" r=\"2.5\" fill=\"\(color)\"/>" }
             s += "\n"
         }
@@ -159,8 +162,8 @@ public struct SVGPlot {
             var base = 0.0
             for (p, v) in row.enumerated() where v > 0 {
                 let y0 = top + ph * (1 - base / yMax), y1 = top + ph * (1 - (base + v) / yMax)
-                s +=
-                    "<rect x=\"\(left + slot * Double(c) + slot * 0.2)\" y=\"\(y1)\" width=\"\(slot * 0.6)\" height=\"\(y0 - y1)\" fill=\"\(SVGPlot.palette[p % SVGPlot.palette.count])\"/>\n"
+                s += "<rect x=\"\(left + slot * Double(c) + slot * 0.2)\" y=\"\(y1)\" width=\"\(slot * 0.6)\" "
+                s += "height=\"\(y0 - y1)\" fill=\"\(SVGPlot.palette[p % SVGPlot.palette.count])\"/>\n"
                 base += v
             }
         }

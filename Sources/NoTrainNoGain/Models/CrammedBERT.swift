@@ -3,7 +3,8 @@ import Engine
     import Glibc
 #endif
 
-/// Crammed BERT for masked-language-model pre-training (spec §1a; Geiping & Goldstein's recipe as
+/// Crammed BERT for masked-language-model pre-training (`bert/cramming/config/arch/bert-c5.yaml`;
+/// Geiping & Goldstein's recipe as
 /// NTNG runs it):
 ///
 ///     tokens → Embedding + s·sinusoid (s learnable, 1/√d at init) → LayerNorm → Drop
@@ -13,8 +14,7 @@ import Engine
 /// Every block is built up front; a forward pass runs the blocks listed in `activeBlocks`
 /// (all by default), which is how layer stacking and layer dropping act on the model.
 public final class CrammedBERT: PretrainingModel {
-    public var kind: String { "crammed-bert" }
-    public var configJSON: String { encodedConfig(config) }
+    public var shape: any ModelKind { config }
     public let config: CrammedBERTConfig
     public let tokenEmbedding: Embedding
     /// s in x = E[ids] + s·P (scaled sinusoidal positions).
@@ -99,7 +99,7 @@ public final class CrammedBERT: PretrainingModel {
     }
 
     /// The encoder's final hidden states at every position, [B·S, d] (what the original Sophia
-    /// code sampled labels from, spec §6).
+    /// code sampled labels from, `bert/pretrain_bert_sophia.py`).
     public func finalHiddenStates(_ batch: PretrainingBatch, activeBlocks: [Int]? = nil) -> Tensor {
         let ids = Tensor(int32: batch.inputIDs, shape: [batch.batchSize, batch.sequenceLength])
         return encode(ids, activeBlocks: activeBlocks).reshaped([batch.tokenCount, config.hidden])

@@ -1,4 +1,4 @@
-/// Shape of a crammed BERT (spec §1a). The paper's model is `CrammedBERTConfig.paper`
+/// Shape of a crammed BERT (cramming's `arch/bert-c5.yaml`). The paper's model is `CrammedBERTConfig.paper`
 /// (16 layers, hidden 768, 12 heads, GLU input 3072, vocabulary 32768, sequence 128).
 public struct CrammedBERTConfig: Codable, Equatable, Sendable {
     public var layers: Int
@@ -66,5 +66,54 @@ public struct CrammedBERTConfig: Codable, Equatable, Sendable {
         let attention = 12 * l * d * Double(s)
         let head = 6 * (d * d + d * Double(vocabularySize)) * maskedFraction
         return 6 * l * perLayer + attention + head
+    }
+}
+
+extension CrammedBERTConfig: ModelKind {
+    public static let name = "crammed-bert"
+    public static let objective: any ObjectiveSettings.Type = MaskedLanguageModeling.self
+    public static let presets = ["tiny": CrammedBERTConfig.tiny, "paper": CrammedBERTConfig.paper]
+
+    /// cramming's recipe as NTNG runs it (`bert/cramming/config/train/bert-o3.yaml`,
+    /// `data/*.yaml`): sequences of 128 from groups of 256 documents, batches of 1536 in
+    /// micro-batches of 128, AdamW at 1e-3 on the budget one-cycle schedule, clipping at 0.5, the
+    /// RTX 3090 cost table.
+    public static let recipe = PretrainingRecipe(
+        tokenizer: .crammingWordPiece, rowsCarryTemplate: true, sequenceLength: 128, sequenceLengths: 2...65536,
+        documentsPerGroup: 256, microBatchSize: 128, batchSize: 1536, learningRate: 1e-3,
+        schedule: .budgetOneCycle, gradientClip: 0.5, costTable: "paper-bert", optimizer: AdamW.Settings.name)
+
+    public static func read(_ m: ConfigSection) throws -> CrammedBERTConfig {
+        var c = CrammedBERTConfig.paper
+        c.layers = try m.int("layers", default: c.layers, range: 1...4096)
+        c.hidden = try m.int("hidden", default: c.hidden, range: 1...65536)
+        c.heads = try m.int("heads", default: c.heads, range: 1...4096)
+        c.intermediate = try m.int("intermediate", default: c.intermediate, range: 2...1 << 20)
+        c.vocabularySize = try m.int("vocabulary_size", default: c.vocabularySize, range: 8...1 << 24)
+        c.maxSequenceLength = try m.int("max_sequence_length", default: c.maxSequenceLength, range: 2...65536)
+        c.normEpsilon = Float(try m.double("norm_epsilon", default: Double(c.normEpsilon), range: 1e-30...1))
+        c.initStd = Float(try m.double("init_std", default: Double(c.initStd), range: 1e-8...10))
+        c.dropout = Float(try m.double("dropout", default: Double(c.dropout), range: 0...0.99))
+        return c
+    }
+
+    public var summary: String { "crammed BERT \(layers)L/\(hidden)d/\(heads)h" }
+
+    public func problem(sequenceLength: Int) -> String? {
+        sequenceLength > maxSequenceLength
+            ? "data.sequence_length (\(sequenceLength)) exceeds model.max_sequence_length (\(maxSequenceLength))" : nil
+    }
+
+    public func fitted(sequenceLength: Int) -> CrammedBERTConfig {
+        var c = self
+        c.maxSequenceLength = max(maxSequenceLength, sequenceLength)
+        return c
+    }
+
+    public func makeModel(seed: UInt64) -> any PretrainingModel { CrammedBERT(self, seed: seed) }
+
+    /// 15% of the tokens reach the sparse head.
+    public func trainingFLOPs(batchSize: Int, inputLength: Int, targetLength: Int?) -> Double {
+        trainingFLOPsPerToken(sequenceLength: inputLength, maskedFraction: 0.15) * Double(batchSize * inputLength)
     }
 }

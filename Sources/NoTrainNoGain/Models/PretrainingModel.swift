@@ -4,15 +4,13 @@ import Foundation
 /// A model the pre-training loop can train (crammed BERT, T5): a stack of blocks that layer
 /// stacking and dropping act on, which turns a batch of its objective into predictions.
 public protocol PretrainingModel: Module, BlockStack {
-    /// "crammed-bert" or "t5" (stored in checkpoints).
-    var kind: String { get }
-    /// The model's shape as JSON (stored in checkpoint metadata).
-    var configJSON: String { get }
+    /// The model's kind and shape (stored in checkpoint metadata).
+    var shape: any ModelKind { get }
     /// Tensors as stored in `model.safetensors` (Hugging Face names where a counterpart exists).
     var checkpointTensors: [(String, Tensor)] { get }
     /// Vocabulary logits at the positions the objective predicts, running `activeBlocks` (all when nil).
     func predictions(_ batch: PretrainingBatch, activeBlocks: [Int]?) -> Predictions
-    /// The final hidden states [N, d] at those positions (Sophia's hidden-states quirk, spec §6).
+    /// The final hidden states [N, d] at those positions (Sophia's hidden-states quirk).
     func finalHiddenStates(_ batch: PretrainingBatch, activeBlocks: [Int]?) -> Tensor
 }
 
@@ -65,9 +63,4 @@ extension PretrainingModel {
         predictions(batch, activeBlocks: activeBlocks).loss(batchSize: batch.batchSize)
     }
 
-    func encodedConfig<C: Encodable>(_ config: C) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(config)) ?? Data(), as: UTF8.self)
-    }
 }

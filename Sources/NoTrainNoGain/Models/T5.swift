@@ -1,6 +1,7 @@
 import Engine
 
-/// T5 v1.1 for span-corruption pre-training (spec §1b):
+/// T5 v1.1 for span-corruption pre-training (the original code's `t5/t5/models/t5.py`, Hugging Face's
+/// `google/t5-v1_1-base` configuration):
 ///
 ///     encoder: E[inputs] → L × (pre-RMSNorm self-attention with relative bias, gated-GELU FFN) → RMSNorm
 ///     decoder: E[targets shifted right] → L × (causal self-attention with relative bias,
@@ -11,8 +12,7 @@ import Engine
 /// so stacking copies both and dropping drops both.
 public final class T5: PretrainingModel {
     public static let padID: Int32 = 0
-    public var kind: String { "t5" }
-    public var configJSON: String { encodedConfig(config) }
+    public var shape: any ModelKind { config }
     public let config: T5Config
     public let embedding: Embedding
     public let encoderBlocks: [T5EncoderBlock]

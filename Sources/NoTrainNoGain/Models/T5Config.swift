@@ -1,4 +1,5 @@
-/// Shape of a T5 v1.1 model (spec §1b). The paper's model is `T5Config.base` (12 + 12 blocks,
+/// Shape of a T5 v1.1 model (Hugging Face `google/t5-v1_1-base`, as `t5/t5/configs/default.yaml`
+/// sets it). The paper's model is `T5Config.base` (12 + 12 blocks,
 /// d_model 768, 12 heads of 64, d_ff 2048, vocabulary 32128).
 public struct T5Config: Codable, Equatable, Sendable {
     /// Blocks in the encoder, and in the decoder.
@@ -96,3 +97,39 @@ public enum RelativePosition {
 #if canImport(Glibc)
     import Glibc
 #endif
+
+extension T5Config: ModelKind {
+    public static let name = "t5"
+    public static let objective: any ObjectiveSettings.Type = SpanCorruption.self
+    public static let presets = ["t5-tiny": T5Config.tiny, "t5-base": T5Config.base]
+
+    /// nanoT5's recipe as NTNG runs it (`t5/t5/configs/default.yaml`): inputs of 512 from groups of
+    /// 1000 documents, batches of 144 in micro-batches of 72, AdamWScale at 2e-2 on the cosine-budget
+    /// schedule, clipping at 1, the A100 cost table.
+    public static let recipe = PretrainingRecipe(
+        tokenizer: .t5Unigram, rowsCarryTemplate: false, sequenceLength: 512, sequenceLengths: 8...65536,
+        documentsPerGroup: 1000, microBatchSize: 72, batchSize: 144, learningRate: 2e-2, schedule: .cosineBudget,
+        gradientClip: 1, costTable: "paper-t5", optimizer: AdamWScale.Settings.name)
+
+    public static func read(_ m: ConfigSection) throws -> T5Config {
+        var c = T5Config.base
+        c.layers = try m.int("layers", default: c.layers, range: 1...4096)
+        c.hidden = try m.int("hidden", default: c.hidden, range: 1...65536)
+        c.heads = try m.int("heads", default: c.heads, range: 1...4096)
+        c.headDim = try m.int("head_dim", default: c.headDim, range: 1...4096)
+        c.feedForward = try m.int("feed_forward", default: c.feedForward, range: 1...1 << 20)
+        c.vocabularySize = try m.int("vocabulary_size", default: c.vocabularySize, range: 8...1 << 24)
+        c.relativeBuckets = try m.int("relative_buckets", default: c.relativeBuckets, range: 4...4096)
+        c.maxDistance = try m.int("max_distance", default: c.maxDistance, range: 2...1 << 20)
+        c.normEpsilon = Float(try m.double("norm_epsilon", default: Double(c.normEpsilon), range: 1e-30...1))
+        return c
+    }
+
+    public var summary: String { "T5 \(layers)+\(layers)L/\(hidden)d/\(heads)h" }
+
+    public func makeModel(seed: UInt64) -> any PretrainingModel { T5(self, seed: seed) }
+
+    public func trainingFLOPs(batchSize: Int, inputLength: Int, targetLength: Int?) -> Double {
+        trainingFLOPsPerExample(inputLength: inputLength, targetLength: targetLength ?? 0) * Double(batchSize)
+    }
+}

@@ -1,8 +1,29 @@
 import Engine
 
-/// AdamW (Loshchilov & Hutter) with PyTorch's update (spec §1a: β = (0.9, 0.98), ε = 1e-12,
-/// weight decay 0.01 except on norm weights and biases), with bias correction per parameter.
+/// AdamW (Loshchilov & Hutter) with PyTorch's update and bias correction per parameter:
+///
+///     p ← p·(1 − lr·wd);   m ← β₁m + (1 − β₁)g;   v ← β₂v + (1 − β₂)g²;
+///     p ← p − lr · (m / (1 − β₁ᵗ)) / (√(v / (1 − β₂ᵗ)) + ε)
+///
+/// The paper's BERT settings (cramming's `train/optim/adam.yaml`): lr 1e-3, β = (0.9, 0.98),
+/// ε = 1e-12, weight decay 0.01 except on biases and norm weights.
 public class AdamW: ArenaOptimizer {
+    /// `optimizer: {name: adamw}`: ε beyond the shared keys.
+    public struct Settings: EpsilonSettings {
+        public static let name = "adamw"
+        public var epsilon: Float = 1e-12
+
+        public init(for model: ModelConfig, accumulation: Int) {}
+
+        public static func common(for model: ModelConfig) -> OptimizerCommon {
+            OptimizerCommon(beta1: 0.9, beta2: 0.98, weightDecay: 0.01)
+        }
+
+        public func make(_ arena: ParameterArena, _ c: OptimizerCommon, batchTokens: Int) -> ArenaOptimizer {
+            AdamW(arena, Hyperparameters(beta1: c.beta1, beta2: c.beta2, epsilon: epsilon, weightDecay: c.weightDecay))
+        }
+    }
+
     public struct Hyperparameters: Codable, Equatable, Sendable {
         public var beta1: Float = 0.9
         public var beta2: Float = 0.98
@@ -21,7 +42,7 @@ public class AdamW: ArenaOptimizer {
     public var secondMoment: Tensor { state[1].buffer }
 
     public convenience init(_ arena: ParameterArena, _ hyperparameters: Hyperparameters = Hyperparameters()) {
-        self.init(arena, hyperparameters, name: "adamw")
+        self.init(arena, hyperparameters, name: Settings.name)
     }
 
     init(_ arena: ParameterArena, _ hyperparameters: Hyperparameters, name: String) {

@@ -2,12 +2,12 @@ import Engine
 
 /// What an optimiser does with a parameter that received no gradient in a step (an inactive or
 /// dropped block).
-public enum MissingGradientPolicy: String, Codable, Sendable {
+public enum MissingGradientPolicy: String, Codable, Sendable, CaseIterable {
     /// Leave it untouched, as PyTorch does for `grad is None` (also `zero_grad(set_to_none=True)`).
     case skip
     /// Once it has optimiser state, update it with a zero gradient (momentum and weight decay
     /// still act), as the original BERT code does on torch 1.13 where `zero_grad()` zeroes
-    /// gradients instead of freeing them (spec §3, "optimiser subtlety").
+    /// gradients instead of freeing them (see docs/recipes.md, layer dropping).
     case zeroGradientIfStateExists = "zero-gradient"
 }
 
@@ -17,7 +17,7 @@ public enum MissingGradientPolicy: String, Codable, Sendable {
 /// checkpoints, grouping of consecutive parameters with equal settings into one fused update
 /// call, the policy for parameters without a gradient, and T5's RMS-scaled learning rate
 /// (lr·max(10⁻³, RMS(p)) per parameter, used for both the step and the weight decay).
-public class ArenaOptimizer {
+public class ArenaOptimizer: RunPlugin {
     public let arena: ParameterArena
     /// "adamw", "lion", "sophia".
     public let name: String
@@ -38,7 +38,7 @@ public class ArenaOptimizer {
     /// A flat view of elements `range` of an arena-shaped buffer.
     func view(_ buffer: Tensor, _ range: Range<Int>) -> Tensor { buffer.storageView(range, shape: [range.count]) }
 
-    /// RMS(p) = ‖p‖₂ / √n, floored at 10⁻³ (nanoT5's `_rms`, spec §1b, §6).
+    /// RMS(p) = ‖p‖₂ / √n, floored at 10⁻³ (nanoT5's `_rms`).
     func rmsScale(_ index: Int) -> Float {
         let p = arena.parameters[index].tensor
         let rms = Float(
@@ -101,6 +101,15 @@ public class ArenaOptimizer {
         steps = s
     }
 
-    /// Whether a curvature (Hessian) estimate is due before optimiser step `step` (Sophia).
-    public func wantsCurvatureUpdate(beforeStep step: Int) -> Bool { false }
+    /// Called before each optimiser step's micro-batches are drawn (Sophia refreshes its curvature
+    /// estimate here).
+    public func willStep(_ trainer: TrainerContext) {}
+
+    // MARK: RunPlugin (moments and step counters are saved by the `Checkpointer`)
+
+    public var pluginName: String { name }
+    public var logFields: JSONValue? { nil }
+    public func checkpointValues() throws -> JSONValue? { nil }
+    public func checkpointTensors() -> [(String, Tensor)] { [] }
+    public func restore(values: JSONValue?, tensors: [String: SafeTensors.Entry]) throws {}
 }

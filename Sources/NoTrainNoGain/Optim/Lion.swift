@@ -1,12 +1,33 @@
 import Engine
 
-/// Lion (Chen et al. 2023; spec §6): decoupled weight decay, a step of the sign of the
-/// interpolated momentum, then the momentum update with β₂:
+/// Lion (Chen et al. 2023; the original code's `lion_pytorch.py` and `t5/t5/utils/lion.py`):
+/// decoupled weight decay, a step of the sign of the interpolated momentum, then the momentum
+/// update with β₂:
 ///
 ///     p ← p·(1 − lr·wd);   p ← p − lr·sign(β₁m + (1 − β₁)g);   m ← β₂m + (1 − β₂)g
 ///
-/// β = (0.9, 0.99). BERT: lr 7e-4, wd 0.1. T5: lr 7.5e-4, wd 0, RMS-scaled learning rate.
+/// β = (0.9, 0.99). BERT: lr 7e-4, wd 0.1 (paper, App. C.5). T5: lr 7.5e-4, wd 0, RMS-scaled
+/// learning rate.
 public final class Lion: ArenaOptimizer {
+    /// `optimizer: {name: lion}`: nothing beyond the shared keys.
+    public struct Settings: OptimizerSettings {
+        public static let name = "lion"
+
+        public init(for model: ModelConfig, accumulation: Int) {}
+
+        /// T5: no weight decay, RMS-scaled lr.
+        public static func common(for model: ModelConfig) -> OptimizerCommon {
+            let t5 = model.kind == T5Config.name
+            return OptimizerCommon(beta1: 0.9, beta2: 0.99, weightDecay: t5 ? 0 : 0.1, rmsScaledLr: t5)
+        }
+
+        public mutating func read(_ o: ConfigSection) throws {}
+
+        public func make(_ arena: ParameterArena, _ c: OptimizerCommon, batchTokens: Int) -> ArenaOptimizer {
+            Lion(arena, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay)
+        }
+    }
+
     public var beta1: Float
     public var beta2: Float
     public var weightDecay: Float
@@ -16,7 +37,7 @@ public final class Lion: ArenaOptimizer {
         self.beta1 = beta1
         self.beta2 = beta2
         self.weightDecay = weightDecay
-        super.init(arena: arena, name: "lion", statePrefixes: ["exp_avg"])
+        super.init(arena: arena, name: Settings.name, statePrefixes: ["exp_avg"])
     }
 
     override func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {

@@ -1,117 +1,123 @@
-/// The `optimizer:` section of a config: which optimiser and its hyperparameters (spec §1a, §1b,
-/// §6). Defaults follow the paper's settings for each optimiser and model; the peak learning rate
-/// is `training.learning_rate` (BERT: AdamW 1e-3, Lion 7e-4, Sophia 4e-4; T5: AdamWScale 2e-2,
-/// Lion 7.5e-4, Sophia 1e-3).
-public struct OptimizerConfig: Codable, Equatable, Sendable {
-    public enum Name: String, Codable, Sendable, CaseIterable { case adamw, adamwScale = "adamw-scale", lion, sophia }
+/// An optimiser as a plug-in: its settings beyond the shared ones (`OptimizerCommon`), the paper's
+/// values for each model kind, and the optimiser they build. A new optimiser is its own file plus
+/// one line in `Plugins.optimizers`.
+public protocol OptimizerSettings: PluginSettings {
+    /// The paper's shared settings of this optimiser for `model`.
+    static func common(for model: ModelConfig) -> OptimizerCommon
+    /// The paper's own settings of this optimiser for `model`, trained with `accumulation`
+    /// micro-batches per step.
+    init(for model: ModelConfig, accumulation: Int)
+    /// Reads the optimiser's own keys of the `optimizer:` section.
+    mutating func read(_ section: ConfigSection) throws
+    /// The optimiser over `arena` with the shared settings `c`; `batchTokens` is a training batch in tokens.
+    func make(_ arena: ParameterArena, _ c: OptimizerCommon, batchTokens: Int) -> ArenaOptimizer
+}
 
-    /// Which labels Sophia's sampled-label pass draws (spec §6).
-    public enum HessianLabels: String, Codable, Sendable {
-        /// Labels drawn from the MLM head's vocabulary softmax at the masked positions (intended).
-        case vocabulary
-        /// The original code's quirk: the encoder's final hidden states [B·S, d] are taken as
-        /// logits, so labels are drawn over d "classes" and the head gets no curvature estimate.
-        case hiddenStates = "hidden-states"
-    }
-
-    public var name: Name = .adamw
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.98
-    /// AdamW's ε.
-    public var epsilon: Float = 1e-12
-    public var weightDecay: Float = 0.01
-    /// T5's lr·max(1e-3, RMS(p)).
-    public var rmsScaledLearningRate = false
+/// The `optimizer:` keys every optimiser has.
+public struct OptimizerCommon: Codable, Equatable, Sendable {
+    public var beta1: Float
+    public var beta2: Float
+    /// Decoupled weight decay (not applied to biases and norm weights).
+    public var weightDecay: Float
+    /// T5's per-parameter step lr·max(10⁻³, RMS(p)), for the update and the decay alike.
+    public var rmsScaledLr = false
+    /// What the optimiser does with a parameter that got no gradient in a step.
     public var missingGradient = MissingGradientPolicy.skip
-    // Sophia
-    public var rho: Float = 0.01
-    public var hessianInterval = 10
-    public var hessianMicroBatches = 6
-    /// bs in tokens; nil = the training batch (batch_size × sequence_length).
-    public var hessianBatchTokens: Int?
-    public var hessianLabels = HessianLabels.vocabulary
-    /// Charge nothing for the Hessian passes (the paper's "free" ablation).
-    public var freeHessian = false
 
-    /// The paper's settings of optimiser `name` for `model` (T5: no weight decay, RMS-scaled lr,
-    /// Sophia's bs = 5120 tokens and the next batch for each Hessian update).
-    public init(name: Name = .adamw, model: ModelConfig.Kind = .crammedBERT, accumulation: Int = 1) {
-        self.name = name
-        switch name {
-        case .adamw: (beta1, beta2, weightDecay) = (0.9, 0.98, 0.01)
-        case .adamwScale: (beta1, beta2, epsilon, weightDecay) = (0.9, 0.999, 1e-6, 0)
-        case .lion: (beta1, beta2, weightDecay) = (0.9, 0.99, 0.1)
-        case .sophia: (beta1, beta2, weightDecay) = (0.965, 0.99, 0.015)
-        }
-        if model == .t5 && name != .adamw {
-            weightDecay = 0
-            rmsScaledLearningRate = true
-            if name == .sophia {
-                hessianBatchTokens = 5120
-                hessianMicroBatches = accumulation
-            }
-        }
-        if name == .adamwScale { rmsScaledLearningRate = true }
+    public init(beta1: Float, beta2: Float, weightDecay: Float, rmsScaledLr: Bool = false) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.weightDecay = weightDecay
+        self.rmsScaledLr = rmsScaledLr
     }
+}
+
+/// `optimizer:` — which optimiser (`name`, by default the model's) with the paper's settings for
+/// it and the model, each overridable. Stored in `config.json` as one object
+/// (`{"name": "sophia", "beta1": 0.965, …, "rho": 0.01}`).
+public struct OptimizerConfig: Codable, Equatable, Sendable {
+    public var common: OptimizerCommon
+    public var settings: any OptimizerSettings
+
+    public init(common: OptimizerCommon, settings: any OptimizerSettings) {
+        self.common = common
+        self.settings = settings
+    }
+
+    /// The paper's settings of optimiser `S` for `model`.
+    public static func paper<S: OptimizerSettings>(
+        _ type: S.Type, for model: ModelConfig, accumulation: Int = 1
+    )
+        -> OptimizerConfig
+    {
+        OptimizerConfig(common: S.common(for: model), settings: S(for: model, accumulation: accumulation))
+    }
+
+    /// The paper's settings of the optimiser named `name` for `model` (nil: no such optimiser).
+    public static func paper(named name: String, for model: ModelConfig, accumulation: Int = 1) -> OptimizerConfig? {
+        Plugins.optimizers.first { $0.name == name }.map { paper($0, for: model, accumulation: accumulation) }
+    }
+
+    public var name: String { type(of: settings).name }
+
+    /// The settings of optimiser `S`, if it is the one chosen.
+    public func settings<S: OptimizerSettings>(_ type: S.Type) -> S? { settings as? S }
 
     /// Builds the optimiser over `arena`; `batchTokens` is the training batch in tokens.
     public func make(_ arena: ParameterArena, batchTokens: Int) -> ArenaOptimizer {
-        let optimizer: ArenaOptimizer
-        switch name {
-        case .adamw:
-            optimizer = AdamW(
-                arena, AdamW.Hyperparameters(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay))
-        case .adamwScale:
-            optimizer = AdamWScale(arena, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
-        case .lion:
-            optimizer = Lion(arena, beta1: beta1, beta2: beta2, weightDecay: weightDecay)
-        case .sophia:
-            optimizer = Sophia(
-                arena, beta1: beta1, beta2: beta2, rho: rho, batchTokens: Float(hessianBatchTokens ?? batchTokens),
-                weightDecay: weightDecay, hessianInterval: hessianInterval)
-        }
-        optimizer.rmsScaledLearningRate = rmsScaledLearningRate
-        optimizer.missingGradient = missingGradient
+        let optimizer = settings.make(arena, common, batchTokens: batchTokens)
+        optimizer.rmsScaledLearningRate = common.rmsScaledLr
+        optimizer.missingGradient = common.missingGradient
         return optimizer
     }
 
-    /// Reads the section; optimiser-specific keys are refused for other optimisers.
-    static func read(_ o: ConfigSection, model: ModelConfig.Kind, accumulation: Int) throws -> OptimizerConfig {
-        let nameText = try o.choice(
-            "name", default: model == .t5 ? "adamw-scale" : "adamw", from: Name.allCases.map(\.rawValue))
-        var c = OptimizerConfig(name: Name(rawValue: nameText)!, model: model, accumulation: accumulation)
+    /// Reads the section: `name` chooses the optimiser (the model's by default); a key of another
+    /// optimiser is refused naming it.
+    static func read(_ o: ConfigSection, model: ModelConfig, accumulation: Int) throws -> OptimizerConfig {
+        try o.plugin(
+            "name", label: "optimizer", default: model.recipe.optimizer,
+            Plugins.optimizers.map { type in
+                (type.name, { try read(type, $0, model: model, accumulation: accumulation) })
+            })
+    }
+
+    static func read<S: OptimizerSettings>(
+        _ type: S.Type, _ o: ConfigSection, model: ModelConfig, accumulation: Int
+    ) throws -> OptimizerConfig {
+        var c = S.common(for: model), settings = S(for: model, accumulation: accumulation)
         c.beta1 = Float(try o.double("beta1", default: Double(c.beta1), range: 0...0.999999))
         c.beta2 = Float(try o.double("beta2", default: Double(c.beta2), range: 0...0.999999))
         c.weightDecay = Float(try o.double("weight_decay", default: Double(c.weightDecay), range: 0...10))
-        c.rmsScaledLearningRate = try o.bool("rms_scaled_lr", default: c.rmsScaledLearningRate)
-        c.missingGradient = MissingGradientPolicy(
-            rawValue: try o.choice(
-                "missing_gradient", default: "skip",
-                from: ["skip", "zero-gradient"]))!
-        let only: [(String, [Name])] = [
-            ("epsilon", [.adamw, .adamwScale]), ("rho", [.sophia]), ("hessian_interval", [.sophia]),
-            ("hessian_micro_batches", [.sophia]), ("hessian_batch_tokens", [.sophia]),
-            ("hessian_labels", [.sophia]), ("free_hessian", [.sophia]),
-        ]
-        for (key, owners) in only where o.has(key) && !owners.contains(c.name) {
-            throw o.fail(
-                key,
-                "only applies to optimizer \(owners.map(\.rawValue).joined(separator: " or ")) (this config uses \(c.name.rawValue))"
-            )
-        }
-        c.epsilon = Float(try o.double("epsilon", default: Double(c.epsilon), range: 0...1))
-        c.rho = Float(try o.double("rho", default: 0.01, range: 1e-9...1e6))
-        c.hessianInterval = try o.int("hessian_interval", default: 10, range: 1...1_000_000)
-        c.hessianMicroBatches = try o.int("hessian_micro_batches", default: c.hessianMicroBatches, range: 1...1_000_000)
-        if o.has("hessian_batch_tokens") {
-            c.hessianBatchTokens = try o.int("hessian_batch_tokens", default: 1, range: 1...Int.max)
-        }
-        c.hessianLabels = HessianLabels(
-            rawValue: try o.choice(
-                "hessian_labels", default: "vocabulary",
-                from: ["vocabulary", "hidden-states"]))!
-        c.freeHessian = try o.bool("free_hessian", default: false)
-        try o.finish()
-        return c
+        c.rmsScaledLr = try o.bool("rms_scaled_lr", default: c.rmsScaledLr)
+        c.missingGradient = try o.choice("missing_gradient", default: c.missingGradient)
+        try settings.read(o)
+        return OptimizerConfig(common: c, settings: settings)
+    }
+
+    public static func == (a: OptimizerConfig, b: OptimizerConfig) -> Bool {
+        a.common == b.common && a.settings.isEqual(b.settings)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try PluginCoding.encode(settings, key: "name", to: encoder)
+        try common.encode(to: encoder)
+    }
+
+    public init(from decoder: Decoder) throws {
+        settings =
+            try PluginCoding.decode(from: decoder, key: "name", among: Plugins.optimizers.map { $0 })
+            as! any OptimizerSettings
+        common = try OptimizerCommon(from: decoder)
+    }
+}
+
+/// The settings of an optimiser whose only key of its own is ε (AdamW, AdamWScale).
+public protocol EpsilonSettings: OptimizerSettings {
+    var epsilon: Float { get set }
+}
+
+extension EpsilonSettings {
+    public mutating func read(_ o: ConfigSection) throws {
+        epsilon = Float(try o.double("epsilon", default: Double(epsilon), range: 0...1))
     }
 }

@@ -1,14 +1,79 @@
 import Engine
 
-/// Sophia-G (Liu et al. 2023; spec §6): a clipped, diagonally preconditioned sign step.
+/// Sophia-G (Liu et al. 2023; the original code's `sophiag.py`, `bert/pretrain_bert_sophia.py`,
+/// `t5/t5/utils/sophia.py`): a clipped, diagonally preconditioned sign step.
 ///
 ///     p ← p·(1 − lr·wd);   m ← β₁m + (1 − β₁)g;   p ← p − lr·sign(m)·min(|m| / (ρ·bs·h + ε), 1)
 ///
 /// with h an EMA of ĝ⊙ĝ, ĝ the gradient of the loss against labels sampled from the model's own
 /// softmax (the Gauss-Newton-Bartlett estimator), refreshed every k steps starting before the
-/// first step: h ← β₂h + (1 − β₂)ĝ⊙ĝ (`updateCurvature`, after the trainer's sampled-label pass).
-/// β = (0.965, 0.99), k = 10, ε = 1e-15. BERT: ρ 0.01, lr 4e-4, wd 0.015, bs = 196,608 tokens.
+/// first step: h ← β₂h + (1 − β₂)ĝ⊙ĝ (`SophiaCurvaturePass.swift`). β = (0.965, 0.99), k = 10,
+/// ε = 1e-15. BERT: ρ 0.01, lr 4e-4, wd 0.015, bs = 196,608 tokens (paper, App. C.6). T5: ρ 0.01,
+/// lr 1e-3, wd 0, RMS-scaled lr, bs = 5120 tokens, each Hessian update from the next batch.
 public final class Sophia: ArenaOptimizer {
+    /// `optimizer: {name: sophia}`: ρ and the Hessian estimate's settings.
+    public struct Settings: OptimizerSettings {
+        public static let name = "sophia"
+
+        /// Which labels the sampled-label pass draws.
+        public enum HessianLabels: String, Codable, Sendable, CaseIterable {
+            /// Labels drawn from the model's vocabulary softmax at the predicted positions (intended).
+            case vocabulary
+            /// The original BERT code's quirk: the encoder's final hidden states [B·S, d] are taken as
+            /// logits, so labels are drawn over d "classes" and the head gets no curvature estimate.
+            case hiddenStates = "hidden-states"
+        }
+
+        public var rho: Float = 0.01
+        /// k: optimiser steps between Hessian updates.
+        public var hessianInterval = 10
+        /// Fresh micro-batches (not trained on) per Hessian update.
+        public var hessianMicroBatches = 6
+        /// bs in tokens; nil = the training batch (batch_size × sequence_length).
+        public var hessianBatchTokens: Int?
+        public var hessianLabels = HessianLabels.vocabulary
+        /// Charge nothing for the Hessian passes (the paper's "free" ablation).
+        public var freeHessian = false
+        /// Clip the sampled-label gradient to `training.gradient_clip` before the update (nanoT5 does).
+        public var clipHessianGradient = false
+
+        public init() {}
+
+        /// T5 (nanoT5): bs 5120 tokens and one batch of micro-batches per Hessian update, clipped.
+        public init(for model: ModelConfig, accumulation: Int) {
+            guard model.kind == T5Config.name else { return }
+            hessianBatchTokens = 5120
+            hessianMicroBatches = accumulation
+            clipHessianGradient = true
+        }
+
+        /// T5 (nanoT5): no weight decay, RMS-scaled lr.
+        public static func common(for model: ModelConfig) -> OptimizerCommon {
+            model.kind == T5Config.name
+                ? OptimizerCommon(beta1: 0.965, beta2: 0.99, weightDecay: 0, rmsScaledLr: true)
+                : OptimizerCommon(beta1: 0.965, beta2: 0.99, weightDecay: 0.015)
+        }
+
+        public mutating func read(_ o: ConfigSection) throws {
+            rho = Float(try o.double("rho", default: Double(rho), range: 1e-9...1e6))
+            hessianInterval = try o.int("hessian_interval", default: hessianInterval, range: 1...1_000_000)
+            hessianMicroBatches = try o.int(
+                "hessian_micro_batches", default: hessianMicroBatches, range: 1...1_000_000)
+            if o.has("hessian_batch_tokens") {
+                hessianBatchTokens = try o.int("hessian_batch_tokens", default: 1, range: 1...Int.max)
+            }
+            hessianLabels = try o.choice("hessian_labels", default: hessianLabels)
+            freeHessian = try o.bool("free_hessian", default: freeHessian)
+            clipHessianGradient = try o.bool("clip_hessian_gradient", default: clipHessianGradient)
+        }
+
+        public func make(_ arena: ParameterArena, _ c: OptimizerCommon, batchTokens: Int) -> ArenaOptimizer {
+            Sophia(
+                arena, beta1: c.beta1, beta2: c.beta2, rho: rho, batchTokens: Float(hessianBatchTokens ?? batchTokens),
+                weightDecay: c.weightDecay, hessianInterval: hessianInterval, curvature: self)
+        }
+    }
+
     public var beta1: Float
     public var beta2: Float
     public var rho: Float
@@ -18,6 +83,8 @@ public final class Sophia: ArenaOptimizer {
     public var epsilon: Float = 1e-15
     /// k: steps between Hessian updates.
     public var hessianInterval: Int
+    /// How the sampled-label pass runs (micro-batches, labels, charging, clipping).
+    public let curvature: Settings
     public var momentum: Tensor { state[0].buffer }
     public var hessian: Tensor { state[1].buffer }
     /// Hessian updates done so far.
@@ -25,7 +92,7 @@ public final class Sophia: ArenaOptimizer {
 
     public init(
         _ arena: ParameterArena, beta1: Float = 0.965, beta2: Float = 0.99, rho: Float = 0.01,
-        batchTokens: Float, weightDecay: Float = 0.015, hessianInterval: Int = 10
+        batchTokens: Float, weightDecay: Float = 0.015, hessianInterval: Int = 10, curvature: Settings = Settings()
     ) {
         self.beta1 = beta1
         self.beta2 = beta2
@@ -33,11 +100,16 @@ public final class Sophia: ArenaOptimizer {
         self.batchTokens = batchTokens
         self.weightDecay = weightDecay
         self.hessianInterval = hessianInterval
-        super.init(arena: arena, name: "sophia", statePrefixes: ["exp_avg", "hessian"])
+        self.curvature = curvature
+        super.init(arena: arena, name: Settings.name, statePrefixes: ["exp_avg", "hessian"])
     }
 
     /// Every k steps, the first before step 0.
-    public override func wantsCurvatureUpdate(beforeStep step: Int) -> Bool { step % hessianInterval == 0 }
+    public func wantsCurvatureUpdate(beforeStep step: Int) -> Bool { step % hessianInterval == 0 }
+
+    public override func willStep(_ trainer: TrainerContext) {
+        if wantsCurvatureUpdate(beforeStep: trainer.step) { curvaturePass(trainer) }
+    }
 
     /// h ← β₂h + (1 − β₂)ĝ⊙ĝ for every parameter the sampled-label pass gave a gradient.
     public func updateCurvature() {
@@ -47,9 +119,6 @@ public final class Sophia: ArenaOptimizer {
         curvatureUpdates += 1
     }
 
-    /// Restores the count of Hessian updates (checkpoints).
-    public func restoreCurvatureUpdates(_ n: Int) { curvatureUpdates = n }
-
     override func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {
         arena.values.backend.sophia(
             view(arena.values, range), gradient: view(arena.gradients, range),
@@ -57,5 +126,19 @@ public final class Sophia: ArenaOptimizer {
             SophiaStep(
                 learningRate: learningRate, beta1: beta1, rhoTimesBatch: rho * batchTokens,
                 epsilon: epsilon, weightDecay: decays ? weightDecay : 0))
+    }
+
+    struct State: Codable {
+        var curvatureUpdates: Int
+    }
+
+    public override var logFields: JSONValue? { try? JSONValue(encoding: State(curvatureUpdates: curvatureUpdates)) }
+
+    public override func checkpointValues() throws -> JSONValue? {
+        try JSONValue(encoding: State(curvatureUpdates: curvatureUpdates))
+    }
+
+    public override func restore(values: JSONValue?, tensors: [String: SafeTensors.Entry]) throws {
+        curvatureUpdates = try values?.decode(State.self).curvatureUpdates ?? 0
     }
 }

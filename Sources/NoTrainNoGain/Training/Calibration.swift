@@ -1,8 +1,8 @@
 import Engine
 import Foundation
 
-/// `ntng calibrate`: measures this machine as a reference system for a model, BERT or T5 (spec §7's
-/// procedure, in miniature): the time of one training micro-batch — forward, backward and the
+/// `ntng calibrate`: measures this machine as a reference system for a model, BERT or T5 (the
+/// paper's procedure of §2, in miniature): the time of one training micro-batch — forward, backward and the
 /// optimiser step amortised over the accumulation steps — for every number of active layers
 /// 1…L, and of a forward-only pass with all layers. The result is a `CostModel` that budgets of
 /// small CPU models are charged from; runs record which table they used.
@@ -17,8 +17,8 @@ public enum Calibration {
         let optimizer = config.optimizer.make(
             arena, batchTokens: config.training.batchSize * config.data.sequenceLength)
         var batches = SyntheticBatches(
-            model: config.model, rowLength: config.rowLength, batchSize: micro,
-            corruption: config.data.spanCorruption, seed: 3)
+            model: config.model, objective: config.objective.settings, rowLength: config.rowLength, batchSize: micro,
+            seed: 3)
         func batch() -> PretrainingBatch { batches.next() }
         func median(_ body: () -> Void) -> Double {
             body()  // warm-up
@@ -52,7 +52,8 @@ public enum Calibration {
         let cpu = CPUFeatures.host
         let source =
             "calibrated: \(config.model.summary) vocab \(config.model.vocabularySize), "
-            + "micro-batch \(micro)×\(config.data.sequenceLength), on \(cpu.modelName) (\(Parallel.threadCount) threads, "
+            + "micro-batch \(micro)×\(config.data.sequenceLength), "
+            + "on \(cpu.modelName) (\(Parallel.threadCount) threads, "
             + "\(CPUBackend.shared.blas.kind.rawValue) \(CPUBackend.shared.blas.kernel))"
         return CostModel(source: source, trainingPerLayers: perLayers, forwardOnly: forward, microBatchSize: micro)
     }

@@ -1,7 +1,8 @@
 import Engine
 import Foundation
 
-/// RHO-loss's extraction pass (spec §5): the trained irreducible-loss model, in evaluation mode and
+/// RHO-loss's extraction pass (the original code's `bert/efficient_training/extract_il_losses.py`):
+/// the trained irreducible-loss model, in evaluation mode and
 /// without gradients, reads the target run's training rows in the order the target reads them
 /// (its first pass), in micro-batches of 256 with masks drawn here, and stores each row's mean
 /// cross-entropy over its predicted tokens, keyed by the row's dataset index. Not charged to any budget.
@@ -16,9 +17,9 @@ public enum IrreducibleLossExtraction {
         let split = try config.split(rows: data.dataset.count)
         let model = config.model.make(seed: 0)
         try Checkpointer.loadModel(from: modelCheckpoint, into: model)
-        let objective = try config.objective(tokenizer: data.tokenizer)
+        let objective = try config.makeObjective(tokenizer: data.tokenizer)
         let order = readOrder(split)
-        var g = SeededGenerator(seed: 0x11_1055)
+        var g = SeedStream.irreducibleLossMasks.generator(0)
         var pairs: [(Int, Float)] = []
         pairs.reserveCapacity(order.count)
         var start = 0

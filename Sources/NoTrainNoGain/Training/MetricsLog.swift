@@ -1,7 +1,6 @@
 import Foundation
 
-/// The run's JSONL log: one JSON object per line with an `event` ("train", "validation",
-/// "checkpoint", "end"), the optimiser `step`, the RST used and the event's figures.
+/// The run's JSONL log of `RunEvent`s, one per line.
 public final class MetricsLog {
     public let path: String
     private let handle: FileHandle
@@ -14,10 +13,8 @@ public final class MetricsLog {
         if let keep = keepThroughStep, let data = fm.contents(atPath: path) {
             var kept = Data()
             for line in data.split(separator: UInt8(ascii: "\n")) {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-                    let step = object["step"] as? Int, step <= keep
-                else { continue }
-                if (object["event"] as? String) == "end" { continue }
+                guard let event = try? RunEvent(jsonLine: Data(line)), event.step <= keep else { continue }
+                if case .end = event { continue }
                 kept.append(line)
                 kept.append(UInt8(ascii: "\n"))
             }
@@ -26,7 +23,7 @@ public final class MetricsLog {
             fm.createFile(atPath: path, contents: Data())
         }
         guard let h = FileHandle(forWritingAtPath: path) else {
-            throw ConfigError("\(path): cannot open the log for writing")
+            throw InputError(path, "cannot open the log for writing")
         }
         handle = h
         handle.seekToEndOfFile()
@@ -34,21 +31,17 @@ public final class MetricsLog {
 
     deinit { try? handle.close() }
 
-    public func write(_ event: String, _ fields: [String: Any]) {
-        var object = fields
-        object["event"] = event
-        guard var line = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+    public func write(_ event: RunEvent) throws {
+        var line = try event.jsonLine()
         line.append(UInt8(ascii: "\n"))
         handle.write(line)
     }
 
-    /// All entries of a log file (for reports and tests).
-    public static func read(_ path: String) throws -> [[String: Any]] {
+    /// Every event of a log file; lines that are not events (a line cut short by a crash) are skipped.
+    public static func read(_ path: String) throws -> [RunEvent] {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError("\(path): cannot read the log")
+            throw InputError(path, "cannot read the log")
         }
-        return data.split(separator: UInt8(ascii: "\n")).compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0)) as? [String: Any]
-        }
+        return data.split(separator: UInt8(ascii: "\n")).compactMap { try? RunEvent(jsonLine: Data($0)) }
     }
 }

@@ -1,38 +1,38 @@
 import Engine
 
-/// Sophia-G's curvature estimate inside a run (spec §6): before optimiser step 0 and every k
-/// steps, `hessian_micro_batches` fresh micro-batches (drawn from the training stream and not
-/// trained on) go forward; labels ŷ are sampled from the model's own softmax; the gradient ĝ of
-/// the cross-entropy against ŷ (averaged over the micro-batches; for T5 clipped to the training
-/// clip norm, as nanoT5 does) updates h ← β₂h + (1 − β₂)ĝ⊙ĝ. Each of those micro-batches is
-/// charged as a full forward + backward (ledger kind `hessian`), or recorded as waived with
-/// `free_hessian` or when the cost table folds the passes into Sophia's step cost (paper-t5).
-extension PretrainingRun {
-    func curvaturePass(_ sophia: Sophia) {
+/// Sophia-G's curvature estimate inside a run: before optimiser step 0 and every k steps,
+/// `hessian_micro_batches` fresh micro-batches (drawn from the training stream and not trained on)
+/// go forward; labels ŷ are sampled from the model's own softmax; the gradient ĝ of the
+/// cross-entropy against ŷ (averaged over the micro-batches; clipped to the training clip norm with
+/// `clip_hessian_gradient`, as nanoT5 does) updates h ← β₂h + (1 − β₂)ĝ⊙ĝ. Each of those
+/// micro-batches is charged as a full forward + backward (ledger kind `hessian`), or recorded as
+/// waived with `free_hessian` or when the cost table folds the passes into Sophia's step cost
+/// (paper-t5).
+extension Sophia {
+    func curvaturePass(_ trainer: TrainerContext) {
         arena.zeroGrad()
-        let n = config.optimizer.hessianMicroBatches
-        let blocks = evaluationBlocks
-        let cost = costModel.training(
-            activeLayers: blocks?.count ?? config.model.layers, sequences: config.training.microBatchSize)
-        let free = config.optimizer.freeHessian || costModel.hessianInStepCost == true
+        let n = curvature.hessianMicroBatches
+        let blocks = trainer.evaluationBlocks
+        let cost = trainer.costModel.training(
+            activeLayers: blocks?.count ?? trainer.model.blockCount, sequences: trainer.microBatchSize)
+        let free = curvature.freeHessian || trainer.costModel.hessianInStepCost == true
         for _ in 0..<n {
-            let batch = nextMicroBatch()
-            var g = SeededGenerator(
-                seed: config.training.seed ^ 0x50F1A &+ UInt64(state.microBatches) &* 0xD1B5_4A32_D192_ED03)
+            let batch = trainer.drawMicroBatch()
+            var g = SeedStream.hessianLabels.generator(trainer.seed, trainer.microBatchesDrawn)
             let logits: Tensor
-            switch config.optimizer.hessianLabels {
-            case .vocabulary: logits = model.predictions(batch, activeBlocks: blocks).logits
-            case .hiddenStates: logits = model.finalHiddenStates(batch, activeBlocks: blocks)
+            switch curvature.hessianLabels {
+            case .vocabulary: logits = trainer.model.predictions(batch, activeBlocks: blocks).logits
+            case .hiddenStates: logits = trainer.model.finalHiddenStates(batch, activeBlocks: blocks)
             }
             let sampled = SampledLabels.draw(logits: logits, generator: &g)
             softmaxCrossEntropy(logits: logits, labels: Tensor(int32: sampled, shape: [sampled.count]))
                 .loss.scaled(by: 1 / Float(n)).backward()
-            state.budget.consume(state.ledger.charge(.hessian, cost, free: free))
+            trainer.charge(.hessian, cost, free: free)
         }
-        if case .t5 = config.model, config.training.gradientClip > 0 {
-            clipGradientNorm(arena.tensors, maxNorm: Float(config.training.gradientClip))
+        if curvature.clipHessianGradient && trainer.gradientClip > 0 {
+            clipGradientNorm(arena.tensors, maxNorm: Float(trainer.gradientClip))
         }
-        sophia.updateCurvature()
+        updateCurvature()
         arena.zeroGrad()
     }
 }
@@ -56,7 +56,10 @@ public enum SampledLabels {
             var pick = classes - 1
             for j in 0..<classes {
                 u -= weights[j]
-                if u < 0 { pick = j; break }
+                if u < 0 {
+                    pick = j
+                    break
+                }
             }
             labels[r] = Int32(pick)
         }

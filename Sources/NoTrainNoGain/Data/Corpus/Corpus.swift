@@ -27,11 +27,11 @@ public struct Corpus: Sendable {
         for path in paths {
             var isDirectory: ObjCBool = false
             guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
-                throw CorpusError.file(path, "no such file or folder")
+                throw InputError(path, "no such file or folder")
             }
             if isDirectory.boolValue {
                 guard let walker = fm.enumerator(atPath: path) else {
-                    throw CorpusError.file(path, "cannot list the folder")
+                    throw InputError(path, "cannot list the folder")
                 }
                 var found: [String] = []
                 for case let relative as String in walker {
@@ -42,20 +42,20 @@ public struct Corpus: Sendable {
                     }
                 }
                 guard !found.isEmpty else {
-                    throw CorpusError.file(
+                    throw InputError(
                         path, "no corpus files (.txt, .jsonl, .json.gz or WikiExtractor wiki_NN) in this folder")
                 }
                 for f in found.sorted() { files.append(try Corpus.describe(f, Corpus.format(of: f)!)) }
             } else {
                 guard let format = Corpus.format(of: path) else {
-                    throw CorpusError.file(
+                    throw InputError(
                         path,
                         "unsupported corpus file (expected .txt, .jsonl, .json, .json.gz or WikiExtractor wiki_NN)")
                 }
                 files.append(try Corpus.describe(path, format))
             }
         }
-        guard !files.isEmpty else { throw CorpusError.invalid("no corpus paths given") }
+        guard !files.isEmpty else { throw InputError("corpus", "no corpus paths given") }
         self.files = files
         self.textField = textField
     }
@@ -97,7 +97,7 @@ public struct Corpus: Sendable {
         case .wikiExtractor: return try Corpus.wikiExtractorDocuments(Corpus.readText(file.path), path: file.path)
         case .jsonLines:
             guard let data = FileManager.default.contents(atPath: file.path) else {
-                throw CorpusError.file(file.path, "cannot read")
+                throw InputError(file.path, "cannot read")
             }
             return try Corpus.jsonLines(data, field: textField, path: file.path)
         case .gzipJSONLines:
@@ -106,7 +106,7 @@ public struct Corpus: Sendable {
     }
 
     static func readText(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CorpusError.file(path, "cannot read") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(path, "cannot read") }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -132,10 +132,10 @@ public struct Corpus: Sendable {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.hasPrefix("<doc ") {
-                guard !inDoc else { throw CorpusError.file(path, "line \(lineNumber): <doc> inside another <doc>") }
+                guard !inDoc else { throw InputError(path, "line \(lineNumber): <doc> inside another <doc>") }
                 inDoc = true; sawTitle = false; body = []
             } else if line.hasPrefix("</doc>") {
-                guard inDoc else { throw CorpusError.file(path, "line \(lineNumber): </doc> without <doc>") }
+                guard inDoc else { throw InputError(path, "line \(lineNumber): </doc> without <doc>") }
                 inDoc = false
                 let doc = body.joined(separator: " ")
                 if !doc.isEmpty { docs.append(doc) }
@@ -144,7 +144,7 @@ public struct Corpus: Sendable {
                 if !line.isEmpty { body.append(line) }
             }
         }
-        guard !inDoc else { throw CorpusError.file(path, "unterminated <doc> at the end of the file") }
+        guard !inDoc else { throw InputError(path, "unterminated <doc> at the end of the file") }
         return docs
     }
 
@@ -155,25 +155,13 @@ public struct Corpus: Sendable {
             lineNumber += 1
             if line.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 13 }) { continue }
             guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw CorpusError.file(path, "line \(lineNumber): not a JSON object")
+                throw InputError(path, "line \(lineNumber): not a JSON object")
             }
             guard let text = object[field] as? String else {
-                throw CorpusError.file(path, "line \(lineNumber): no string field '\(field)'")
+                throw InputError(path, "line \(lineNumber): no string field '\(field)'")
             }
             docs.append(text)
         }
         return docs
-    }
-}
-
-public enum CorpusError: Error, CustomStringConvertible, Equatable {
-    case file(String, String)
-    case invalid(String)
-
-    public var description: String {
-        switch self {
-        case .file(let path, let what): return "\(path): \(what)"
-        case .invalid(let what): return "corpus: \(what)"
-        }
     }
 }

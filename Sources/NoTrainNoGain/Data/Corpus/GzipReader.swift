@@ -5,11 +5,11 @@ import Foundation
 /// `inflate`, 1 MB in and 4 MB out at a time.
 enum GzipReader {
     static func read(_ path: String) throws -> Data {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CorpusError.file(path, "cannot open") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw InputError(path, "cannot open") }
         defer { try? handle.close() }
         var stream = z_stream()
         guard czlib_inflateInit2(&stream, 15 + 32) == Z_OK else {
-            throw CorpusError.file(path, "zlib initialisation failed")
+            throw InputError(path, "zlib initialisation failed")
         }
         defer { inflateEnd(&stream) }
         var output = Data()
@@ -38,14 +38,14 @@ enum GzipReader {
                     case Z_STREAM_END: finished = true
                     case Z_OK, Z_BUF_ERROR:
                         if status == Z_BUF_ERROR && stream.avail_in > 0 && stream.avail_out > 0 {
-                            throw CorpusError.file(path, "corrupt gzip data")
+                            throw InputError(path, "corrupt gzip data")
                         }
-                    default: throw CorpusError.file(path, "corrupt gzip data (zlib status \(status))")
+                    default: throw InputError(path, "corrupt gzip data (zlib status \(status))")
                     }
                 }
             }
         }
-        guard finished else { throw CorpusError.file(path, "truncated gzip file") }
+        guard finished else { throw InputError(path, "truncated gzip file") }
         return output
     }
 }

@@ -1,6 +1,7 @@
 import Engine
 
-/// cramming's WordPiece tokenizer (spec §1a): its normaliser sequence, the `Whitespace`
+/// cramming's WordPiece tokenizer (`bert/cramming/data/tokenizer_preparation.py`): its normaliser
+/// sequence, the `Whitespace`
 /// pre-tokenizer, special tokens `<pad> <s> </s> <unk> <cls> <sep> <mask>` with fixed ids 0–6
 /// (the original inserted them through a set, so their ids varied between processes; the model
 /// assumes `<pad>` = 0), and the templates `$A <sep>` and `<cls> $A <sep> $B <sep>`.
@@ -21,7 +22,8 @@ extension Tokenizer {
     /// Trains the vocabulary from word frequencies (see `crammingWordCounts`).
     public static func trainCramming(wordCounts counts: [String: Int], vocabularySize: Int) throws -> Tokenizer {
         guard vocabularySize > crammingSpecialTokens.count else {
-            throw TokenizerError.invalid(
+            throw InputError(
+                "tokenizer",
                 "vocabulary size must exceed the \(crammingSpecialTokens.count) special tokens (got \(vocabularySize))")
         }
         let normalizer = TextNormalizer.cramming, pre = PreTokenizer.whitespace

@@ -1,6 +1,7 @@
 import Engine
 
-/// T5's SentencePiece-style tokenizer (spec §1b): NFKC and collapsed spaces, Metaspace words, a
+/// T5's SentencePiece-style tokenizer (the T5 v1.1 tokenizer nanoT5 loads): NFKC and collapsed
+/// spaces, Metaspace words, a
 /// Unigram model, `<pad>` = 0, `</s>` = 1, `<unk>` = 2, the single template `$A </s>`, and 100
 /// sentinels `<extra_id_0>` … `<extra_id_99>` at the top of the vocabulary, counting down:
 /// `<extra_id_0>` is the last id.
@@ -20,7 +21,8 @@ extension Tokenizer {
     public static func trainT5(wordCounts: [String: Int], vocabularySize: Int, sentinels: Int = 100) throws -> Tokenizer
     {
         guard vocabularySize > t5SpecialTokens.count + sentinels + 1 else {
-            throw TokenizerError.invalid(
+            throw InputError(
+                "tokenizer",
                 "vocabulary size must exceed the \(t5SpecialTokens.count) special tokens and \(sentinels) sentinels")
         }
         let pieces = UnigramTrainer(vocabularySize: vocabularySize - sentinels, specialTokens: t5SpecialTokens).train(

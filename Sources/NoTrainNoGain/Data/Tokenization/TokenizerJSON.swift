@@ -8,39 +8,41 @@ import Foundation
 extension Tokenizer {
     public static func load(_ path: String) throws -> Tokenizer {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizerError.file(path, "cannot read the file (missing or unreadable)")
+            throw InputError(path, "cannot read the file (missing or unreadable)")
         }
         let root: [String: Any]
         do {
             guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw TokenizerError.file(path, "not a JSON object")
+                throw InputError(path, "not a JSON object")
             }
             root = object
-        } catch let e as TokenizerError {
+        } catch let e as InputError {
             throw e
         } catch {
-            throw TokenizerError.file(path, "malformed JSON (\(error.localizedDescription))")
+            throw InputError(path, "malformed JSON (\(error.localizedDescription))")
         }
         do {
             return try Tokenizer(json: root)
-        } catch let TokenizerError.invalid(what) {
-            throw TokenizerError.file(path, what)
+        } catch let e as InputError {
+            throw InputError(path, e.problem)
         }
     }
 
     convenience init(json root: [String: Any]) throws {
-        if let v = root["version"] as? String, v != "1.0" { throw TokenizerError.invalid("unsupported version '\(v)'") }
-        guard let modelJSON = root["model"] as? [String: Any] else { throw TokenizerError.invalid("missing 'model'") }
+        if let v = root["version"] as? String, v != "1.0" {
+            throw InputError("tokenizer", "unsupported version '\(v)'")
+        }
+        guard let modelJSON = root["model"] as? [String: Any] else { throw InputError("tokenizer", "missing 'model'") }
         let model: TokenizerModel
         switch modelJSON["type"] as? String ?? "WordPiece" {
         case "WordPiece": model = .wordPiece(try Tokenizer.parseWordPiece(modelJSON))
         case "Unigram": model = .unigram(try Tokenizer.parseUnigram(modelJSON))
-        case let other: throw TokenizerError.invalid("model type '\(other)' is not supported (WordPiece or Unigram)")
+        case let other: throw InputError("tokenizer", "model type '\(other)' is not supported (WordPiece or Unigram)")
         }
         var added: [AddedToken] = []
         for (i, a) in ((root["added_tokens"] as? [[String: Any]]) ?? []).enumerated() {
             guard let id = a["id"] as? Int, let content = a["content"] as? String else {
-                throw TokenizerError.invalid("added_tokens[\(i)] needs 'id' and 'content'")
+                throw InputError("tokenizer", "added_tokens[\(i)] needs 'id' and 'content'")
             }
             added.append(
                 AddedToken(
@@ -58,23 +60,23 @@ extension Tokenizer {
 
     static func parseWordPiece(_ modelJSON: [String: Any]) throws -> WordPiece {
         guard let vocab = modelJSON["vocab"] as? [String: Any] else {
-            throw TokenizerError.invalid("model.vocab missing")
+            throw InputError("tokenizer", "model.vocab missing")
         }
         guard let unk = modelJSON["unk_token"] as? String else {
-            throw TokenizerError.invalid("model.unk_token missing")
+            throw InputError("tokenizer", "model.unk_token missing")
         }
         guard let prefix = modelJSON["continuing_subword_prefix"] as? String else {
-            throw TokenizerError.invalid("model.continuing_subword_prefix missing")
+            throw InputError("tokenizer", "model.continuing_subword_prefix missing")
         }
         guard let maxChars = modelJSON["max_input_chars_per_word"] as? Int else {
-            throw TokenizerError.invalid("model.max_input_chars_per_word missing")
+            throw InputError("tokenizer", "model.max_input_chars_per_word missing")
         }
         var tokens = [String?](repeating: nil, count: vocab.count)
         for (token, idValue) in vocab {
             guard let id = idValue as? Int, id >= 0, id < vocab.count else {
-                throw TokenizerError.invalid("model.vocab['\(token)'] is not an id in 0..<\(vocab.count)")
+                throw InputError("tokenizer", "model.vocab['\(token)'] is not an id in 0..<\(vocab.count)")
             }
-            guard tokens[id] == nil else { throw TokenizerError.invalid("model.vocab gives id \(id) twice") }
+            guard tokens[id] == nil else { throw InputError("tokenizer", "model.vocab gives id \(id) twice") }
             tokens[id] = token
         }
         return try WordPiece(
@@ -84,20 +86,20 @@ extension Tokenizer {
 
     static func parseUnigram(_ modelJSON: [String: Any]) throws -> Unigram {
         guard let vocab = modelJSON["vocab"] as? [[Any]] else {
-            throw TokenizerError.invalid("model.vocab must be a list of [piece, score]")
+            throw InputError("tokenizer", "model.vocab must be a list of [piece, score]")
         }
         if modelJSON["byte_fallback"] as? Bool == true {
-            throw TokenizerError.invalid("Unigram byte_fallback is not supported")
+            throw InputError("tokenizer", "Unigram byte_fallback is not supported")
         }
         let pieces = try vocab.enumerated().map { i, entry -> (String, Double) in
             guard entry.count == 2, let piece = entry[0] as? String,
                 let score = (entry[1] as? Double) ?? (entry[1] as? Int).map(Double.init)
             else {
-                throw TokenizerError.invalid("model.vocab[\(i)] is not [piece, score]")
+                throw InputError("tokenizer", "model.vocab[\(i)] is not [piece, score]")
             }
             return (piece, score)
         }
-        guard let unk = modelJSON["unk_id"] as? Int else { throw TokenizerError.invalid("model.unk_id missing") }
+        guard let unk = modelJSON["unk_id"] as? Int else { throw InputError("tokenizer", "model.unk_id missing") }
         return try Unigram(vocabulary: pieces, unknownID: unk)
     }
 
@@ -106,7 +108,7 @@ extension Tokenizer {
         switch type {
         case "Sequence":
             guard let list = j["normalizers"] as? [[String: Any]] else {
-                throw TokenizerError.invalid("normalizer Sequence without 'normalizers'")
+                throw InputError("tokenizer", "normalizer Sequence without 'normalizers'")
             }
             return .sequence(try list.map(parseNormalizer))
         case "NFD": return .nfd
@@ -117,28 +119,29 @@ extension Tokenizer {
         case "StripAccents": return .stripAccents
         case "Replace":
             guard let pattern = j["pattern"] as? [String: Any], let content = j["content"] as? String else {
-                throw TokenizerError.invalid("normalizer Replace needs 'pattern' and 'content'")
+                throw InputError("tokenizer", "normalizer Replace needs 'pattern' and 'content'")
             }
             if let s = pattern["String"] as? String { return .replace(pattern: .string(s), content: content) }
             if let r = pattern["Regex"] as? String {
                 guard (try? Regex(r)) != nil else {
-                    throw TokenizerError.invalid("normalizer Replace: invalid regex '\(r)'")
+                    throw InputError("tokenizer", "normalizer Replace: invalid regex '\(r)'")
                 }
                 return .replace(pattern: .regex(r), content: content)
             }
-            throw TokenizerError.invalid("normalizer Replace: pattern must be String or Regex")
+            throw InputError("tokenizer", "normalizer Replace: pattern must be String or Regex")
         case "BertNormalizer":
             guard let clean = j["clean_text"] as? Bool, let chinese = j["handle_chinese_chars"] as? Bool,
                 let lower = j["lowercase"] as? Bool, j.keys.contains("strip_accents")
             else {
-                throw TokenizerError.invalid(
+                throw InputError(
+                    "tokenizer",
                     "BertNormalizer needs clean_text, handle_chinese_chars, strip_accents and lowercase")
             }
             return .bert(
                 cleanText: clean, handleChineseChars: chinese, stripAccents: j["strip_accents"] as? Bool,
                 lowercase: lower)
         default:
-            throw TokenizerError.invalid("normalizer type '\(type)' is not supported")
+            throw InputError("tokenizer", "normalizer type '\(type)' is not supported")
         }
     }
 
@@ -155,16 +158,16 @@ extension Tokenizer {
                 scheme = legacy ? "always" : "never"
             }
             guard ["always", "first", "never"].contains(scheme) else {
-                throw TokenizerError.invalid("Metaspace prepend_scheme '\(scheme)' is unknown")
+                throw InputError("tokenizer", "Metaspace prepend_scheme '\(scheme)' is unknown")
             }
             return .metaspace(replacement: replacement, prependScheme: scheme, split: j["split"] as? Bool ?? true)
         case "Sequence":
             guard let list = j["pretokenizers"] as? [[String: Any]] else {
-                throw TokenizerError.invalid("pre_tokenizer Sequence without 'pretokenizers'")
+                throw InputError("tokenizer", "pre_tokenizer Sequence without 'pretokenizers'")
             }
             return .sequence(try list.map(parsePreTokenizer))
         default:
-            throw TokenizerError.invalid("pre_tokenizer type '\(type)' is not supported")
+            throw InputError("tokenizer", "pre_tokenizer type '\(type)' is not supported")
         }
     }
 
@@ -174,7 +177,7 @@ extension Tokenizer {
         case "TemplateProcessing":
             func pieces(_ key: String) throws -> [TemplateProcessor.Piece] {
                 guard let list = j[key] as? [[String: Any]] else {
-                    throw TokenizerError.invalid("TemplateProcessing needs '\(key)'")
+                    throw InputError("tokenizer", "TemplateProcessing needs '\(key)'")
                 }
                 return try list.map { item in
                     if let s = item["SpecialToken"] as? [String: Any], let id = s["id"] as? String {
@@ -183,14 +186,15 @@ extension Tokenizer {
                     if let s = item["Sequence"] as? [String: Any], let id = s["id"] as? String {
                         return .sequence(id, typeID: s["type_id"] as? Int ?? 0)
                     }
-                    throw TokenizerError.invalid(
+                    throw InputError(
+                        "tokenizer",
                         "TemplateProcessing.\(key) has an entry that is neither SpecialToken nor Sequence")
                 }
             }
             var specials: [String: [Int32]] = [:]
             for (name, v) in (j["special_tokens"] as? [String: Any]) ?? [:] {
                 guard let ids = (v as? [String: Any])?["ids"] as? [Int] else {
-                    throw TokenizerError.invalid("TemplateProcessing.special_tokens['\(name)'] has no ids")
+                    throw InputError("tokenizer", "TemplateProcessing.special_tokens['\(name)'] has no ids")
                 }
                 specials[name] = ids.map { Int32($0) }
             }
@@ -200,7 +204,7 @@ extension Tokenizer {
                 let sepName = sep[0] as? String, let sepID = sep[1] as? Int,
                 let clsName = cls[0] as? String, let clsID = cls[1] as? Int
             else {
-                throw TokenizerError.invalid("BertProcessing needs sep and cls as [token, id]")
+                throw InputError("tokenizer", "BertProcessing needs sep and cls as [token, id]")
             }
             return TemplateProcessor(
                 single: [.special(clsName, typeID: 0), .sequence("A", typeID: 0), .special(sepName, typeID: 0)],
@@ -210,7 +214,7 @@ extension Tokenizer {
                 ],
                 specialTokens: [clsName: [Int32(clsID)], sepName: [Int32(sepID)]])
         default:
-            throw TokenizerError.invalid("post_processor type '\(type)' is not supported")
+            throw InputError("tokenizer", "post_processor type '\(type)' is not supported")
         }
     }
 

@@ -12,11 +12,11 @@ public final class Unigram: Sendable {
 
     public init(vocabulary: [(String, Double)], unknownID: Int) throws {
         guard unknownID >= 0 && unknownID < vocabulary.count else {
-            throw TokenizerError.invalid("unk_id \(unknownID) is outside the vocabulary of \(vocabulary.count)")
+            throw InputError("tokenizer", "unk_id \(unknownID) is outside the vocabulary of \(vocabulary.count)")
         }
         var ids: [String: Int32] = [:], trie = ByteTrie()
         for (i, (piece, _)) in vocabulary.enumerated() {
-            guard ids[piece] == nil else { throw TokenizerError.invalid("vocabulary lists '\(piece)' twice") }
+            guard ids[piece] == nil else { throw InputError("tokenizer", "vocabulary lists '\(piece)' twice") }
             ids[piece] = Int32(i)
             if i != unknownID && !piece.isEmpty { trie.insert(Array(piece.utf8), id: Int32(i)) }
         }

@@ -19,11 +19,11 @@ public final class WordPiece: Sendable {
     ) throws {
         var ids: [String: Int32] = [:]
         for (i, token) in vocabulary.enumerated() {
-            guard ids[token] == nil else { throw TokenizerError.invalid("vocabulary lists '\(token)' twice") }
+            guard ids[token] == nil else { throw InputError("tokenizer", "vocabulary lists '\(token)' twice") }
             ids[token] = Int32(i)
         }
         guard let unk = ids[unknownToken] else {
-            throw TokenizerError.invalid("unknown token '\(unknownToken)' is not in the vocabulary")
+            throw InputError("tokenizer", "unknown token '\(unknownToken)' is not in the vocabulary")
         }
         self.vocabulary = vocabulary
         self.ids = ids
@@ -104,17 +104,5 @@ struct ByteTrie: Sendable {
             if t >= 0 { best = (t, i) }
         }
         return best
-    }
-}
-
-public enum TokenizerError: Error, CustomStringConvertible, Equatable {
-    case invalid(String)
-    case file(String, String)
-
-    public var description: String {
-        switch self {
-        case .invalid(let what): return "tokenizer: \(what)"
-        case .file(let path, let what): return "\(path): \(what)"
-        }
     }
 }

@@ -17,7 +17,7 @@ public struct TaskExample: Sendable, Equatable {
 }
 
 /// A fine-tuning task of GLUE or SuperGLUE: where its files are, how to read them, how many
-/// outputs its head has, and how predictions are scored (spec §8).
+/// outputs its head has, and how predictions are scored (the original code's `bert/eval.py`).
 public struct DownstreamTask: Sendable {
     public enum Suite: String, Sendable, Codable { case glue, superglue }
 
@@ -69,15 +69,6 @@ public struct DownstreamTask: Sendable {
     }
 }
 
-public enum TaskError: Error, CustomStringConvertible, Equatable {
-    case file(String, String)
-    public var description: String {
-        switch self {
-        case .file(let path, let what): return "\(path): \(what)"
-        }
-    }
-}
-
 // MARK: Scoring helpers
 
 extension DownstreamTask {
@@ -97,7 +88,7 @@ extension DownstreamTask {
 /// Lines of a TSV file split on tabs (GLUE files are unquoted); a UTF-8 BOM is dropped.
 func tsvRows(_ path: String) throws -> [[String]] {
     guard let data = FileManager.default.contents(atPath: path) else {
-        throw TaskError.file(path, "cannot read the file")
+        throw InputError(path, "cannot read the file")
     }
     var text = String(decoding: data, as: UTF8.self)
     if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
@@ -111,13 +102,13 @@ func tsvRows(_ path: String) throws -> [[String]] {
 /// Objects of a JSONL file.
 func jsonLines(_ path: String) throws -> [[String: Any]] {
     guard let data = FileManager.default.contents(atPath: path) else {
-        throw TaskError.file(path, "cannot read the file")
+        throw InputError(path, "cannot read the file")
     }
     var out: [[String: Any]] = []
     for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated()
     where !line.allSatisfy({ $0 == 32 || $0 == 13 }) {
         guard let o = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-            throw TaskError.file(path, "line \(n + 1): not a JSON object")
+            throw InputError(path, "line \(n + 1): not a JSON object")
         }
         out.append(o)
     }

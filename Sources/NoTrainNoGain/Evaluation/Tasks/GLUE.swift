@@ -1,7 +1,7 @@
 import Foundation
 
 /// The GLUE tasks in the original TSV layout (`glue_data/<TASK>/{train,dev}.tsv`), with the
-/// paper's metrics (spec §8). The GLUE score is the mean of 9 numbers: QQP F1, QNLI accuracy,
+/// paper's metrics (paper §4.1). The GLUE score is the mean of 9 numbers: QQP F1, QNLI accuracy,
 /// MRPC F1, MNLI-m and MNLI-mm accuracy, STS-B Pearson, SST-2 accuracy, RTE accuracy and CoLA
 /// MCC. WNLI is readable but excluded, as in the paper.
 public enum GLUE {
@@ -16,27 +16,27 @@ public enum GLUE {
     ) -> @Sendable (String) throws -> [TaskExample] {
         { path in
             let rows = try tsvRows(path)
-            guard let header = rows.first else { throw TaskError.file(path, "empty file") }
+            guard let header = rows.first else { throw InputError(path, "empty file") }
             func column(_ name: String) throws -> Int {
                 guard let i = header.firstIndex(of: name) else {
-                    throw TaskError.file(path, "no column '\(name)' in the header")
+                    throw InputError(path, "no column '\(name)' in the header")
                 }
                 return i
             }
             let ia = try column(a), ib = try b.map(column), il = try column(label)
             return try rows.dropFirst().enumerated().map { n, row in
                 guard row.count > max(ia, ib ?? 0, il) else {
-                    throw TaskError.file(path, "line \(n + 2): \(row.count) columns")
+                    throw InputError(path, "line \(n + 2): \(row.count) columns")
                 }
                 let value: Double
                 if let labels {
                     guard let k = labels.firstIndex(of: row[il]) else {
-                        throw TaskError.file(path, "line \(n + 2): unknown label '\(row[il])'")
+                        throw InputError(path, "line \(n + 2): unknown label '\(row[il])'")
                     }
                     value = Double(k)
                 } else {
                     guard let v = Double(row[il]) else {
-                        throw TaskError.file(path, "line \(n + 2): label '\(row[il])' is not a number")
+                        throw InputError(path, "line \(n + 2): label '\(row[il])' is not a number")
                     }
                     value = v
                 }
@@ -52,7 +52,7 @@ public enum GLUE {
         read: { path in
             try tsvRows(path).enumerated().map { n, row in
                 guard row.count >= 4, let l = Double(row[1]) else {
-                    throw TaskError.file(path, "line \(n + 1): expected 4 columns with a 0/1 label")
+                    throw InputError(path, "line \(n + 1): expected 4 columns with a 0/1 label")
                 }
                 return TaskExample(row[3], label: l)
             }

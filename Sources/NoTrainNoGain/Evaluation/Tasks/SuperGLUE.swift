@@ -1,7 +1,8 @@
 import Foundation
 
 /// The SuperGLUE tasks in their JSONL layout (`<Task>/{train,val}.jsonl`), with the paper's metrics
-/// (spec §8). Tasks with more than two text fields use all of them (COPA, MultiRC, WiC, WSC):
+/// (the original code's `config/eval/SuperGLUE.yaml`). Tasks with more than two text fields use
+/// all of them (COPA, MultiRC, WiC, WSC):
 ///
 /// | task | text A | text B |
 /// |---|---|---|
@@ -11,7 +12,8 @@ import Foundation
 /// | WSC | text | "<pronoun> refers to <noun>" |
 ///
 /// The original code passed the fields to the tokenizer positionally, which kept only the first two
-/// (spec §8 quirk); `keepFirstTwoFieldsOnly` reproduces that. Two averages are reported: the code's
+/// (`tokenizer(*fields)` treats a third and fourth as targets); `keepFirstTwoFieldsOnly` reproduces
+/// that. Two averages are reported: the code's
 /// (BoolQ acc, CB F1, COPA acc, MultiRC F1a, RTE acc, WiC acc, WSC acc) and the paper's (the same
 /// without MultiRC).
 public enum SuperGLUE {
@@ -32,7 +34,7 @@ public enum SuperGLUE {
     }
 
     static func string(_ o: [String: Any], _ key: String, _ path: String, _ n: Int) throws -> String {
-        guard let s = o[key] as? String else { throw TaskError.file(path, "line \(n + 1): no text field '\(key)'") }
+        guard let s = o[key] as? String else { throw InputError(path, "line \(n + 1): no text field '\(key)'") }
         return s
     }
 
@@ -41,7 +43,7 @@ public enum SuperGLUE {
         if let b = o["label"] as? Bool { return b ? 1 : 0 }
         if let i = o["label"] as? Int { return Double(i) }
         if let s = o["label"] as? String, let k = names.firstIndex(of: s) { return Double(k) }
-        throw TaskError.file(path, "line \(n + 1): missing or unknown label \(o["label"].map { "\($0)" } ?? "")")
+        throw InputError(path, "line \(n + 1): missing or unknown label \(o["label"].map { "\($0)" } ?? "")")
     }
 
     static func pairs(_ a: String, _ b: String, names: [String] = []) -> @Sendable (String) throws -> [TaskExample] {
@@ -94,16 +96,16 @@ public enum SuperGLUE {
                     guard let passage = o["passage"] as? [String: Any], let text = passage["text"] as? String,
                         let questions = passage["questions"] as? [[String: Any]]
                     else {
-                        throw TaskError.file(path, "line \(n + 1): expected passage.text and passage.questions")
+                        throw InputError(path, "line \(n + 1): expected passage.text and passage.questions")
                     }
                     for q in questions {
                         guard let qtext = q["question"] as? String, let answers = q["answers"] as? [[String: Any]]
                         else {
-                            throw TaskError.file(path, "line \(n + 1): a question without text or answers")
+                            throw InputError(path, "line \(n + 1): a question without text or answers")
                         }
                         for a in answers {
                             guard let atext = a["text"] as? String else {
-                                throw TaskError.file(path, "line \(n + 1): an answer without text")
+                                throw InputError(path, "line \(n + 1): an answer without text")
                             }
                             out.append(
                                 TaskExample(
@@ -143,7 +145,7 @@ public enum SuperGLUE {
                     guard let target = o["target"] as? [String: Any], let noun = target["span1_text"] as? String,
                         let pronoun = target["span2_text"] as? String
                     else {
-                        throw TaskError.file(path, "line \(n + 1): expected target.span1_text and target.span2_text")
+                        throw InputError(path, "line \(n + 1): expected target.span1_text and target.span2_text")
                     }
                     return TaskExample(
                         text, quirk ? noun : "\(pronoun) refers to \(noun)", label: try label(o, path, n))

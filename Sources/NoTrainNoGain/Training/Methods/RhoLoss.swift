@@ -1,25 +1,64 @@
 import Engine
 import Foundation
 
-/// RHO-loss (Mindermann et al.; NTNG's `RhoLossWrapper`, spec §5). Incoming micro-batches go
-/// forward without gradients until a mega-batch (2× the batch by default) has been scored; each
-/// sequence's reducible loss is its training loss minus its irreducible loss — the loss of an IL
-/// model trained on held-out data, extracted once per example (`IrreducibleLosses`); the `batchSize`
-/// sequences with the highest reducible loss are trained on, with the masks they were scored with,
-/// and the rest are dropped. Training and extracting the IL model are not charged to the target's
-/// budget; each selection forward is. At 2× an update costs ≈ 1.82× the baseline's RST.
-public final class RhoLoss: BatchSelection {
-    public let name = "rho-loss"
-    public let megaBatchMultiple: Int
-    public let irreducible: IrreducibleLosses
+/// RHO-loss (Mindermann et al.; the original code's `RhoLossWrapper` in
+/// `bert/pretrain_bert_rho_loss.py`). Incoming micro-batches go forward without gradients until a
+/// mega-batch (2× the batch by default) has been scored; each sequence's reducible loss is its
+/// training loss minus its irreducible loss — the loss of an IL model trained on held-out data,
+/// extracted once per example (`IrreducibleLosses`); the `batchSize` sequences with the highest
+/// reducible loss are trained on, with the masks they were scored with, and the rest are dropped.
+/// Training and extracting the IL model are not charged to the target's budget; each selection
+/// forward is. At 2× an update costs ≈ 1.82× the baseline's RST.
+public final class RhoLoss: TrainingMethod {
+    /// `batch_selection: {method: rho, mega_batch, il_losses, free_selection}`.
+    public struct Settings: MethodSettings {
+        public static let name = "rho-loss"
+        public static let section = "batch_selection"
+        public static let variant: String? = "rho"
+        public static let selectsData = true
+        /// The mega-batch in batches.
+        public var megaBatch = 2
+        /// The IL model's per-example losses (`ntng extract-il-losses`; `ntng compare` supplies its own).
+        public var ilLosses: String?
+        /// Record selection forwards as waived instead of charging them.
+        public var freeSelection = false
 
-    public init(megaBatchMultiple: Int = 2, irreducible: IrreducibleLosses) {
-        self.megaBatchMultiple = megaBatchMultiple
-        self.irreducible = irreducible
+        public init(megaBatch: Int = 2, ilLosses: String? = nil) {
+            self.megaBatch = megaBatch
+            self.ilLosses = ilLosses
+        }
+
+        public static func read(_ s: ConfigSection, for model: ModelConfig) throws -> Settings {
+            var c = Settings()
+            c.megaBatch = try s.int("mega_batch", default: c.megaBatch, range: 1...1000)
+            c.ilLosses = try s.path("il_losses")
+            c.freeSelection = try s.bool("free_selection", default: c.freeSelection)
+            return c
+        }
+
+        public func make(_ setup: MethodSetup) throws -> any TrainingMethod {
+            try setup.requireForwardOnlyCost()
+            guard let ilLosses else {
+                throw InputError(
+                    "batch_selection.il_losses: required for rho (extract them with `ntng extract-il-losses`)")
+            }
+            return RhoLoss(
+                megaBatchMultiple: megaBatch,
+                irreducible: try IrreducibleLosses.load(ilLosses, rows: setup.datasetRows),
+                freeSelection: freeSelection)
+        }
     }
 
-    public var description: [String: Any] {
-        ["mega_batch_multiple": megaBatchMultiple, "il_losses": irreducible.source]
+    public let name = Settings.name
+    public let megaBatchMultiple: Int
+    public let irreducible: IrreducibleLosses
+    public let freeSelection: Bool
+    public private(set) var counts = SelectionCounts()
+
+    public init(megaBatchMultiple: Int = 2, irreducible: IrreducibleLosses, freeSelection: Bool = false) {
+        self.megaBatchMultiple = megaBatchMultiple
+        self.irreducible = irreducible
+        self.freeSelection = freeSelection
     }
 
     /// Indices of the `k` largest values, largest first (ties: earlier first).
@@ -27,30 +66,37 @@ public final class RhoLoss: BatchSelection {
         Array(values.indices.sorted { values[$0] != values[$1] ? values[$0] > values[$1] : $0 < $1 }.prefix(k))
     }
 
-    public func nextBatch(from source: BatchSource) throws -> [PretrainingBatch.Sequence] {
+    public func nextBatch(from source: BatchSource) throws -> [PretrainingBatch.Sequence]? {
         var pool: [PretrainingBatch.Sequence] = [], reducible: [Float] = []
         let mega = megaBatchMultiple * source.batchSize
         while pool.count < mega {
             let batch = source.drawMicroBatch()
             let losses = source.scoreSequences(batch)
+            source.chargeSelectionForward(sequences: batch.batchSize, free: freeSelection)
             for i in 0..<batch.batchSize {
                 let index = batch.exampleIndices[i]
                 guard let il = irreducible[index] else {
-                    throw ConfigError(
-                        "\(irreducible.source): no irreducible loss for example \(index); extract IL losses for this run's data and split"
+                    throw InputError(
+                        irreducible.source,
+                        "no irreducible loss for example \(index); extract IL losses for this run's data and split"
                     )
                 }
                 pool.append(batch.sequence(i))
                 reducible.append(losses[i] - il)
             }
         }
-        source.recordSelection(seen: pool.count, kept: source.batchSize)
+        counts.record(seen: pool.count, kept: source.batchSize)
         return RhoLoss.topK(reducible, source.batchSize).map { pool[$0] }
     }
 
-    /// The mega-batch is drawn and consumed within one step, so there is no state to save.
-    public func stateTensors() -> [(String, Tensor)] { [] }
-    public func restoreState(_ tensors: [String: SafeTensors.Entry]) throws {}
+    public var logFields: JSONValue? { counts.logFields }
+
+    /// The counts; the mega-batch is drawn and consumed within one step, so nothing else.
+    public func checkpointValues() throws -> JSONValue? { try JSONValue(encoding: counts) }
+
+    public func restore(values: JSONValue?, tensors: [String: SafeTensors.Entry]) throws {
+        counts = try values?.decode(SelectionCounts.self) ?? SelectionCounts()
+    }
 }
 
 /// Per-example irreducible losses: the IL model's mean cross-entropy over each training row's
@@ -78,7 +124,7 @@ public struct IrreducibleLosses: Sendable {
             values.dtype == .float32,
             indices.shape == values.shape, indices.shape.count == 1
         else {
-            throw CheckpointError.file(
+            throw InputError(
                 path, "needs int32 'example_index' [N] and float32 'loss' [N] (written by `ntng extract-il-losses`)")
         }
         let ids = indices.data.withUnsafeBytes { Array($0.bindMemory(to: Int32.self)) }
@@ -86,7 +132,7 @@ public struct IrreducibleLosses: Sendable {
         var byIndex: [Int: Float] = [:]
         for (i, l) in zip(ids, ls) {
             guard i >= 0 && Int(i) < rows else {
-                throw CheckpointError.file(path, "example index \(i) is outside the dataset's \(rows) rows")
+                throw InputError(path, "example index \(i) is outside the dataset's \(rows) rows")
             }
             byIndex[Int(i)] = l
         }

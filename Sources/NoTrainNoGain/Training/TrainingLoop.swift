@@ -1,0 +1,219 @@
+import Engine
+import Foundation
+
+/// The loop of a `PretrainingRun`: optimiser steps until the budget is used, with validation and
+/// checkpoints on the RST clock and a line in the log every `log_every` steps.
+extension PretrainingRun {
+    public struct Summary: Sendable {
+        public var steps: Int
+        public var rstUsed: RST
+        public var finalValidationLoss: Double?
+        public var finalValidationAccuracy: Double?
+        public var tokensPerSecond: Double
+        public var stoppedEarly: Bool
+    }
+
+    /// Trains until the budget is used (or `stopAfterSteps` steps, leaving a checkpoint to resume).
+    @discardableResult
+    public func train(stopAfterSteps: Int? = nil) throws -> Summary {
+        let clock = ContinuousClock()
+        var window = (start: clock.now, tokens: 0)
+        var stepsThisSession = 0
+        if state.step == 0 && state.validations.isEmpty { try validate() }
+        while !state.budget.isExhausted {
+            if let stop = stopAfterSteps, stepsThisSession >= stop {
+                try checkpoint(reason: "stop")
+                return summary(stoppedEarly: true)
+            }
+            let stepStart = clock.now
+            let (outcome, blocksRun, tokens) = try takeStep()
+            window.tokens += tokens
+            stepsThisSession += 1
+            state.wallSeconds += seconds(clock.now - stepStart)
+            if state.step % config.training.logEvery == 0 || state.budget.isExhausted {
+                let tokensPerSecond = Double(window.tokens) / max(seconds(clock.now - window.start), 1e-9)
+                try logTraining(outcome, activeBlocks: Double(blocksRun) / Double(accumulation), tokensPerSecond)
+                window = (clock.now, 0)
+            }
+            if state.budget.progress >= state.nextValidation || state.budget.isExhausted {
+                try validate()
+                state.nextValidation = next(state.nextValidation, every: config.training.validateEvery)
+            }
+            if state.budget.progress >= state.nextCheckpoint && !state.budget.isExhausted {
+                try checkpoint(reason: "cadence")
+                state.nextCheckpoint = next(state.nextCheckpoint, every: config.training.checkpointEvery)
+            }
+        }
+        try checkpoint(reason: "end")
+        let s = summary(stoppedEarly: false)
+        try log.write(
+            .end(
+                .init(
+                    step: state.step, rstSeconds: state.budget.consumed.seconds, tokens: state.tokensSeen,
+                    finalValidationLoss: s.finalValidationLoss ?? .nan,
+                    finalValidationAccuracy: s.finalValidationAccuracy ?? .nan, wallSeconds: state.wallSeconds,
+                    ledger: state.ledger)))
+        return s
+    }
+
+    /// One optimiser step: the plug-ins act, the micro-batches run (each charged for the blocks it
+    /// ran), then the update. Returns its outcome, the blocks run over its micro-batches and the
+    /// tokens it trained on.
+    func takeStep() throws -> (TrainingStep.Outcome, blocksRun: Int, tokens: Int) {
+        let context = methodContext()
+        for m in methods { m.willStep(context) }
+        optimizer.willStep(self)
+        var blocksRun = 0, tokens = 0
+        let outcome = TrainingStep(arena: arena, optimizer: optimizer, clip: config.training.gradientClip).run(
+            try nextTrainingBatch(),
+            loss: { batch in
+                let blocks = trainingBlocks(microBatch: state.ledger[.training].count)
+                let layers = blocks?.count ?? model.blockCount
+                blocksRun += layers
+                charge(
+                    .training,
+                    costModel.training(activeLayers: layers, sequences: batch.batchSize, optimizer: optimizer.name),
+                    free: false)
+                state.tokensSeen += batch.tokenCount
+                tokens += batch.tokenCount
+                return model.loss(batch, activeBlocks: blocks).loss
+            },
+            learningRate: {
+                config.training.learningRate * config.training.schedule.factor(progress: state.budget.progress)
+            })
+        state.step += 1
+        state.parameterSteps = optimizer.steps
+        return (outcome, blocksRun, tokens)
+    }
+
+    /// The step's micro-batches: chosen by a batch-selection method, or the next ones of the stream.
+    func nextTrainingBatch() throws -> [PretrainingBatch] {
+        for m in methods {
+            if let chosen = try m.nextBatch(from: self) {
+                return chosen.microBatches(of: config.training.microBatchSize)
+            }
+        }
+        return (0..<accumulation).map { _ in nextMicroBatch() }
+    }
+
+    func methodContext() -> MethodContext {
+        MethodContext(
+            model: model, optimizer: optimizer, progress: state.budget.progress, step: state.step,
+            seed: config.training.seed
+        ) { [self] line, event, fields in
+            let fields = (try? JSONValue(encoding: fields))?.object ?? [:]
+            try? log.write(
+                .method(
+                    .init(name: event, step: state.step, rstSeconds: state.budget.consumed.seconds, fields: fields)))
+            progress(line)
+        }
+    }
+
+    /// The blocks the methods choose for training micro-batch `index` (nil = every block).
+    func trainingBlocks(microBatch index: Int) -> [Int]? {
+        let context = methodContext()
+        return methods.reduce(nil as [Int]?) { $1.blocks(forMicroBatch: index, chosen: $0, context: context) }
+    }
+
+    /// The progress fraction of the next event of a cadence after `current` (∞ without one).
+    func next(_ current: Double, every cadence: RST?) -> Double {
+        guard let cadence else { return .infinity }
+        var next = current
+        while next <= state.budget.progress { next += cadence.seconds / state.budget.total.seconds }
+        return next
+    }
+
+    func logTraining(_ outcome: TrainingStep.Outcome, activeBlocks: Double, _ tokensPerSecond: Double) throws {
+        var fields: [String: JSONValue] = [:]
+        for p in plugins { fields[p.pluginName] = p.logFields }
+        try log.write(
+            .train(
+                .init(
+                    step: state.step, loss: outcome.meanLoss, lr: outcome.learningRate,
+                    gradNorm: Double(outcome.gradientNorm), rstSeconds: state.budget.consumed.seconds,
+                    progress: state.budget.progress, tokens: state.tokensSeen, tokensPerSecond: tokensPerSecond,
+                    wallSeconds: state.wallSeconds, activeBlocks: activeBlocks, ledger: state.ledger,
+                    plugins: fields)))
+        progress(progressLine(loss: outcome.meanLoss, learningRate: outcome.learningRate, tokensPerSecond))
+    }
+
+    /// Validation loss — the plain mean of micro-batch losses over the validation rows — and token
+    /// accuracy (correct predictions / predicted tokens). Corruption comes from a fixed seed, so
+    /// every evaluation of a run, and of every method, sees the same inputs.
+    public func validationMetrics() -> (loss: Double, accuracy: Double) {
+        let micro = config.training.microBatchSize
+        var losses: [Double] = [], correct = 0, predicted = 0
+        var g = SeedStream.validationMasks.generator(0)
+        let (rows, validation) = validationSet
+        for start in stride(from: 0, to: validation.count, by: micro) {
+            let indices = Array(validation[start..<min(start + micro, validation.count)])
+            let batch = objective.batch(
+                rows.rows(indices), rowLength: rows.sequenceLength, exampleIndices: indices, generator: &g)
+            guard batch.labels.contains(where: { $0 != PretrainingBatch.ignoreLabel }) else { continue }
+            withoutGradients {
+                let p = model.predictions(batch, activeBlocks: evaluationBlocks)
+                let out = p.loss(batchSize: batch.batchSize)
+                losses.append(Double(out.loss.item()))
+                correct += p.correctCount()
+                predicted += out.predictedTokens
+            }
+        }
+        return (
+            losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
+            predicted > 0 ? Double(correct) / Double(predicted) : .nan
+        )
+    }
+
+    func validate() throws {
+        let (loss, accuracy) = validationMetrics()
+        let rst = state.budget.consumed.seconds
+        state.validations.append(.init(step: state.step, rstSeconds: rst, loss: loss, accuracy: accuracy))
+        try log.write(
+            .validation(
+                .init(
+                    step: state.step, loss: loss, accuracy: accuracy, rstSeconds: rst, progress: state.budget.progress))
+        )
+        progress(
+            "validation at step \(state.step) (\(format(state.budget.consumed)) RST): "
+                + "loss \(String(format: "%.4f", loss)), "
+                + "token accuracy \(String(format: "%.2f", 100 * accuracy))%")
+    }
+
+    func checkpoint(reason: String) throws {
+        state.plugins = [:]
+        for p in plugins { state.plugins[p.pluginName] = try p.checkpointValues() }
+        try Checkpointer.save(
+            to: checkpointDirectory, model: model, optimizer: optimizer, state: state,
+            pluginTensors: plugins.flatMap { $0.checkpointTensors() },
+            metadata: ["ntng_step": "\(state.step)", "ntng_rst_seconds": "\(state.budget.consumed.seconds)"])
+        try log.write(.checkpoint(.init(step: state.step, rstSeconds: state.budget.consumed.seconds, reason: reason)))
+    }
+
+    func summary(stoppedEarly: Bool) -> Summary {
+        Summary(
+            steps: state.step, rstUsed: state.budget.consumed, finalValidationLoss: state.validations.last?.loss,
+            finalValidationAccuracy: state.validations.last?.accuracy,
+            tokensPerSecond: Double(state.tokensSeen) / max(state.wallSeconds, 1e-9), stoppedEarly: stoppedEarly)
+    }
+
+    func progressLine(loss: Double, learningRate: Double, _ tokensPerSecond: Double) -> String {
+        let b = state.budget
+        let wallPerRST = state.wallSeconds / max(b.consumed.seconds, 1e-9)
+        let eta = formatWall(wallPerRST * b.remaining.seconds)
+        return "step \(state.step) | loss \(String(format: "%.4f", loss)) | lr \(String(format: "%.2e", learningRate))"
+            + " | RST \(format(b.consumed)) / \(format(b.total)) (\(String(format: "%.1f", 100 * b.progress))%)"
+            + " | \(Int(tokensPerSecond)) tok/s | ETA \(eta)"
+    }
+}
+
+func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+
+/// "1h02m", "4m10s", "12.5s".
+func format(_ r: RST) -> String { formatWall(r.seconds) }
+
+func formatWall(_ s: Double) -> String {
+    guard s.isFinite else { return "?" }
+    if s >= 3600 { return String(format: "%dh%02dm", Int(s) / 3600, (Int(s) % 3600) / 60) }
+    if s >= 60 { return String(format: "%dm%02ds", Int(s) / 60, Int(s) % 60) }
+    return String(format: "%.1fs", s)
+}
