@@ -4,7 +4,7 @@
   → hf-bert-wordpiece-ids.json: ids of the test texts;
 - hf-unigram-t5style.json (a T5-style Unigram tokenizer.json: NFKC, Metaspace, `$A </s>`)
   → hf-unigram-t5style-ids.json;
-- hf-cramming-wordpiece.json: a cramming-style tokenizer (spec §1a normaliser sequence, Whitespace
+- hf-cramming-wordpiece.json: a cramming-style tokenizer (cramming's normaliser sequence, Whitespace
   pre-tokenizer, `$A <sep>` template) trained by HF on a slice of the demo corpus
   → hf-cramming-wordpiece-ids.json.
 With --check PATH it instead loads a tokenizer.json written by ntng and prints HF's ids for the
