@@ -45,6 +45,8 @@ struct Evaluate: ParsableCommand {
             throw InputError("\(dataDirectory): no such data folder (pass --data-dir)")
         }
         let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
+        let path = output ?? "\(runDirectory)/evaluation-\(suite)\(randomInit ? "-random-init" : "").json"
+        try OwnedFolder.checkReplaceable(path, as: EvaluationReport.self, what: "an evaluation report")
         let limited = maxTrainExamples.map { m in selected.map { $0.limitingTraining(to: m) } } ?? selected
         let report = try DownstreamEvaluation.run(
             checkpoint, tasks: limited, dataDirectory: dataDirectory, seeds: seedList,
@@ -55,7 +57,6 @@ struct Evaluate: ParsableCommand {
                 return r
             }
         ) { stderrLine($0) }
-        let path = output ?? "\(runDirectory)/evaluation-\(suite)\(randomInit ? "-random-init" : "").json"
         try JSONCoding.write(report, to: path)
         print(report.markdown())
         stderrLine("report: \(path)")
@@ -104,6 +105,8 @@ struct Finetune: ParsableCommand {
             throw InputError("\(missing): missing (task \(t.name) needs it)")
         }
         let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
+        let dir = output ?? "\(runDirectory)/finetune-\(t.name)"
+        try OwnedFolder(dir, kind: .fineTuning).open()
         var recipe = FineTuningRecipe.paper(t.suite)
         if let epochs {
             guard epochs > 0 else { throw ValidationError("--epochs must be ≥ 1") }; recipe.epochs = epochs
@@ -113,8 +116,6 @@ struct Finetune: ParsableCommand {
             seed: SeedStream.classifierHead.seed(seed))
         let result = FineTuning(task: t, recipe: recipe, tokenizer: checkpoint.tokenizer)
             .run(model, train: try t.readTrain(folder), dev: try t.readDev(folder), seed: seed) { stderrLine($0) }
-        let dir = output ?? "\(runDirectory)/finetune-\(t.name)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try SafeTensors.write(
             model.parameters.map { ($0.name, $0.tensor) },
             metadata: ["ntng_task": t.name, "ntng_classes": "\(t.labels)", "ntng_pretrained": runDirectory],

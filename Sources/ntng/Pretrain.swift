@@ -55,6 +55,7 @@ struct Calibrate: ParsableCommand {
         try requireBLAS()
         guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
         let cfg = try configOptions.load()
+        try OwnedFolder.checkReplaceable(output, as: CostModel.self, what: "a cost table")
         let cost = Calibration.measure(cfg, repeats: repeats) { stderrLine("calibrate: \($0)") }
         try JSONCoding.write(cost, to: output)
         stderrLine("wrote \(output)")

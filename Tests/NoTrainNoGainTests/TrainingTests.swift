@@ -215,7 +215,7 @@ struct TrainingTests {
         let tiny = try TinyRun(budgetSeconds: 2)
         try PretrainingRun(config: try tiny.config()).train()
         #expect { _ = try PretrainingRun(config: try tiny.config()) } throws: {
-            "\($0)".contains("already exists: pass --resume")
+            "\($0)".contains("already holds a run: pass --resume")
         }
         #expect {
             _ = try PretrainingRun(config: try tiny.config(["run_directory=\(tiny.directory)/none"]), resume: true)

@@ -13,6 +13,11 @@ public enum Checkpointer {
         pluginTensors: [(String, Tensor)] = [], metadata: [String: String]
     ) throws {
         let fm = FileManager.default
+        // The rotation below replaces checkpoint, checkpoint.tmp and checkpoint.old: only in a run's folder.
+        let run = URL(fileURLWithPath: directory).deletingLastPathComponent().path
+        guard OwnedFolder(run, kind: .run).isOwned else {
+            throw InputError(run, "is not a run of ntng (no \(OwnedFolder.markerName) marker); no checkpoint written")
+        }
         let temporary = directory + ".tmp"
         try? fm.removeItem(atPath: temporary)
         try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)

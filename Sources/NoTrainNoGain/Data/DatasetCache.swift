@@ -45,10 +45,29 @@ public struct DatasetCache: Sendable {
         return PackedDataset(sequenceLength: info.sequenceLength, tokens: tokens)
     }
 
+    /// The files an entry holds; an entry folder holding anything else is not written into.
+    static let entryFiles: Set<String> = ["rows.bin", "meta.json", "tokenizer.json"]
+
+    /// The folder of entry `key`, created if missing; refused if it holds files the cache did not
+    /// write (the cache never writes over a user's files).
+    public func prepareEntry(_ key: String) throws -> String {
+        let dir = entry(key)
+        let fm = FileManager.default
+        if let names = try? fm.contentsOfDirectory(atPath: dir),
+            let foreign = names.first(where: {
+                !DatasetCache.entryFiles.contains($0)
+            })
+        {
+            throw InputError(
+                dir, "holds '\(foreign)', which the data cache did not write; clear data.cache_dir or choose another")
+        }
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
     /// Stores `dataset` under `key` (2 bytes per token when ids fit).
     public func storeDataset(_ dataset: PackedDataset, key: String, description: String) throws {
-        let dir = entry(key)
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try prepareEntry(key)
         let width = (dataset.tokens.max() ?? 0) < 65536 ? 2 : 4
         var data = Data(capacity: dataset.tokens.count * width)
         if width == 2 {

@@ -36,7 +36,7 @@ public struct PretrainingData {
                 let start = clock.now
                 let (trained, words) = try recipe.train(on: corpus, vocabularySize: trainedSize)
                 tokenizer = trained
-                try FileManager.default.createDirectory(atPath: cache.entry(key), withIntermediateDirectories: true)
+                _ = try cache.prepareEntry(key)
                 try tokenizer.save(path)
                 source = "trained on the corpus (\(path))"
                 progress(

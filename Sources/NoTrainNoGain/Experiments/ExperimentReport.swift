@@ -144,7 +144,7 @@ public struct ExperimentReport: Codable, Sendable {
     /// Writes report.md, report.json and the SVG (and PNG) plots into `directory`; returns the plot paths.
     @discardableResult
     public func write(to directory: String, methods: [String]) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try OwnedFolder(directory, kind: .experiment).open()
         try markdown().write(toFile: directory + "/report.md", atomically: true, encoding: .utf8)
         try JSONCoding.write(self, to: directory + "/report.json")
         var plots: [String] = []

@@ -40,7 +40,7 @@ public struct ExperimentRunner: Sendable {
         executor: @escaping Executor = ExperimentRunner.inProcess,
         progress: @escaping @Sendable (String) -> Void = { _ in }
     ) throws -> [ExperimentCell] {
-        try FileManager.default.createDirectory(atPath: experiment.output, withIntermediateDirectories: true)
+        try OwnedFolder(experiment.output, kind: .experiment).open()
         try checkStoredConfigs()
         let pending = pendingCells
         progress(

@@ -52,7 +52,7 @@ public final class PretrainingRun {
         self.config = config
         self.progress = progress
         directory = config.runDirectory
-        try PretrainingRun.prepareDirectory(directory, resume: resume, overwrite: overwrite)
+        try PretrainingRun.prepareDirectory(directory, resume: resume, overwrite: overwrite, progress: progress)
         costModel = try config.training.costModel.load()
         guard costModel.maxLayers >= config.model.layers else {
             throw InputError(
@@ -96,22 +96,35 @@ public final class PretrainingRun {
         try announce(data, methodSettings, irreducibleLossModel: irreducibleLossModel)
     }
 
-    /// A new run needs a new directory (or `overwrite`); a resumed one a checkpoint.
-    static func prepareDirectory(_ directory: String, resume: Bool, overwrite: Bool) throws {
-        let fm = FileManager.default
-        if fm.fileExists(atPath: directory) && !resume {
+    /// A new run needs a folder of its own: a new or empty one, or — with `overwrite` — one of an
+    /// earlier run, whose ntng files are deleted (anything else in it stays); a resumed run needs a
+    /// run folder with a checkpoint. See `OwnedFolder` for the folders ntng never touches.
+    static func prepareDirectory(
+        _ directory: String, resume: Bool, overwrite: Bool, progress: (String) -> Void
+    ) throws {
+        let folder = OwnedFolder(directory, kind: .run)
+        if resume {
+            guard folder.isOwned else {
+                throw InputError(
+                    directory, "is not a run of ntng (no \(OwnedFolder.markerName) marker); nothing to resume")
+            }
+            guard FileManager.default.fileExists(atPath: directory + "/checkpoint/state.json") else {
+                throw InputError("nothing to resume: \(directory)/checkpoint has no checkpoint")
+            }
+            return try folder.refuseProtected()
+        }
+        if folder.isOwned {
             guard overwrite else {
                 throw InputError(
-                    "run directory \(directory) already exists: "
-                        + "pass --resume to continue it or --overwrite to start again"
-                )
+                    "run directory \(directory) already holds a run: "
+                        + "pass --resume to continue it or --overwrite to start again")
             }
-            try fm.removeItem(atPath: directory)
+            let kept = try folder.empty()
+            if !kept.isEmpty {
+                progress("kept in \(directory), as ntng did not write them: \(kept.joined(separator: ", "))")
+            }
         }
-        if resume && !fm.fileExists(atPath: directory + "/checkpoint/state.json") {
-            throw InputError("nothing to resume: \(directory)/checkpoint has no checkpoint")
-        }
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try folder.open()
     }
 
     static func initialState(
