@@ -9,13 +9,25 @@ set -euo pipefail
 say() { echo "install-deps: $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else say "need root for: $*"; return 1; fi; }
 
+# A shared library the dynamic loader knows. grep reads ldconfig's whole output (no -q): with -q it
+# stops at the first match, ldconfig dies of SIGPIPE and, under pipefail, a present library looked
+# missing. ldconfig lives in /sbin, which a user's PATH may lack.
+has_library() {
+    local ldconfig
+    ldconfig=$(command -v ldconfig || echo /sbin/ldconfig)
+    "$ldconfig" -p 2>/dev/null | grep -F "$1" >/dev/null || compgen -G "/usr/lib/*/$1" >/dev/null
+}
+
 missing=()
-ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so\.0' || missing+=(libopenblas-dev)
+has_library libopenblas.so.0 || missing+=(libopenblas-dev)
 [ -e /usr/include/zlib.h ] || missing+=(zlib1g-dev)
 if [ ${#missing[@]} -gt 0 ]; then
     say "installing ${missing[*]}"
-    as_root apt-get update -qq
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }; then
+        say "could not install ${missing[*]} with apt-get (no package registry reachable, or no root);"
+        say "install them yourself (Debian/Ubuntu: apt-get install ${missing[*]}) and run this again"
+        exit 1
+    fi
 else
     say "OpenBLAS and zlib present"
 fi
