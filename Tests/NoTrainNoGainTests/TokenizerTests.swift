@@ -1,5 +1,5 @@
 import Foundation
-import NoTrainNoGain
+@testable import NoTrainNoGain
 import Testing
 
 @Suite("Tokenizers (WordPiece, Unigram)")
@@ -115,6 +115,19 @@ struct UnigramTrainingTests {
     func corpus() throws -> [String] {
         let text = try String(contentsOfFile: Fixtures.demoCorpus + "/text/AA/wiki_00", encoding: .utf8)
         return Array(text.split(separator: "\n").filter { !$0.hasPrefix("<") }.prefix(120).map(String.init))
+    }
+
+    @Test func unigramSumsDoNotDependOnADictionarysOrder() {
+        // The same entries in dictionaries of different capacities iterate in different orders; a
+        // sum in iteration order would round differently (1e16 + 1 − 1e16 …), and the trained
+        // vocabulary with it — from one process to the next, as hashing is seeded per process.
+        let values = (0..<64).map { i -> (String, Double) in ("p\(i)", i % 3 == 0 ? 1e16 : (i % 3 == 1 ? 1 : -1e16)) }
+        var small: [String: Double] = [:], large: [String: Double] = [:]
+        large.reserveCapacity(1 << 12)
+        for (k, v) in values { small[k] = v }
+        for (k, v) in values.reversed() { large[k] = v }
+        #expect(Array(small.keys) != Array(large.keys))
+        #expect(UnigramTrainer.sum(small) == UnigramTrainer.sum(large))
     }
 
     @Test func trainedT5TokenizerHasTheLayoutAndRoundTrips() throws {

@@ -81,8 +81,15 @@ public struct UnigramTrainer: Sendable {
     }
 
     func normalized(_ counts: [String: Double]) -> [String: Double] {
-        let total = counts.values.reduce(0, +)
+        let total = UnigramTrainer.sum(counts)
         return counts.mapValues { log(max($0, 1e-12) / total) }
+    }
+
+    /// The sum of the values in key order: a dictionary's own order changes from process to process
+    /// (its hashing is seeded per process), and so would the rounding of a sum in that order — and
+    /// with it the trained vocabulary.
+    static func sum(_ values: [String: Double]) -> Double {
+        values.sorted { $0.key < $1.key }.reduce(0) { $0 + $1.value }
     }
 
     /// Expected count of every piece: Σ_words count · P(piece used | word) by forward–backward.
@@ -127,7 +134,7 @@ public struct UnigramTrainer: Sendable {
         for (s, count) in words {
             for piece in viterbi(s, logp, excluding: nil) { frequency[piece, default: 0] += count }
         }
-        let total = frequency.values.reduce(0, +)
+        let total = UnigramTrainer.sum(frequency)
         var loss: [String: Double] = [:]
         for (piece, lp) in logp where !required.contains(piece) {
             let f = frequency[piece] ?? 0
