@@ -18,6 +18,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        // SHA-256 of checkpoint files.
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Tensor engine: tensors, autodiff tape, the Backend protocol and the CPU backend.
@@ -27,7 +29,10 @@ let package = Package(
         // Everything above the engine: NN layers, models, optimisers, data, budget, training.
         .target(
             name: "NoTrainNoGain",
-            dependencies: ["Engine", "CZlib", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "Engine", "CZlib", .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: kernelFlags),
         .executableTarget(
             name: "ntng",

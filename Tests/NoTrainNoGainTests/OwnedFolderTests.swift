@@ -34,14 +34,13 @@ struct OwnedFolderTests {
 
     @Test func overwriteReplacesARunButKeepsWhatNtngDidNotWrite() throws {
         let tiny = try TinyRun(budgetSeconds: 2)
-        let run = try PretrainingRun(config: try tiny.config())
-        try run.train()
-        let marker = try #require(OwnedFolder(run.directory, kind: .run).marker)
+        let directory = try tiny.config().runDirectory
+        try PretrainingRun(config: try tiny.config()).train()  // released (and unlocked) at once
+        let marker = try #require(OwnedFolder(directory, kind: .run).marker)
         #expect(marker.kind == .run && marker.ntngVersion == NoTrainNoGain.version)
-        try "mine".write(toFile: run.directory + "/notes.txt", atomically: true, encoding: .utf8)
-        try "{}".write(toFile: run.directory + "/evaluation-glue.json", atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(
-            atPath: run.directory + "/finetune-x", withIntermediateDirectories: true)
+        try "mine".write(toFile: directory + "/notes.txt", atomically: true, encoding: .utf8)
+        try "{}".write(toFile: directory + "/evaluation-glue.json", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: directory + "/finetune-x", withIntermediateDirectories: true)
         var lines: [String] = []
         let again = try PretrainingRun(config: try tiny.config(), overwrite: true) { lines.append($0) }
         let names = Set(try FileManager.default.contentsOfDirectory(atPath: again.directory))

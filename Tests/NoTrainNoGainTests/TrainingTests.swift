@@ -114,8 +114,7 @@ struct TrainingTests {
         let reference = try tiny.trainLosses(straight.directory)
 
         let second = try tiny.config(["run_directory=\(tiny.directory)/interrupted"])
-        let first = try PretrainingRun(config: second)
-        let stopped = try first.train(stopAfterSteps: 4)
+        let stopped = try PretrainingRun(config: second).train(stopAfterSteps: 4)  // and unlocked
         #expect(stopped.stoppedEarly && stopped.steps == 4)
         let resumed = try PretrainingRun(config: second, resume: true)
         #expect(resumed.state.step == 4)

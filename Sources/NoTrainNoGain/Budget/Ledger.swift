@@ -10,8 +10,21 @@ public struct Ledger: Sendable, Codable, Equatable {
         case selection
         /// Extra passes estimating curvature (Sophia).
         case hessian
+        /// Training micro-batches of steps whose update was dropped for a non-finite loss or gradient
+        /// (`training.on_nonfinite: skip-step`): spent, but not trained on.
+        case skipped
 
         public static func < (a: Kind, b: Kind) -> Bool { a.rawValue < b.rawValue }
+
+        /// The column name in reports.
+        public var shortName: String {
+            switch self {
+            case .training: "train"
+            case .selection: "select"
+            case .hessian: "Hessian"
+            case .skipped: "skipped"
+            }
+        }
     }
 
     public struct Entry: Sendable, Codable, Equatable {
@@ -53,7 +66,29 @@ public struct Ledger: Sendable, Codable, Equatable {
         return free ? .zero : cost
     }
 
-    public var totalCharged: RST { entries.values.reduce(RST.zero) { $0 + $1.charged } }
+    public var totalCharged: RST { Kind.allCases.reduce(RST.zero) { $0 + self[$1].charged } }
+
+    /// Records `entry` — items already recorded as `from` — as `to` instead (the micro-batches of a
+    /// step whose update was dropped move from training to skipped).
+    public mutating func reclassify(_ entry: Entry, from: Kind, to: Kind) {
+        var source = self[from], target = self[to]
+        source.count -= entry.count
+        source.charged = RST(seconds: source.charged.seconds - entry.charged.seconds)
+        source.waived = RST(seconds: source.waived.seconds - entry.waived.seconds)
+        target.count += entry.count
+        target.charged += entry.charged
+        target.waived += entry.waived
+        entries[from] = source
+        entries[to] = target
+    }
+
+    /// What `self` recorded beyond `earlier` for `kind`.
+    public func since(_ earlier: Ledger, _ kind: Kind) -> Entry {
+        let now = self[kind], before = earlier[kind]
+        return Entry(
+            count: now.count - before.count, charged: RST(seconds: now.charged.seconds - before.charged.seconds),
+            waived: RST(seconds: now.waived.seconds - before.waived.seconds))
+    }
 
     public subscript(kind: Kind) -> Entry { entries[kind] ?? Entry() }
 }

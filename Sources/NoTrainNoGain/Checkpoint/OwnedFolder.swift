@@ -53,7 +53,7 @@ public struct OwnedFolder: Sendable {
         switch kind {
         case .run:
             [
-                "checkpoint", "checkpoint.tmp", "checkpoint.old", "metrics.jsonl", "tokenizer.json", "config.json",
+                "checkpoint", "checkpoint.*", "metrics.jsonl", "tokenizer.json", "config.json",
                 "il_losses.safetensors", "evaluation-*.json", "finetune-*",
             ]
         case .experiment: ["report.md", "report.json", "*.svg", "*.png", "*.log"]
@@ -127,7 +127,7 @@ public struct OwnedFolder: Sendable {
         }
         let fm = FileManager.default
         var kept: [String] = []
-        for name in try fm.contentsOfDirectory(atPath: path).sorted() where name != OwnedFolder.markerName {
+        for name in try fm.contentsOfDirectory(atPath: path).sorted() where !name.hasPrefix(".ntng-") {
             guard ownEntries.contains(where: { OwnedFolder.matches(name, $0) }) else {
                 kept.append(name)
                 continue
@@ -135,7 +135,7 @@ public struct OwnedFolder: Sendable {
             // A folder inside (a fine-tuning output) is deleted only if ntng made it too.
             var isFolder: ObjCBool = false
             if fm.fileExists(atPath: path + "/" + name, isDirectory: &isFolder), isFolder.boolValue,
-                name != "checkpoint", name != "checkpoint.tmp", name != "checkpoint.old",
+                !OwnedFolder.matches(name, "checkpoint") && !OwnedFolder.matches(name, "checkpoint.*"),
                 !OwnedFolder(path + "/" + name, kind: .fineTuning).isOwned
             {
                 kept.append(name)

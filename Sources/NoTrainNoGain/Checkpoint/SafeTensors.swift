@@ -16,6 +16,11 @@ public enum SafeTensors {
 
     /// Writes `tensors` (float32 or int32) and `metadata` to `path` atomically.
     public static func write(_ tensors: [(String, Tensor)], metadata: [String: String] = [:], to path: String) throws {
+        try encode(tensors, metadata: metadata).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    /// The safetensors file of `tensors` (float32 or int32) and `metadata`.
+    public static func encode(_ tensors: [(String, Tensor)], metadata: [String: String] = [:]) throws -> Data {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
@@ -37,7 +42,7 @@ public enum SafeTensors {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
         file.append(json)
         for b in blobs { file.append(b) }
-        try file.write(to: URL(fileURLWithPath: path), options: .atomic)
+        return file
     }
 
     /// Reads every tensor of a safetensors file.

@@ -57,6 +57,13 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         /// Print and log a training line every this many optimiser steps.
         public var logEvery = 10
         public var seed: UInt64 = 0
+        /// What a non-finite training loss or gradient norm does to the run.
+        public var onNonfinite = NonFinitePolicy.abort
+        /// With `skip-step`, the run stops after this many dropped steps in a row.
+        public var maxConsecutiveSkips = 10
+        /// Checkpoints kept in the run folder (`checkpoint`, `checkpoint.1`, …): resume falls back to an
+        /// earlier one when the newest is damaged.
+        public var keepCheckpoints = 2
 
         /// The defaults of `recipe`.
         public init(budget: RST, recipe: PretrainingRecipe) {
@@ -181,6 +188,10 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         training.checkpointEvery = try t.duration("checkpoint_every", default: nil)
         training.logEvery = try t.int("log_every", default: training.logEvery, range: 1...Int.max)
         training.seed = UInt64(try t.int("seed", default: Int(training.seed), range: 0...Int.max))
+        training.onNonfinite = try t.choice("on_nonfinite", default: training.onNonfinite)
+        training.maxConsecutiveSkips = try t.int(
+            "max_consecutive_skips", default: training.maxConsecutiveSkips, range: 1...1_000_000)
+        training.keepCheckpoints = try t.int("keep_checkpoints", default: training.keepCheckpoints, range: 1...1000)
         try t.finish()
         return training
     }
@@ -222,4 +233,15 @@ extension PretrainingConfig.TokenizerSource {
         case .file(let path): try c.encode(path, forKey: .file)
         }
     }
+}
+
+/// `training.on_nonfinite`: what a non-finite training loss or gradient norm does. Either way the
+/// update is not applied, so the weights and the optimiser state stay finite.
+public enum NonFinitePolicy: String, Codable, Sendable, CaseIterable {
+    /// Stop the run, naming the step, the micro-batch, the RST and the quantity; the last checkpoint
+    /// is kept, and the process exits non-zero.
+    case abort
+    /// Go on without the update; the step is logged and its RST recorded as skipped in the ledger.
+    /// `training.max_consecutive_skips` dropped steps in a row stop the run.
+    case skipStep = "skip-step"
 }

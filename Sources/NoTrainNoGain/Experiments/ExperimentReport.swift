@@ -119,11 +119,12 @@ public struct ExperimentReport: Codable, Sendable {
             "# Experiment \(experiment)\n\nFinal validation loss (masked-LM, lower is better) and GLUE average "
             + "(higher is better) as mean ± std over seeds; Δ is the difference to the baseline with its 95% "
             + "confidence interval (Welch), * where the interval excludes 0. Steps and tokens are what each method "
-            + "fitted into the same RST budget; RST charged is split into training / selection / Hessian.\n"
+            + "fitted into the same RST budget; RST charged is split into training / selection / Hessian / "
+            + "skipped (steps dropped for a non-finite loss).\n"
         for t in tables {
             s +=
                 "\n## Budget \(t.budget) RST\n\n| method | seeds | val. loss | Δ loss vs baseline | GLUE | Δ GLUE "
-                + "| steps | tokens | RST train / select / Hessian (s) |\n"
+                + "| steps | tokens | RST \(Ledger.Kind.allCases.map(\.shortName).joined(separator: " / ")) (s) |\n"
             s += "|---|---|---|---|---|---|---|---|---|\n"
             for r in t.rows {
                 let glue = r.glueMean.map { String(format: "%.2f ± %.2f", 100 * $0, 100 * (r.glueStd ?? 0)) } ?? "—"

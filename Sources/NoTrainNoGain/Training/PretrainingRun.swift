@@ -33,6 +33,12 @@ public final class PretrainingRun {
     /// Efficient-training methods in the order they act (empty for the baseline).
     public let methods: [any TrainingMethod]
     public internal(set) var state: TrainingState
+    /// The step of the last checkpoint written or resumed from (nil: none yet).
+    public internal(set) var lastCheckpointStep: Int?
+    /// How checkpoints reach the disk (tests swap in a failing one).
+    var checkpointStorage = DurableStorage.disk
+    /// Held while this run object lives: no other process trains in the folder meanwhile.
+    let lock: RunLock
     /// Masked LM (BERT) or span corruption (T5).
     let objective: any PretrainingObjective
     let log: MetricsLog
@@ -52,7 +58,7 @@ public final class PretrainingRun {
         self.config = config
         self.progress = progress
         directory = config.runDirectory
-        try PretrainingRun.prepareDirectory(directory, resume: resume, overwrite: overwrite, progress: progress)
+        lock = try PretrainingRun.prepareDirectory(directory, resume: resume, overwrite: overwrite, progress: progress)
         costModel = try config.training.costModel.load()
         guard costModel.maxLayers >= config.model.layers else {
             throw InputError(
@@ -84,6 +90,7 @@ public final class PretrainingRun {
                 plugins: [optimizer] + methods)
             : PretrainingRun.initialState(config, costModel: costModel, optimizer: optimizer)
         log = try MetricsLog(path: directory + "/metrics.jsonl", keepThroughStep: resume ? state.step : nil)
+        lastCheckpointStep = resume ? state.step : nil
         if resume {
             progress(
                 "resumed at step \(state.step), "
@@ -98,33 +105,38 @@ public final class PretrainingRun {
 
     /// A new run needs a folder of its own: a new or empty one, or — with `overwrite` — one of an
     /// earlier run, whose ntng files are deleted (anything else in it stays); a resumed run needs a
-    /// run folder with a checkpoint. See `OwnedFolder` for the folders ntng never touches.
+    /// run folder with a complete checkpoint (`Checkpointer.recover`). The folder is locked for this
+    /// process before anything in it changes. See `OwnedFolder` for the folders ntng never touches.
     static func prepareDirectory(
         _ directory: String, resume: Bool, overwrite: Bool, progress: (String) -> Void
-    ) throws {
+    ) throws -> RunLock {
         let folder = OwnedFolder(directory, kind: .run)
         if resume {
             guard folder.isOwned else {
                 throw InputError(
                     directory, "is not a run of ntng (no \(OwnedFolder.markerName) marker); nothing to resume")
             }
-            guard FileManager.default.fileExists(atPath: directory + "/checkpoint/state.json") else {
-                throw InputError("nothing to resume: \(directory)/checkpoint has no checkpoint")
-            }
-            return try folder.refuseProtected()
+            try folder.refuseProtected()
+            let lock = try RunLock(run: directory)
+            if let note = try Checkpointer.recover(run: directory) { progress(note) }
+            return lock
         }
-        if folder.isOwned {
-            guard overwrite else {
-                throw InputError(
-                    "run directory \(directory) already holds a run: "
-                        + "pass --resume to continue it or --overwrite to start again")
-            }
-            let kept = try folder.empty()
-            if !kept.isEmpty {
-                progress("kept in \(directory), as ntng did not write them: \(kept.joined(separator: ", "))")
-            }
+        guard folder.isOwned else {
+            try folder.open()
+            return try RunLock(run: directory)
         }
-        try folder.open()
+        guard overwrite else {
+            throw InputError(
+                "run directory \(directory) already holds a run: "
+                    + "pass --resume to continue it or --overwrite to start again")
+        }
+        try folder.refuseProtected()
+        let lock = try RunLock(run: directory)
+        let kept = try folder.empty()
+        if !kept.isEmpty {
+            progress("kept in \(directory), as ntng did not write them: \(kept.joined(separator: ", "))")
+        }
+        return lock
     }
 
     static func initialState(

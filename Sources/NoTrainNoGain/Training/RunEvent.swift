@@ -10,6 +10,7 @@ public enum RunEvent: Equatable, Sendable {
     case validation(Validation)
     case checkpoint(CheckpointWritten)
     case method(MethodEvent)
+    case nonFinite(NonFiniteStep)
     case end(End)
 
     /// A plug-in (optimiser or method) as the run uses it: its name and settings.
@@ -84,6 +85,21 @@ public enum RunEvent: Equatable, Sendable {
         public func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONValue.object(fields).decode(T.self) }
     }
 
+    /// A step whose update was dropped: the quantity that was not finite and what the run did.
+    public struct NonFiniteStep: Codable, Equatable, Sendable {
+        public var step: Int
+        public var rstSeconds: Double
+        /// "training loss" or "gradient norm".
+        public var quantity: String
+        /// The micro-batch of the step (0-based) whose loss it was.
+        public var microBatch: Int?
+        public var value: Double
+        /// "abort" or "skip-step".
+        public var action: NonFinitePolicy
+        /// Dropped steps in a row, this one included.
+        public var consecutive: Int
+    }
+
     /// The budget is used: the final figures.
     public struct End: Codable, Equatable, Sendable {
         public var step: Int
@@ -103,6 +119,7 @@ public enum RunEvent: Equatable, Sendable {
         case .validation: "validation"
         case .checkpoint: "checkpoint"
         case .method(let m): m.name
+        case .nonFinite: "nonfinite"
         case .end: "end"
         }
     }
@@ -114,6 +131,7 @@ public enum RunEvent: Equatable, Sendable {
         case .validation(let e): e.step
         case .checkpoint(let e): e.step
         case .method(let e): e.step
+        case .nonFinite(let e): e.step
         case .end(let e): e.step
         }
     }
@@ -126,6 +144,7 @@ public enum RunEvent: Equatable, Sendable {
         case .train(let e): object = try JSONValue(encoding: e).object ?? [:]
         case .validation(let e): object = try JSONValue(encoding: e).object ?? [:]
         case .checkpoint(let e): object = try JSONValue(encoding: e).object ?? [:]
+        case .nonFinite(let e): object = try JSONValue(encoding: e).object ?? [:]
         case .end(let e): object = try JSONValue(encoding: e).object ?? [:]
         case .method(let e):
             object = e.fields
@@ -147,6 +166,7 @@ public enum RunEvent: Equatable, Sendable {
         case "train": self = .train(try value.decode(Train.self))
         case "validation": self = .validation(try value.decode(Validation.self))
         case "checkpoint": self = .checkpoint(try value.decode(CheckpointWritten.self))
+        case "nonfinite": self = .nonFinite(try value.decode(NonFiniteStep.self))
         case "end": self = .end(try value.decode(End.self))
         default:
             guard let step = object["step"]?.double, let rst = object["rst_seconds"]?.double else {

@@ -26,7 +26,13 @@ extension PretrainingRun {
                 return summary(stoppedEarly: true)
             }
             let stepStart = clock.now
+            let ledgerBefore = state.ledger
             let (outcome, blocksRun, tokens) = try takeStep()
+            if let problem = outcome.nonFinite {
+                try dropUpdate(problem, ledgerBefore: ledgerBefore)
+            } else {
+                state.consecutiveSkips = 0
+            }
             window.tokens += tokens
             stepsThisSession += 1
             state.wallSeconds += seconds(clock.now - stepStart)
@@ -84,6 +90,42 @@ extension PretrainingRun {
         state.step += 1
         state.parameterSteps = optimizer.steps
         return (outcome, blocksRun, tokens)
+    }
+
+    /// A step whose update `TrainingStep` dropped for a non-finite loss or gradient norm: logged, then
+    /// the run stops (`abort`, or too many in a row) or goes on with the step's micro-batches recorded
+    /// as skipped (`skip-step`).
+    func dropUpdate(_ problem: TrainingStep.NonFinite, ledgerBefore: Ledger) throws {
+        state.consecutiveSkips += 1
+        let policy = config.training.onNonfinite
+        if policy == .skipStep {
+            state.ledger.reclassify(state.ledger.since(ledgerBefore, .training), from: .training, to: .skipped)
+        }
+        try log.write(
+            .nonFinite(
+                .init(
+                    step: state.step, rstSeconds: state.budget.consumed.seconds, quantity: problem.quantity,
+                    microBatch: problem.microBatch, value: problem.value, action: policy,
+                    consecutive: state.consecutiveSkips)))
+        let place = problem.microBatch.map { "micro-batch \($0 + 1) of \(accumulation) of " } ?? ""
+        let what =
+            "non-finite \(problem.quantity) (\(problem.value)) in \(place)step \(state.step) at "
+            + "\(format(state.budget.consumed)) RST"
+        let tooMany = state.consecutiveSkips >= config.training.maxConsecutiveSkips
+        if policy == .skipStep && !tooMany {
+            progress("\(what): update dropped (training.on_nonfinite: skip-step)")
+            return
+        }
+        let why =
+            policy == .abort
+            ? "the update was not applied and the run stops (training.on_nonfinite: abort)"
+            : "\(state.consecutiveSkips) steps in a row dropped (training.max_consecutive_skips); the run stops"
+        let kept =
+            lastCheckpointStep.map { "the last checkpoint (step \($0)) is kept in \(checkpointDirectory)" }
+            ?? "no checkpoint was written before"
+        throw TrainingStopped(
+            description: "\(what): \(why); \(kept) — find the cause and --resume"
+                + (policy == .abort ? ", or set training.on_nonfinite: skip-step" : ""))
     }
 
     /// The step's micro-batches: chosen by a batch-selection method, or the next ones of the stream.
@@ -182,11 +224,24 @@ extension PretrainingRun {
     func checkpoint(reason: String) throws {
         state.plugins = [:]
         for p in plugins { state.plugins[p.pluginName] = try p.checkpointValues() }
-        try Checkpointer.save(
-            to: checkpointDirectory, model: model, optimizer: optimizer, state: state,
-            pluginTensors: plugins.flatMap { $0.checkpointTensors() },
-            metadata: ["ntng_step": "\(state.step)", "ntng_rst_seconds": "\(state.budget.consumed.seconds)"])
+        do {
+            try Checkpointer.save(
+                in: directory, keep: config.training.keepCheckpoints, model: model, optimizer: optimizer, state: state,
+                pluginTensors: plugins.flatMap { $0.checkpointTensors() },
+                metadata: ["ntng_step": "\(state.step)", "ntng_rst_seconds": "\(state.budget.consumed.seconds)"],
+                storage: checkpointStorage)
+        } catch {
+            // A full disk, say: free what the half-written checkpoint took; the previous one is untouched.
+            try? FileManager.default.removeItem(atPath: directory + "/" + Checkpointer.temporary)
+            let kept =
+                lastCheckpointStep.map { "the previous checkpoint (step \($0)) is intact in \(checkpointDirectory)" }
+                ?? "no earlier checkpoint exists"
+            throw TrainingStopped(
+                description: "could not write the checkpoint of step \(state.step) (\(error)); \(kept) — "
+                    + "free some disk space and --resume")
+        }
         try log.write(.checkpoint(.init(step: state.step, rstSeconds: state.budget.consumed.seconds, reason: reason)))
+        lastCheckpointStep = state.step
     }
 
     func summary(stoppedEarly: Bool) -> Summary {
@@ -204,6 +259,12 @@ extension PretrainingRun {
             + " | RST \(format(b.consumed)) / \(format(b.total)) (\(String(format: "%.1f", 100 * b.progress))%)"
             + " | \(Int(tokensPerSecond)) tok/s | ETA \(eta)"
     }
+}
+
+/// A run stopped before its budget was used — by its non-finite policy, or a checkpoint it could not
+/// write (the message says where, why and what is kept).
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public let description: String
 }
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }

@@ -25,8 +25,12 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// Wall-clock seconds spent training (for throughput; never used by a schedule).
     public var wallSeconds = 0.0
     public var costModelSource = ""
+    /// Steps in a row whose update was dropped for a non-finite loss or gradient (skip-step policy).
+    public var consecutiveSkips = 0
     /// The optimiser's and the methods' own state (`RunPlugin`), by plug-in name.
     public var plugins: [String: JSONValue] = [:]
+    /// The SHA-256 of every other file of the checkpoint this state is in, by file name.
+    public var checksums: [String: String] = [:]
 
     public struct ValidationPoint: Codable, Equatable, Sendable {
         public var step: Int
