@@ -40,6 +40,8 @@ let package = Package(
                 "NoTrainNoGain", "Engine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The parsers of outside input as libFuzzer targets (scripts/fuzz.sh), or a replayer of inputs.
+        .executableTarget(name: "ntng-fuzz", dependencies: ["NoTrainNoGain"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
         .testTarget(name: "NoTrainNoGainTests", dependencies: ["NoTrainNoGain", "Engine"], exclude: ["Fixtures"]),
     ]

@@ -55,6 +55,8 @@ public struct OwnedFolder: Sendable {
             [
                 "checkpoint", "checkpoint.*", "metrics.jsonl", "tokenizer.json", "config.json",
                 "il_losses.safetensors", "evaluation-*.json", "finetune-*",
+                // What an atomic write (Foundation's) killed half-way leaves behind.
+                ".dat.nosync*",
             ]
         case .experiment: ["report.md", "report.json", "*.svg", "*.png", "*.log"]
         case .fineTuning: ["model.safetensors", "result.json"]

@@ -51,10 +51,11 @@ public enum SafeTensors {
             throw InputError(path, "cannot read the file")
         }
         guard file.count >= 8 else { throw InputError(path, "too short for a safetensors header") }
-        let n = file.prefix(8).withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
-        guard n > 0, n <= 100_000_000, 8 + n <= file.count else {
-            throw InputError(path, "header length \(n) is invalid for a file of \(file.count) bytes")
+        let length = file.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard length > 0, length <= 100_000_000, 8 + Int(length) <= file.count else {
+            throw InputError(path, "header length \(length) is invalid for a file of \(file.count) bytes")
         }
+        let n = Int(length)
         let headerData = file.subdata(in: 8..<(8 + n))
         guard let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any] else {
             throw InputError(path, "header is not a JSON object")
@@ -85,8 +86,13 @@ public enum SafeTensors {
                 throw InputError(
                     path, "tensor '\(name)' has dtype \(dtypeName), which ntng does not read (F32, BF16, I32)")
             }
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= dataCount,
-                offsets[1] - offsets[0] == shape.elementCount * dtype.size
+            let bytes = shape.reduce(dtype.size as Int?) { total, d in
+                guard let total, d >= 0 else { return nil }
+                let (product, overflow) = total.multipliedReportingOverflow(by: d)
+                return overflow ? nil : product
+            }
+            guard let bytes, offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= dataCount,
+                offsets[1] - offsets[0] == bytes
             else {
                 throw InputError(
                     path, "tensor '\(name)': shape \(shape), dtype \(dtypeName) and offsets \(offsets) do not agree")

@@ -42,7 +42,9 @@ public final class ConfigSection {
     ) throws -> ConfigSection {
         let loaded: Any?
         do {
-            loaded = try Yams.load(yaml: yaml)
+            loaded = try YAMLValues.load(yaml)
+        } catch let error as InputError {
+            throw InputError(source, error.problem)
         } catch {
             throw InputError(source, "not valid YAML (\(String(describing: error).split(separator: "\n").first ?? ""))")
         }
@@ -56,8 +58,8 @@ public final class ConfigSection {
             }
             let keys = o[..<eq].split(separator: ".").map(String.init)
             let raw = String(o[o.index(after: eq)...])
-            let value = (try? Yams.load(yaml: raw)) ?? raw
-            try ConfigSection.set(&root, keys, value ?? raw, override: o)
+            let value: Any = (try? YAMLValues.load(raw)).flatMap { $0 } ?? raw
+            try ConfigSection.set(&root, keys, value, override: o)
             overridden.insert(keys.joined(separator: "."))
         }
         return ConfigSection(root, path: "", source: source, overridden: overridden, baseDirectory: baseDirectory)
@@ -256,6 +258,59 @@ public final class ConfigSection {
         if let first = unknown.first {
             let known = used.sorted().joined(separator: ", ")
             throw InputError(source, "\(key(first)): unknown key (known here: \(known))")
+        }
+    }
+}
+
+/// YAML text as plain values (`[String: Any]`, `[Any]`, `String`, `Int`, `Double`, `Bool`, `NSNull`),
+/// built from Yams' node tree by our own rules: Yams' own construction traps on some inputs (a
+/// mapping key that is not a scalar, a sexagesimal integer that overflows), and a config file must
+/// never crash the program that reads it.
+enum YAMLValues {
+    static func load(_ text: String) throws -> Any? {
+        try Yams.compose(yaml: text).map(value)
+    }
+
+    static func value(_ node: Node) throws -> Any {
+        switch node {
+        case .scalar(let scalar): return value(scalar.string, tag: node.tag.description)
+        case .sequence(let sequence): return try sequence.map(value)
+        case .mapping(let mapping):
+            var out: [String: Any] = [:]
+            for (key, element) in mapping {
+                guard case .scalar(let k) = key else {
+                    throw InputError("a mapping key must be a plain value (line \(key.mark?.line ?? 0))")
+                }
+                out[k.string] = try value(element)
+            }
+            return out
+        }
+    }
+
+    /// A scalar by the tag the YAML 1.1 resolver gave it; a number that does not fit stays text.
+    static func value(_ text: String, tag: String) -> Any {
+        switch tag {
+        case "tag:yaml.org,2002:null": return NSNull()
+        case "tag:yaml.org,2002:bool": return ["true", "yes", "on", "y"].contains(text.lowercased())
+        case "tag:yaml.org,2002:int":
+            let digits = text.replacingOccurrences(of: "_", with: "")
+            let sign = digits.hasPrefix("-") ? -1 : 1
+            let unsigned = digits.hasPrefix("-") || digits.hasPrefix("+") ? String(digits.dropFirst()) : digits
+            let parsed =
+                unsigned.hasPrefix("0x")
+                ? Int(unsigned.dropFirst(2), radix: 16)
+                : unsigned.hasPrefix("0o")
+                    ? Int(unsigned.dropFirst(2), radix: 8)
+                    : unsigned.hasPrefix("0b") ? Int(unsigned.dropFirst(2), radix: 2) : Int(unsigned, radix: 10)
+            return parsed.map { $0 * sign } ?? text
+        case "tag:yaml.org,2002:float":
+            switch text.lowercased() {
+            case ".inf", "+.inf": return Double.infinity
+            case "-.inf": return -Double.infinity
+            case ".nan": return Double.nan
+            default: return Double(text.replacingOccurrences(of: "_", with: "")) ?? text
+            }
+        default: return text
         }
     }
 }
