@@ -60,6 +60,9 @@ put("corpus-gzip", "corpus.json.gz", gzip.compress(lines.encode(), mtime=0))
 
 for path in sorted(glob.glob(f"{args.data}/glue/*/train.tsv")):
     put("glue-tsv", os.path.basename(os.path.dirname(path)) + ".tsv", head(path, 6))
-for path in sorted(glob.glob(f"{args.data}/superglue/*/train.jsonl")):
-    put("superglue-jsonl", os.path.basename(os.path.dirname(path)) + ".jsonl", head(path, 2))
+for folder in sorted(glob.glob(f"{args.data}/superglue/*/")):
+    for split in ("train.jsonl", "val.jsonl"):
+        if os.path.exists(folder + split):
+            put("superglue-jsonl", os.path.basename(os.path.dirname(folder)) + ".jsonl", head(folder + split, 1))
+            break
 print("seeds:", {t: len(os.listdir(f"{root}/{t}")) for t in sorted(os.listdir(root))})

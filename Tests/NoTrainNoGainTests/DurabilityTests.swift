@@ -9,13 +9,6 @@ import Testing
 /// one trainer at a time.
 @Suite("Durable checkpoints", .serialized)
 struct DurabilityTests {
-    func message(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            return "no error"
-        } catch { return "\(error)" }
-    }
-
     /// Flips one byte in the middle of `path`.
     func damage(_ path: String) throws {
         var data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -85,7 +78,7 @@ struct DurabilityTests {
         for name in try fm.contentsOfDirectory(atPath: run) where name.hasPrefix("checkpoint") {
             try damage(run + "/" + name + "/optimizer.safetensors")
         }
-        let error = message { _ = try PretrainingRun(config: config, resume: true) }
+        let error = errorMessage { _ = try PretrainingRun(config: config, resume: true) }
         #expect(error.hasPrefix("nothing to resume: \(run) has no complete checkpoint ("), "\(error)")
         #expect(error.contains("optimizer.safetensors: does not match its SHA-256") && !error.contains("\n"))
     }
@@ -103,7 +96,7 @@ struct DurabilityTests {
             if n > 5 { throw InputError(path, "cannot write (No space left on device)") }
             try DurableStorage.disk.write(data, path)
         }
-        let error = message { try run.train() }
+        let error = errorMessage { try run.train() }
         #expect(
             error.hasPrefix("could not write the checkpoint of step 6 (")
                 && error.contains("No space left on device")
@@ -121,7 +114,7 @@ struct DurabilityTests {
         let config = try tiny.config(["training.validate_every=null", "training.checkpoint_every=null"])
         let run = try PretrainingRun(config: config)
         // A second trainer on the same folder is refused while this one holds it.
-        let busy = message { _ = try PretrainingRun(config: config, resume: true) }
+        let busy = errorMessage { _ = try PretrainingRun(config: config, resume: true) }
         #expect(busy.contains("is in use by process \(getpid()) on "), "\(busy)")
         try run.train()
         let state = try Checkpointer.verify(run.checkpointDirectory)

@@ -26,3 +26,11 @@ enum Fixtures {
         return p
     }
 }
+
+/// The error `body` throws, as its one-line message ("no error" when it throws none).
+func errorMessage(_ body: () throws -> Void) -> String {
+    do {
+        try body()
+        return "no error"
+    } catch { return "\(error)" }
+}

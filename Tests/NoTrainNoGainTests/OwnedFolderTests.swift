@@ -6,13 +6,6 @@ import Testing
 /// ntng's own entries, and some folders are refused whatever they hold.
 @Suite("Folders ntng owns", .serialized)
 struct OwnedFolderTests {
-    func message(_ body: () throws -> Void) -> String {
-        do {
-            try body()
-            return "no error"
-        } catch { return "\(error)" }
-    }
-
     @Test func aFolderOfUserFilesSurvivesOverwriteAndIsRefused() throws {
         let tiny = try TinyRun(budgetSeconds: 2)
         let notes = tiny.directory + "/notes"
@@ -20,14 +13,14 @@ struct OwnedFolderTests {
         try "precious".write(toFile: notes + "/thesis.tex", atomically: true, encoding: .utf8)
         let config = try tiny.config(["run_directory=\(notes)"])
         for (resume, overwrite) in [(false, false), (false, true)] {
-            let error = message { _ = try PretrainingRun(config: config, resume: resume, overwrite: overwrite) }
+            let error = errorMessage { _ = try PretrainingRun(config: config, resume: resume, overwrite: overwrite) }
             #expect(
                 error == "\(notes): is not a run of ntng (no .ntng-run marker) and not empty; choose another "
                     + "folder — ntng never writes over files it did not make")
             #expect(!error.contains("--overwrite"), "\(error)")
         }
         #expect(
-            message { _ = try PretrainingRun(config: config, resume: true) }.contains(
+            errorMessage { _ = try PretrainingRun(config: config, resume: true) }.contains(
                 "is not a run of ntng (no .ntng-run marker); nothing to resume"))
         #expect(try String(contentsOfFile: notes + "/thesis.tex", encoding: .utf8) == "precious")
     }
@@ -72,7 +65,7 @@ struct OwnedFolderTests {
         try JSONSerialization.data(withJSONObject: ["kind": "run", "id": "x", "ntng_version": "0", "created": "now"])
             .write(to: URL(fileURLWithPath: repository + "/.ntng-run"))
         #expect(OwnedFolder(repository, kind: .run).isOwned)
-        #expect(message { try OwnedFolder(repository, kind: .run).empty() }.contains("root of a repository"))
+        #expect(errorMessage { try OwnedFolder(repository, kind: .run).empty() }.contains("root of a repository"))
         #expect(fm.fileExists(atPath: repository + "/.git"))
     }
 
@@ -81,14 +74,16 @@ struct OwnedFolderTests {
         let folder = Fixtures.temporaryDirectory()
         try "x".write(toFile: folder + "/data.csv", atomically: true, encoding: .utf8)
         for kind in [OwnedFolder.Kind.experiment, .fineTuning] {
-            #expect(message { try OwnedFolder(folder, kind: kind).open() }.contains("no .ntng-run marker"))
+            #expect(errorMessage { try OwnedFolder(folder, kind: kind).open() }.contains("no .ntng-run marker"))
         }
         let fresh = Fixtures.temporaryDirectory() + "/out"
         try OwnedFolder(fresh, kind: .fineTuning).open()
         #expect(OwnedFolder(fresh, kind: .fineTuning).isOwned && !OwnedFolder(fresh, kind: .run).isOwned)
         // A file written over must be one ntng wrote.
         #expect(
-            message { try OwnedFolder.checkReplaceable(folder + "/data.csv", as: CostModel.self, what: "a cost table") }
+            errorMessage {
+                try OwnedFolder.checkReplaceable(folder + "/data.csv", as: CostModel.self, what: "a cost table")
+            }
                 == "\(folder)/data.csv: exists and is not a cost table written by ntng; choose another output path")
         try JSONCoding.write(CostModel.paperBERT, to: folder + "/cost.json")
         try OwnedFolder.checkReplaceable(folder + "/cost.json", as: CostModel.self, what: "a cost table")
@@ -97,7 +92,7 @@ struct OwnedFolderTests {
         let cache = DatasetCache(directory: Fixtures.temporaryDirectory())
         try fm.createDirectory(atPath: cache.entry("abc"), withIntermediateDirectories: true)
         try "x".write(toFile: cache.entry("abc") + "/thesis.tex", atomically: true, encoding: .utf8)
-        #expect(message { _ = try cache.prepareEntry("abc") }.contains("holds 'thesis.tex'"))
+        #expect(errorMessage { _ = try cache.prepareEntry("abc") }.contains("holds 'thesis.tex'"))
         _ = try cache.prepareEntry("def")
         // An experiment's output folder that holds other files is refused before any cell runs.
         let tiny = try TinyRun(budgetSeconds: 2)
@@ -105,7 +100,7 @@ struct OwnedFolderTests {
         try "base_config: tiny.yaml\nbudgets: [2s]\nmethods: {baseline: {}}\noutput: \(folder)\n"
             .write(toFile: path, atomically: true, encoding: .utf8)
         #expect(
-            message { try ExperimentRunner(try ExperimentConfig.load(path: path)).run() }.contains(
+            errorMessage { try ExperimentRunner(try ExperimentConfig.load(path: path)).run() }.contains(
                 "is not an experiment output of ntng"))
         #expect(fm.fileExists(atPath: folder + "/data.csv"))
     }

@@ -25,6 +25,35 @@ public struct SelectionCounts: Codable, Equatable, Sendable {
     var logFields: JSONValue? { try? JSONValue(encoding: LogFields(keptFraction: keptFraction)) }
 }
 
+/// The settings of a batch-selection method: the `batch_selection` section, which `method` picks,
+/// with the key they share (`free_selection`); the method reads its own keys.
+public protocol BatchSelectionSettings: MethodSettings {
+    /// Record selection forwards as waived instead of charging them.
+    var freeSelection: Bool { get set }
+    init()
+    /// Reads the method's own keys of the section.
+    mutating func readOwnKeys(_ section: ConfigSection) throws
+    /// The method, once the cost table is known to have a forward-only figure.
+    func makeSelection(_ setup: MethodSetup) throws -> any TrainingMethod
+}
+
+extension BatchSelectionSettings {
+    public static var section: String { "batch_selection" }
+    public static var selectsData: Bool { true }
+
+    public static func read(_ s: ConfigSection, for model: ModelConfig) throws -> Self {
+        var c = Self()
+        try c.readOwnKeys(s)
+        c.freeSelection = try s.bool("free_selection", default: c.freeSelection)
+        return c
+    }
+
+    public func make(_ setup: MethodSetup) throws -> any TrainingMethod {
+        try setup.requireForwardOnlyCost()
+        return try makeSelection(setup)
+    }
+}
+
 extension MethodSetup {
     /// Selection forwards are charged at the forward-only cost, which some tables lack (paper-t5).
     func requireForwardOnlyCost() throws {

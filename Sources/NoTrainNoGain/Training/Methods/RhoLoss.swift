@@ -11,33 +11,23 @@ import Foundation
 /// forward is. At 2× an update costs ≈ 1.82× the baseline's RST.
 public final class RhoLoss: TrainingMethod {
     /// `batch_selection: {method: rho, mega_batch, il_losses, free_selection}`.
-    public struct Settings: MethodSettings {
+    public struct Settings: BatchSelectionSettings {
         public static let name = "rho-loss"
-        public static let section = "batch_selection"
         public static let variant: String? = "rho"
-        public static let selectsData = true
         /// The mega-batch in batches.
         public var megaBatch = 2
         /// The IL model's per-example losses (`ntng extract-il-losses`; `ntng compare` supplies its own).
         public var ilLosses: String?
-        /// Record selection forwards as waived instead of charging them.
         public var freeSelection = false
 
-        public init(megaBatch: Int = 2, ilLosses: String? = nil) {
-            self.megaBatch = megaBatch
-            self.ilLosses = ilLosses
+        public init() {}
+
+        public mutating func readOwnKeys(_ s: ConfigSection) throws {
+            megaBatch = try s.int("mega_batch", default: megaBatch, range: 1...1000)
+            ilLosses = try s.path("il_losses")
         }
 
-        public static func read(_ s: ConfigSection, for model: ModelConfig) throws -> Settings {
-            var c = Settings()
-            c.megaBatch = try s.int("mega_batch", default: c.megaBatch, range: 1...1000)
-            c.ilLosses = try s.path("il_losses")
-            c.freeSelection = try s.bool("free_selection", default: c.freeSelection)
-            return c
-        }
-
-        public func make(_ setup: MethodSetup) throws -> any TrainingMethod {
-            try setup.requireForwardOnlyCost()
+        public func makeSelection(_ setup: MethodSetup) throws -> any TrainingMethod {
             guard let ilLosses else {
                 throw InputError(
                     "batch_selection.il_losses: required for rho (extract them with `ntng extract-il-losses`)")

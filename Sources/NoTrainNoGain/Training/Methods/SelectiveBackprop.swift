@@ -11,30 +11,23 @@ import Foundation
 /// 0.09285 s and 12 trained micro-batches at 0.2253 s, against 2.70 s).
 public final class SelectiveBackprop: TrainingMethod {
     /// `batch_selection: {method: sb, beta, history, free_selection}`.
-    public struct Settings: MethodSettings {
+    public struct Settings: BatchSelectionSettings {
         public static let name = "selective-backprop"
-        public static let section = "batch_selection"
         public static let variant: String? = "sb"
-        public static let selectsData = true
         /// Keep with probability percentile^β.
         public var beta = 1.0
         public var history = 5000
-        /// Record selection forwards as waived instead of charging them.
         public var freeSelection = false
 
         public init() {}
 
-        public static func read(_ s: ConfigSection, for model: ModelConfig) throws -> Settings {
-            var c = Settings()
-            c.beta = try s.double("beta", default: c.beta, range: 0...100)
-            c.history = try s.int("history", default: c.history, range: 1...100_000_000)
-            c.freeSelection = try s.bool("free_selection", default: c.freeSelection)
-            return c
+        public mutating func readOwnKeys(_ s: ConfigSection) throws {
+            beta = try s.double("beta", default: beta, range: 0...100)
+            history = try s.int("history", default: history, range: 1...100_000_000)
         }
 
-        public func make(_ setup: MethodSetup) throws -> any TrainingMethod {
-            try setup.requireForwardOnlyCost()
-            return SelectiveBackprop(beta: beta, historySize: history, freeSelection: freeSelection)
+        public func makeSelection(_ setup: MethodSetup) throws -> any TrainingMethod {
+            SelectiveBackprop(beta: beta, historySize: history, freeSelection: freeSelection)
         }
     }
 
