@@ -65,4 +65,15 @@ for folder in sorted(glob.glob(f"{args.data}/superglue/*/")):
         if os.path.exists(folder + split):
             put("superglue-jsonl", os.path.basename(os.path.dirname(folder)) + ".jsonl", head(folder + split, 1))
             break
+sni = f"{args.data}/super-natural-instructions"
+if os.path.exists(f"{sni}/splits/staged/test_tasks.txt"):
+    names = [n.strip() for n in open(f"{sni}/splits/staged/test_tasks.txt") if n.strip()][:3]
+    for name in names:
+        task = json.load(open(f"{sni}/tasks/{name}.json", encoding="utf-8"))
+        task["Instances"] = task["Instances"][:3]
+        task["Positive Examples"] = task["Positive Examples"][:2]
+        task["Negative Examples"] = task["Negative Examples"][:1]
+        put("sni-task-json", name + ".json", json.dumps(task, ensure_ascii=False, indent=1))
+    task["Definition"] = task["Definition"][0]
+    put("sni-task-json", "definition-string.json", json.dumps(task, ensure_ascii=False))
 print("seeds:", {t: len(os.listdir(f"{root}/{t}")) for t in sorted(os.listdir(root))})

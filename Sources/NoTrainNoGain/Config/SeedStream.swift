@@ -32,6 +32,8 @@ public enum SeedStream: CaseIterable, Sendable {
     case fineTuningDropout
     /// The new classification head's weights.
     case classifierHead
+    /// The shuffle that picks an SNI training task's instances (base: the seed mixed with the task's name).
+    case sniInstances
 
     var constants: (salt: UInt64, multiplier: UInt64, offset: UInt64) {
         switch self {
@@ -45,6 +47,7 @@ public enum SeedStream: CaseIterable, Sendable {
         case .irreducibleLossMasks: (0x11_1055, 0, 0)
         case .fineTuningDropout: (0, 0xA24B_AED4_963E_E407, 0)
         case .classifierHead: (0, 0, 17)
+        case .sniInstances: (0x5_A1_1257, 0, 0)
         }
     }
 

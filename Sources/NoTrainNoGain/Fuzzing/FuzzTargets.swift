@@ -35,6 +35,10 @@ public enum FuzzTargets {
         Target(name: "superglue-jsonl", file: "superglue/input.jsonl") { path in
             try readAll(SuperGLUE.tasks() + SuperGLUE.tasks(keepFirstTwoFieldsOnly: true), path)
         },
+        Target(name: "sni-task-json", file: "tasks/task001_input.json") { path in
+            let task = try SNITask.load(path)
+            _ = task.instances(.train, limit: 3, seed: 0)
+        },
     ]
 
     static func documents(_ path: String) throws { _ = try Corpus(paths: [path]).documents() }
