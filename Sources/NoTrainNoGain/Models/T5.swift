@@ -39,12 +39,17 @@ public final class T5: PretrainingModel {
         inputs: Tensor, decoderInputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil
     ) -> Tensor {
         let order = activeBlocks ?? Array(encoderBlocks.indices)
-        var x = embedding(inputs)
-        for i in order { x = encoderBlocks[i](x, lengths: inputLengths) }
-        let encoded = encoderNorm(x)
+        let encoded = encode(inputs: inputs, inputLengths: inputLengths, activeBlocks: order)
         var y = embedding(decoderInputs)
         for i in order { y = decoderBlocks[i](y, encoded: encoded, encoderLengths: inputLengths) }
         return decoderNorm(y)
+    }
+
+    /// The encoder's output [B, Si, d] for inputs [B, Si] (int32; `inputLengths` [B] valid tokens each).
+    public func encode(inputs: Tensor, inputLengths: Tensor? = nil, activeBlocks: [Int]? = nil) -> Tensor {
+        var x = embedding(inputs)
+        for i in activeBlocks ?? Array(encoderBlocks.indices) { x = encoderBlocks[i](x, lengths: inputLengths) }
+        return encoderNorm(x)
     }
 
     /// Logits [B, St, V] (see `decode`).

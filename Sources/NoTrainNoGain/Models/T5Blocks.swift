@@ -77,20 +77,40 @@ public final class T5SelfAttention: Module {
         self.causal = causal
     }
 
-    /// The bias [H, S, S] from this block's table.
-    func bias(length s: Int) -> Tensor {
+    /// The bias [H, Sq, Sk] from this block's table, the queries starting at position `firstQuery`.
+    func bias(queries: Int, keys: Int, firstQuery: Int = 0) -> Tensor {
         let buckets = RelativePosition.buckets(
-            queries: s, keys: s, bidirectional: !causal, buckets: config.relativeBuckets,
-            maxDistance: config.maxDistance)
-        return relativeBias.gatherRows(Tensor(int32: buckets, shape: [s * s])).transposed().contiguous().reshaped([
-            config.heads, s, s,
-        ])
+            queries: queries, keys: keys, firstQuery: firstQuery, bidirectional: !causal,
+            buckets: config.relativeBuckets, maxDistance: config.maxDistance)
+        return relativeBias.gatherRows(Tensor(int32: buckets, shape: [queries * keys])).transposed().contiguous()
+            .reshaped([config.heads, queries, keys])
     }
 
     func callAsFunction(_ x: Tensor, keyLengths: Tensor?) -> Tensor {
+        let s = x.shape[1]
         let a = selfAttention(
             linear(norm(x), qkv), heads: config.heads,
-            options: AttentionOptions(causal: causal, keyLengths: keyLengths, bias: bias(length: x.shape[1]), scale: 1))
+            options: AttentionOptions(
+                causal: causal, keyLengths: keyLengths, bias: bias(queries: s, keys: s), scale: 1))
+        return x + output(a)
+    }
+
+    /// One decoding step [B, 1, d] at position `t`: the step's keys and values go into row `t` of
+    /// `cache` [B, capacity, 2·H·D] (keys | values), and the query attends to rows 0…t.
+    func step(_ x: Tensor, cache: Tensor, position t: Int, keyLengths: Tensor) -> Tensor {
+        let projected = linear(norm(x), qkv)
+        let inner = config.innerWidth, capacity = cache.shape[1]
+        for b in 0..<x.shape[0] {
+            let from = (b * 3 + 1) * inner, to = (b * capacity + t) * 2 * inner
+            cache.backend.copy(
+                projected.storageView(from..<(from + 2 * inner), shape: [2 * inner]),
+                into: cache.storageView(to..<(to + 2 * inner), shape: [2 * inner]), accumulate: false)
+        }
+        let a = multiHeadAttention(
+            query: HeadsView(projected), key: HeadsView(cache), value: HeadsView(cache, columnOffset: inner),
+            heads: config.heads, headDim: config.headDim,
+            options: AttentionOptions(
+                keyLengths: keyLengths, bias: bias(queries: 1, keys: capacity, firstQuery: t), scale: 1))
         return x + output(a)
     }
 
@@ -119,7 +139,13 @@ public final class T5CrossAttention: Module {
     }
 
     func callAsFunction(_ x: Tensor, encoded: Tensor, encoderLengths: Tensor?) -> Tensor {
-        let keysValues = linear(encoded, kv)
+        callAsFunction(x, keysValues: keysValues(encoded), encoderLengths: encoderLengths)
+    }
+
+    /// The encoder output's keys | values [B, Si, 2·H·D] (a decoder computes them once per input).
+    func keysValues(_ encoded: Tensor) -> Tensor { linear(encoded, kv) }
+
+    func callAsFunction(_ x: Tensor, keysValues: Tensor, encoderLengths: Tensor?) -> Tensor {
         let a = multiHeadAttention(
             query: HeadsView(q(norm(x))), key: HeadsView(keysValues),
             value: HeadsView(keysValues, columnOffset: config.innerWidth), heads: config.heads,

@@ -80,14 +80,17 @@ public enum RelativePosition {
         return result + min(exact + Int(scaled), n - 1)
     }
 
-    /// Bucket of every (query i, key j) pair, row-major [Sq·Sk].
-    public static func buckets(queries: Int, keys: Int, bidirectional: Bool, buckets: Int, maxDistance: Int) -> [Int32]
-    {
+    /// Bucket of every (query i, key j) pair, row-major [Sq·Sk], the queries sitting at positions
+    /// `firstQuery`, `firstQuery` + 1, … (an incremental decoder's one query sits at its step).
+    public static func buckets(
+        queries: Int, keys: Int, firstQuery: Int = 0, bidirectional: Bool, buckets: Int, maxDistance: Int
+    ) -> [Int32] {
         var out = [Int32](repeating: 0, count: queries * keys)
         for i in 0..<queries {
             for j in 0..<keys {
                 out[i * keys + j] = Int32(
-                    bucket(j - i, bidirectional: bidirectional, buckets: buckets, maxDistance: maxDistance))
+                    bucket(j - i - firstQuery, bidirectional: bidirectional, buckets: buckets, maxDistance: maxDistance)
+                )
             }
         }
         return out
