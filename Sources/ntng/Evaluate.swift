@@ -3,19 +3,24 @@ import Engine
 import Foundation
 import NoTrainNoGain
 
-/// `ntng evaluate` and `ntng finetune`: GLUE / SuperGLUE fine-tuning of a pre-training run.
+/// `ntng evaluate` and `ntng finetune`: GLUE / SuperGLUE fine-tuning of a BERT run, SNI of a T5 run.
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a pre-trained run on GLUE or SuperGLUE tasks and print the scores (the paper's recipe).",
+        abstract:
+            "Fine-tune a pre-trained run on GLUE or SuperGLUE tasks (BERT) or Super-NaturalInstructions (T5) "
+            + "and print the scores (the paper's recipes).",
         discussion: """
             Needs the run directory of `ntng pretrain` (tokenizer.json + checkpoint/). Task data:
             <data-dir>/glue/<TASK>/*.tsv and <data-dir>/superglue/<Task>/*.jsonl; tasks whose files are
             missing are skipped, and the averages say what they cover.
             Writes <run>/evaluation-<suite>.json (or --output) and prints a Markdown table.
+            --suite sni: fine-tunes the T5 on SNI training tasks (nanoT5's recipe; --sni-config and --set
+            sni.key=value choose a subset) and scores the test tasks by ROUGE-L; writes report.json,
+            report.md and predictions.jsonl into <run>/evaluation-sni[-random-init] (or --output).
             """)
 
     @Option(name: .customLong("run"), help: "Pre-training run directory.") var runDirectory: String
-    @Option(help: "glue, superglue or all.") var suite = "glue"
+    @Option(help: "glue, superglue, all (both) or sni.") var suite = "glue"
     @Option(help: "Comma-separated task names (default: every task of the suite).") var tasks: String?
     @Option(help: "Folder with glue/ and superglue/ (default: ./data, else ../shared/data).") var dataDir: String?
     @Option(help: "Comma-separated fine-tuning seeds; several give mean ± std.") var seeds = "0"
@@ -25,10 +30,30 @@ struct Evaluate: ParsableCommand {
     var maxTrainExamples: Int?
     @Flag(help: "SuperGLUE: pass only the first two text fields, as the original code did.") var firstTwoFieldsOnly =
         false
-    @Option(help: "Report path (JSON).") var output: String?
+    @Option(help: "Report path (JSON; SNI: the output folder).") var output: String?
+    @OptionGroup var sni: SNIOptions
 
     func run() throws {
         try requireBLAS()
+        if suite == "sni" {
+            if tasks != nil || maxTrainExamples != nil || firstTwoFieldsOnly {
+                throw ValidationError(
+                    "--tasks, --max-train-examples and --first-two-fields-only are GLUE/SuperGLUE options; "
+                        + "choose SNI's subset with --sni-config or --set sni.key=value")
+            }
+            let seedList = seeds.split(separator: ",")
+            guard seedList.count == 1, let seed = UInt64(seedList[0]) else {
+                throw ValidationError("--seeds: SNI evaluation takes one seed per call (got '\(seeds)')")
+            }
+            let directory = output ?? "\(runDirectory)/evaluation-sni\(randomInit ? "-random-init" : "")"
+            _ = try sni.run(
+                run: runDirectory, dataDirectory: dataDir, epochs: epochs, seed: seed, randomInit: randomInit,
+                directory: directory)
+            return
+        }
+        if sni.sniConfig != nil || sni.sniDir != nil || !sni.overrides.isEmpty {
+            throw ValidationError("--sni-config, --sni-dir and --set apply to --suite sni")
+        }
         let selected = try selectedTasks(suite: suite, names: tasks, firstTwoFieldsOnly: firstTwoFieldsOnly)
         let seedList = try seeds.split(separator: ",").map { s -> UInt64 in
             guard let v = UInt64(s) else { throw ValidationError("--seeds: '\(s)' is not a seed") }
@@ -44,7 +69,7 @@ struct Evaluate: ParsableCommand {
         guard FileManager.default.fileExists(atPath: dataDirectory) else {
             throw InputError("\(dataDirectory): no such data folder (pass --data-dir)")
         }
-        let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
+        let checkpoint = try PretrainedCheckpoint<CrammedBERTConfig>.load(run: runDirectory)
         let path = output ?? "\(runDirectory)/evaluation-\(suite)\(randomInit ? "-random-init" : "").json"
         try OwnedFolder.checkReplaceable(path, as: EvaluationReport.self, what: "an evaluation report")
         let limited = maxTrainExamples.map { m in selected.map { $0.limitingTraining(to: m) } } ?? selected
@@ -69,7 +94,7 @@ func selectedTasks(suite: String, names: String?, firstTwoFieldsOnly: Bool) thro
     case "glue": all = GLUE.tasks
     case "superglue": all = SuperGLUE.tasks(keepFirstTwoFieldsOnly: firstTwoFieldsOnly)
     case "all": all = GLUE.tasks + SuperGLUE.tasks(keepFirstTwoFieldsOnly: firstTwoFieldsOnly)
-    default: throw ValidationError("--suite must be glue, superglue or all")
+    default: throw ValidationError("--suite must be glue, superglue, all or sni")
     }
     guard let names else { return all.filter { $0.name != "WNLI" } }
     return try names.split(separator: ",").map { name in
@@ -90,21 +115,38 @@ struct Finetune: ParsableCommand {
     )
 
     @Option(name: .customLong("run"), help: "Pre-training run directory.") var runDirectory: String
-    @Option(help: "Task name, e.g. CoLA, SST-2, STS-B, CB, COPA.") var task: String
+    @Option(help: "Task name, e.g. CoLA, SST-2, STS-B, CB, COPA; or sni (a T5 run).") var task: String
     @Option(help: "Folder with glue/ and superglue/ (default: ./data, else ../shared/data).") var dataDir: String?
     @Option(help: "Fine-tuning seed.") var seed: UInt64 = 0
     @Option(help: "Override the recipe's epochs.") var epochs: Int?
     @Option(help: "Output folder (default: <run>/finetune-<task>).") var output: String?
+    @Flag(help: "SNI: fine-tune a randomly initialised model of the run's shape instead.") var randomInit = false
+    @OptionGroup var sni: SNIOptions
 
     func run() throws {
         try requireBLAS()
+        if task.lowercased() == "sni" {
+            let directory = output ?? "\(runDirectory)/finetune-sni\(randomInit ? "-random-init" : "")"
+            let outcome = try sni.run(
+                run: runDirectory, dataDirectory: dataDir, epochs: epochs, seed: seed, randomInit: randomInit,
+                directory: directory)
+            try Checkpointer.modelFile(
+                outcome.model,
+                metadata: ["ntng_task": "sni", "ntng_pretrained": randomInit ? "random initialisation" : runDirectory]
+            ).write(to: URL(fileURLWithPath: directory + "/model.safetensors"), options: .atomic)
+            print("saved \(directory)/model.safetensors (the fine-tuned T5) beside the SNI report")
+            return
+        }
+        if randomInit {
+            throw ValidationError("--random-init applies to --task sni (GLUE: ntng evaluate --random-init)")
+        }
         guard let t = try selectedTasks(suite: "all", names: task, firstTwoFieldsOnly: false).first else { return }
         let dataDirectory = dataDir ?? (FileManager.default.fileExists(atPath: "data") ? "data" : "../shared/data")
         let folder = dataDirectory + "/" + t.suite.rawValue
         if let missing = t.missingFiles(folder).first {
             throw InputError("\(missing): missing (task \(t.name) needs it)")
         }
-        let checkpoint = try PretrainedCheckpoint.load(run: runDirectory)
+        let checkpoint = try PretrainedCheckpoint<CrammedBERTConfig>.load(run: runDirectory)
         let dir = output ?? "\(runDirectory)/finetune-\(t.name)"
         try OwnedFolder(dir, kind: .fineTuning).open()
         var recipe = FineTuningRecipe.paper(t.suite)

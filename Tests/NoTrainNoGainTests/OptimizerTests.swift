@@ -74,6 +74,32 @@ struct OptimizerTests {
         }
     }
 
+    @Test func adamWWithHuggingFaceEpsilonIsTransformersAdamW() {
+        // transformers.AdamW (nanoT5's SNI fine-tuning): step = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ), p −= step·m/(√v + ε),
+        // no RMS scaling; ε = 0.01 makes its placement visible.
+        let p0: [Double] = [3, -4, 0], g: [Double] = [0.02, -0.01, 0.5]
+        let (arena, t) = arena(p0.map(Float.init), g.map(Float.init))
+        let opt = AdamW(
+            arena,
+            AdamW.Hyperparameters(beta1: 0.9, beta2: 0.999, epsilon: 0.01, weightDecay: 0, huggingFaceEpsilon: true))
+        var p = p0, m = [0.0, 0, 0], v = [0.0, 0, 0]
+        for step in 1...2 {
+            if step == 2 { arena.zeroGrad(); setGradient(t, g.map(Float.init)) }
+            opt.step(learningRate: 0.02)
+            let alpha = 0.02 * (1 - pow(0.999, Double(step))).squareRoot() / (1 - pow(0.9, Double(step)))
+            for i in 0..<3 {
+                m[i] = 0.9 * m[i] + 0.1 * g[i]
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i]
+                p[i] -= alpha * m[i] / (v[i].squareRoot() + 0.01)
+            }
+            expectClose(t.scalars(), p, 1e-5)
+        }
+        // Reports written before the flag existed read as PyTorch's placement.
+        let old = #"{"beta1": 0.9, "beta2": 0.98, "epsilon": 1e-06, "weight_decay": 0}"#
+        let decoded = try? JSONCoding.decoder().decode(AdamW.Hyperparameters.self, from: Data(old.utf8))
+        #expect(decoded == AdamW.Hyperparameters(beta1: 0.9, beta2: 0.98, epsilon: 1e-6, weightDecay: 0))
+    }
+
     @Test func normWeightsAreNotDecayed() {
         let (arena, t) = arena([2], [0], decays: false)
         AdamW(arena, AdamW.Hyperparameters(weightDecay: 0.5)).step(learningRate: 0.1)

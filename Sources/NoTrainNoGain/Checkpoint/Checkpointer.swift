@@ -38,12 +38,7 @@ public enum Checkpointer {
             try storage.write(data, temporary + "/" + name)
             state.checksums[name] = DurableStorage.sha256(data)
         }
-        var meta = metadata
-        meta["format"] = "pt"
-        meta["ntng_model"] = type(of: model.shape).name
-        meta["ntng_model_config"] = String(
-            decoding: try JSONCoding.encoder(pretty: false).encode(model.shape), as: UTF8.self)
-        try put(try SafeTensors.encode(model.checkpointTensors, metadata: meta), "model.safetensors")
+        try put(try Checkpointer.modelFile(model, metadata: metadata), "model.safetensors")
         var buffers: [(String, Tensor)] = []
         for (i, p) in optimizer.arena.parameters.enumerated() {
             for (prefix, buffer) in optimizer.state {
@@ -55,6 +50,17 @@ public enum Checkpointer {
         try storage.write(try JSONCoding.encoder().encode(state), temporary + "/state.json")
         try DurableStorage.flushFolder(temporary)
         try rotate(run, keep: keep)
+    }
+
+    /// A `model.safetensors` of `model`: its checkpoint tensors, with its kind and shape in the metadata
+    /// (what `loadModel` and `PretrainedCheckpoint` read back).
+    public static func modelFile(_ model: any PretrainingModel, metadata: [String: String] = [:]) throws -> Data {
+        var meta = metadata
+        meta["format"] = "pt"
+        meta["ntng_model"] = type(of: model.shape).name
+        meta["ntng_model_config"] = String(
+            decoding: try JSONCoding.encoder(pretty: false).encode(model.shape), as: UTF8.self)
+        return try SafeTensors.encode(model.checkpointTensors, metadata: meta)
     }
 
     /// `checkpoint.tmp` becomes `checkpoint`; the earlier ones move down, the oldest beyond `keep`

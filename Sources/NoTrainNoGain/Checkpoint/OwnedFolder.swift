@@ -54,12 +54,12 @@ public struct OwnedFolder: Sendable {
         case .run:
             [
                 "checkpoint", "checkpoint.*", "metrics.jsonl", "tokenizer.json", "config.json",
-                "il_losses.safetensors", "evaluation-*.json", "finetune-*",
+                "il_losses.safetensors", "evaluation-*.json", "evaluation-sni", "evaluation-sni-*", "finetune-*",
                 // What an atomic write (Foundation's) killed half-way leaves behind.
                 ".dat.nosync*",
             ]
         case .experiment: ["report.md", "report.json", "*.svg", "*.png", "*.log"]
-        case .fineTuning: ["model.safetensors", "result.json"]
+        case .fineTuning: ["model.safetensors", "result.json", "report.json", "report.md", "predictions.jsonl"]
         case .cache: []
         }
     }

@@ -36,6 +36,16 @@ public final class ConfigSection {
     /// Whether key `name` of this section came from a command-line override.
     public func isOverridden(_ name: String) -> Bool { overridden.contains(key(name)) }
 
+    /// Reads a config file; relative paths inside it are relative to its folder.
+    public static func load(path: String, overrides: [String] = []) throws -> ConfigSection {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(path, "cannot read the config file (missing or unreadable)")
+        }
+        return try parse(
+            yaml: String(decoding: data, as: UTF8.self), source: path,
+            baseDirectory: URL(fileURLWithPath: path).deletingLastPathComponent().path, overrides: overrides)
+    }
+
     /// Parses YAML text (after `overrides` such as "training.budget=10m" are applied).
     public static func parse(
         yaml: String, source: String, baseDirectory: String = ".", overrides: [String] = []

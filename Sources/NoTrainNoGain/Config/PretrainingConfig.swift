@@ -95,19 +95,17 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
     /// Reads a config file. Input paths inside it (corpus, tokenizer, cost model) are resolved
     /// against the file's folder; the cache and run directories against the current directory.
     public static func load(path: String, overrides: [String] = []) throws -> PretrainingConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(path, "cannot read the config file (missing or unreadable)")
-        }
-        let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(
-            yaml: String(decoding: data, as: UTF8.self), source: path, baseDirectory: base, overrides: overrides)
+        try read(ConfigSection.load(path: path, overrides: overrides))
     }
 
     public static func parse(
         yaml: String, source: String, baseDirectory: String, overrides: [String] = []
     ) throws -> PretrainingConfig {
-        let root = try ConfigSection.parse(
-            yaml: yaml, source: source, baseDirectory: baseDirectory, overrides: overrides)
+        try read(ConfigSection.parse(yaml: yaml, source: source, baseDirectory: baseDirectory, overrides: overrides))
+    }
+
+    static func read(_ root: ConfigSection) throws -> PretrainingConfig {
+        let source = root.source
         let name = try root.string("name", default: "run") ?? "run"
         let model = try ModelConfig.read(try root.section("model"))
         let (data, objective) = try readData(try root.section("data"), model: model)

@@ -34,6 +34,9 @@ public enum SeedStream: CaseIterable, Sendable {
     case classifierHead
     /// The shuffle that picks an SNI training task's instances (base: the seed mixed with the task's name).
     case sniInstances
+    /// The reference each SNI training instance is trained on in epoch i (i = 0: the one nanoT5-style
+    /// scoring draws); base: the fine-tuning seed.
+    case sniReferences
 
     var constants: (salt: UInt64, multiplier: UInt64, offset: UInt64) {
         switch self {
@@ -48,6 +51,7 @@ public enum SeedStream: CaseIterable, Sendable {
         case .fineTuningDropout: (0, 0xA24B_AED4_963E_E407, 0)
         case .classifierHead: (0, 0, 17)
         case .sniInstances: (0x5_A1_1257, 0, 0)
+        case .sniReferences: (0x5_A1_4EF5, 0x9E37_79B9_7F4A_7C15, 0)
         }
     }
 

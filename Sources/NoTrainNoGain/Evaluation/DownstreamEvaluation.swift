@@ -2,22 +2,23 @@ import Engine
 import Foundation
 
 /// A pre-trained model as `ntng pretrain` leaves it: `<run>/tokenizer.json` and
-/// `<run>/checkpoint/model.safetensors`, whose metadata holds the model's shape.
-public struct PretrainedCheckpoint: Sendable {
-    public let config: CrammedBERTConfig
+/// `<run>/checkpoint/model.safetensors`, whose metadata holds the model's kind and shape.
+public struct PretrainedCheckpoint<Shape: ModelKind>: Sendable {
+    public let config: Shape
     public let tokenizer: Tokenizer
     public let weights: String
     public let source: String
 
-    public static func load(run directory: String) throws -> PretrainedCheckpoint {
+    /// Loads the run's tokenizer and model shape; a run of another model kind is an error naming
+    /// `purpose` (what needs this kind).
+    public static func load(run directory: String, purpose: String) throws -> PretrainedCheckpoint {
         let weights = directory + "/checkpoint/model.safetensors"
         let (_, metadata) = try SafeTensors.read(weights)
-        if let kind = metadata["ntng_model"], kind != CrammedBERTConfig.name {
-            throw InputError(
-                weights, "holds a \(kind) model; GLUE and SuperGLUE evaluation fine-tunes a crammed BERT")
+        if let kind = metadata["ntng_model"], kind != Shape.name {
+            throw InputError(weights, "holds a \(kind) model; \(purpose) needs a \(Shape.name) run")
         }
         guard let json = metadata["ntng_model_config"],
-            let config = try? JSONCoding.decoder().decode(CrammedBERTConfig.self, from: Data(json.utf8))
+            let config = try? JSONCoding.decoder().decode(Shape.self, from: Data(json.utf8))
         else {
             throw InputError(weights, "no ntng_model_config in its metadata (not written by ntng pretrain)")
         }
@@ -26,11 +27,22 @@ public struct PretrainedCheckpoint: Sendable {
             weights: weights, source: directory)
     }
 
-    /// A fresh encoder: the pre-trained weights, or a random initialisation of the same shape.
-    public func encoder(randomInitialisation: Bool, seed: UInt64) throws -> CrammedBERT {
-        let model = CrammedBERT(config, seed: seed)
+    /// A fresh model: the pre-trained weights, or a random initialisation of the same shape.
+    public func model(randomInitialisation: Bool, seed: UInt64) throws -> any PretrainingModel {
+        let model = config.makeModel(seed: seed)
         if !randomInitialisation { try Checkpointer.loadModel(from: weights, into: model) }
         return model
+    }
+}
+
+extension PretrainedCheckpoint where Shape == CrammedBERTConfig {
+    public static func load(run directory: String) throws -> PretrainedCheckpoint {
+        try load(run: directory, purpose: "GLUE and SuperGLUE evaluation (it fine-tunes a crammed BERT)")
+    }
+
+    /// A fresh encoder: the pre-trained weights, or a random initialisation of the same shape.
+    public func encoder(randomInitialisation: Bool, seed: UInt64) throws -> CrammedBERT {
+        try model(randomInitialisation: randomInitialisation, seed: seed) as! CrammedBERT
     }
 }
 
@@ -102,7 +114,8 @@ public struct EvaluationReport: Codable, Sendable {
 public enum DownstreamEvaluation {
     /// Fine-tunes and scores every task whose files exist under `dataDirectory/<suite>`, for each seed.
     public static func run(
-        _ checkpoint: PretrainedCheckpoint, tasks: [DownstreamTask], dataDirectory: String, seeds: [UInt64],
+        _ checkpoint: PretrainedCheckpoint<CrammedBERTConfig>, tasks: [DownstreamTask], dataDirectory: String,
+        seeds: [UInt64],
         randomInitialisation: Bool, recipe: (DownstreamTask.Suite) -> FineTuningRecipe = FineTuningRecipe.paper,
         progress: (String) -> Void = { _ in }
     ) throws -> EvaluationReport {

@@ -81,15 +81,8 @@ public struct FineTuning {
 
     /// Padded ids [B, S], lengths [B] and labels of `examples`.
     func batch(_ examples: [EncodedExample]) -> (ids: Tensor, lengths: Tensor, labels: [Double]) {
-        let s = max(examples.map(\.ids.count).max() ?? 1, 1)
-        let pad = tokenizer.padID ?? 0
-        var ids = [Int32](repeating: pad, count: examples.count * s)
-        for (i, e) in examples.enumerated() { for (j, t) in e.ids.enumerated() { ids[i * s + j] = t } }
-        return (
-            Tensor(int32: ids, shape: [examples.count, s]),
-            Tensor(int32: examples.map { Int32($0.ids.count) }, shape: [examples.count]),
-            examples.map(\.label)
-        )
+        let padded = PaddedIDs(examples.map(\.ids), pad: tokenizer.padID ?? 0)
+        return (padded.ids, padded.lengths, examples.map(\.label))
     }
 
     /// The loss of a batch: mean squared error for regression, else cross-entropy.

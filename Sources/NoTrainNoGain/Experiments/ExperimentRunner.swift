@@ -166,7 +166,7 @@ public struct ExperimentRunner: Sendable {
     func evaluate(_ cell: ExperimentCell, _ glue: ExperimentConfig.Downstream, progress: (String) -> Void) throws {
         let path = cell.directory + "/evaluation-glue.json"
         if FileManager.default.fileExists(atPath: path) { return }
-        let checkpoint = try PretrainedCheckpoint.load(run: cell.directory)
+        let checkpoint = try PretrainedCheckpoint<CrammedBERTConfig>.load(run: cell.directory)
         let tasks = try glue.tasks.map { name -> DownstreamTask in
             guard let t = (GLUE.tasks + SuperGLUE.tasks()).first(where: { $0.name.lowercased() == name.lowercased() })
             else {

@@ -61,6 +61,21 @@ public final class T5: PretrainingModel {
         )
     }
 
+    /// The fine-tuning loss of Hugging Face's `T5ForConditionalGeneration(labels=…)`: sources and
+    /// targets right-padded, decoder inputs = targets shifted right behind `T5.padID`, cross-entropy
+    /// averaged over the batch's real target tokens (padding ignored). Returns the loss and that count.
+    public func sequenceToSequenceLoss(sources: [[Int32]], targets: [[Int32]]) -> (loss: Tensor, tokens: Int) {
+        precondition(sources.count == targets.count && targets.allSatisfy { !$0.isEmpty })
+        let inputs = PaddedIDs(sources, pad: T5.padID)
+        let decoderInputs = PaddedIDs(targets.map { [T5.padID] + $0.dropLast() }, pad: T5.padID)
+        let labels = PaddedIDs(targets, pad: -100)
+        let logits = self.logits(inputs: inputs.ids, decoderInputs: decoderInputs.ids, inputLengths: inputs.lengths)
+        let ce = softmaxCrossEntropy(
+            logits: logits.reshaped([targets.count * labels.width, config.vocabularySize]),
+            labels: labels.ids.reshaped([targets.count * labels.width]))
+        return (ce.loss, ce.count)
+    }
+
     /// Decoder hidden states [B·St, d] for a span-corruption batch (decoder inputs: targets shifted right).
     func decode(_ batch: PretrainingBatch, activeBlocks: [Int]?) -> Tensor {
         precondition(!batch.labels.contains(PretrainingBatch.ignoreLabel), "T5 batches predict every target token")

@@ -20,13 +20,10 @@ final class T5IncrementalDecoder {
         self.model = model
         batch = sources.count
         self.capacity = capacity
-        let length = sources.map(\.count).max()!
-        let padded = sources.flatMap { $0 + [Int32](repeating: T5.padID, count: length - $0.count) }
-        let lengths = Tensor(int32: sources.map { Int32($0.count) }, shape: [sources.count])
-        encoderLengths = lengths
+        let padded = PaddedIDs(sources, pad: T5.padID)
+        encoderLengths = padded.lengths
         crossKeysValues = withoutGradients {
-            let encoded = model.encode(
-                inputs: Tensor(int32: padded, shape: [sources.count, length]), inputLengths: lengths)
+            let encoded = model.encode(inputs: padded.ids, inputLengths: padded.lengths)
             return model.decoderBlocks.map { $0.crossAttention.keysValues(encoded) }
         }
         selfCaches = model.decoderBlocks.map { _ in

@@ -29,11 +29,31 @@ public class AdamW: ArenaOptimizer {
         public var beta2: Float = 0.98
         public var epsilon: Float = 1e-12
         public var weightDecay: Float = 0.01
-        public init(beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-12, weightDecay: Float = 0.01) {
+        /// ε added to √v before the bias correction, as Hugging Face's `transformers.AdamW` (and
+        /// nanoT5's AdamWScale) place it: m̂ / (√v̂ + ε/√(1 − β₂ᵗ)) in PyTorch's form.
+        public var huggingFaceEpsilon = false
+
+        public init(
+            beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-12, weightDecay: Float = 0.01,
+            huggingFaceEpsilon: Bool = false
+        ) {
             self.beta1 = beta1
             self.beta2 = beta2
             self.epsilon = epsilon
             self.weightDecay = weightDecay
+            self.huggingFaceEpsilon = huggingFaceEpsilon
+        }
+
+        enum CodingKeys: String, CodingKey { case beta1, beta2, epsilon, weightDecay, huggingFaceEpsilon }
+
+        /// Reports written before `huggingFaceEpsilon` existed read as PyTorch's placement.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(
+                beta1: try c.decode(Float.self, forKey: .beta1), beta2: try c.decode(Float.self, forKey: .beta2),
+                epsilon: try c.decode(Float.self, forKey: .epsilon),
+                weightDecay: try c.decode(Float.self, forKey: .weightDecay),
+                huggingFaceEpsilon: try c.decodeIfPresent(Bool.self, forKey: .huggingFaceEpsilon) ?? false)
         }
     }
 
@@ -50,8 +70,11 @@ public class AdamW: ArenaOptimizer {
         super.init(arena: arena, name: name, statePrefixes: ["exp_avg", "exp_avg_sq"])
     }
 
-    /// The ε of PyTorch's form m̂/(√v̂ + ε) at step t (subclasses that place ε elsewhere rescale it).
-    func epsilon(step t: Float) -> Float { hyperparameters.epsilon }
+    /// The ε of PyTorch's form m̂/(√v̂ + ε) at step t.
+    func epsilon(step t: Float) -> Float {
+        let h = hyperparameters
+        return h.huggingFaceEpsilon ? h.epsilon / (1 - pow(h.beta2, t)).squareRoot() : h.epsilon
+    }
 
     override func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {
         let h = hyperparameters, t = Float(step)

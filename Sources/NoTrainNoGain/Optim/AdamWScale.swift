@@ -6,7 +6,8 @@ import Engine
 ///     α_t = lr · √(1 − β₂ᵗ) / (1 − β₁ᵗ) · max(10⁻³, RMS(p));   p ← p − α_t · m / (√v + ε)
 ///
 /// β = (0.9, 0.999), ε = 1e-6, no weight decay; base lr 2e-2. This equals PyTorch's form
-/// m̂/(√v̂ + ε′) with ε′ = ε/√(1 − β₂ᵗ), which is how it runs on the shared AdamW kernel.
+/// m̂/(√v̂ + ε′) with ε′ = ε/√(1 − β₂ᵗ) (`huggingFaceEpsilon`), which is how it runs on the shared
+/// AdamW kernel.
 public final class AdamWScale: AdamW {
     /// `optimizer: {name: adamw-scale}`: ε beyond the shared keys; the RMS-scaled step is always on.
     public struct Settings: EpsilonSettings {
@@ -28,16 +29,10 @@ public final class AdamWScale: AdamW {
         _ arena: ParameterArena, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-6, weightDecay: Float = 0
     ) {
         super.init(
-            arena, Hyperparameters(beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay),
+            arena,
+            Hyperparameters(
+                beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, huggingFaceEpsilon: true),
             name: Settings.name)
         rmsScaledLearningRate = true
     }
-
-    override func epsilon(step t: Float) -> Float {
-        hyperparameters.epsilon / (1 - pow(hyperparameters.beta2, t)).squareRoot()
-    }
 }
-
-#if canImport(Glibc)
-    import Glibc
-#endif
