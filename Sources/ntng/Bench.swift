@@ -6,7 +6,7 @@ import NoTrainNoGain
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput and print JSON.",
-        subcommands: [Ops.self, Train.self])
+        subcommands: [Ops.self, Train.self, Decode.self])
 
     struct Ops: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -88,6 +88,35 @@ extension Bench {
                 config: config, batchSize: batchSize, sequenceLength: sequenceLength, steps: steps)
             bench.activeBlocks = activeBlocks
             try printJSON(try bench.run { stderrLine("bench train: \($0)") })
+        }
+    }
+}
+
+extension Bench {
+    struct Decode: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Greedy decoding tokens/s of a T5 with the incremental decoder (t5-tiny by default).")
+        @Option(help: "Sequences decoded together.") var batchSize = 16
+        @Option(help: "Encoder tokens per source.") var sourceLength = 256
+        @Option(help: "Hugging Face's max_length: the start token and max-length − 1 generated tokens.")
+        var maxLength = 128
+        @Option(help: "Timed runs after one warm-up (the median is reported).") var repeats = 3
+        @Option(help: "t5-tiny or t5-base.") var model = "t5-tiny"
+        @Option(help: "Write the model, sources and tokens here (for scripts/bench_decode_hf.py).") var save: String?
+
+        func run() throws {
+            try requireBLAS()
+            guard let shape = T5Config.presets[model] else {
+                throw ValidationError(
+                    "--model must be one of \(T5Config.presets.keys.sorted().joined(separator: ", "))")
+            }
+            guard batchSize > 0, sourceLength > 1, maxLength > 1, repeats > 0 else {
+                throw ValidationError(
+                    "--batch-size and --repeats must be positive, --source-length and --max-length > 1")
+            }
+            let bench = DecodeBenchmark(
+                config: shape, batchSize: batchSize, sourceLength: sourceLength, maxLength: maxLength, repeats: repeats)
+            try printJSON(try bench.run(save: save) { stderrLine("bench decode: \($0)") })
         }
     }
 }

@@ -139,19 +139,53 @@ struct SNIFineTuningTests {
             #expect(p.exactMatch == Metrics.best(Metrics.exactMatch, p.prediction, references: p.references))
         }
         #expect(outcome.predictions.last?.references == ["sun", "the sun"])
-        let out = Fixtures.temporaryDirectory()
+        let cell = Fixtures.temporaryDirectory(), out = cell + "/evaluation-sni"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try SNIEvaluation.write(outcome, to: out)
         let lines = try String(contentsOfFile: out + "/predictions.jsonl", encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 4 && lines[0].contains("\"rouge_l\"") && lines[0].contains("\"exact_match\""))
         let back = try JSONCoding.read(SNIReport.self, from: out + "/report.json", what: "a report")
         #expect(back.overall.rougeL == report.overall.rougeL && back.recipe == recipe)
         #expect(try String(contentsOfFile: out + "/report.md", encoding: .utf8).contains("| **overall** | 4 |"))
+        // `ntng compare` reads the score from the cell's directory, named by what it covers.
+        let stored = try ExperimentReport.downstream(cell)
+        #expect(stored == [.init(key: "sni", name: "SNI ROUGE-L", covers: report.covers, value: report.overall.rougeL)])
         // nanoT5's scoring: one reference each, passed through the tokenizer.
         recipe.references = .nanot5
         let fine = try SNIFineTuning(recipe: recipe, tokenizer: checkpoint.tokenizer)
         let examples = fine.examples([try SNITask.load(sni + "/tasks/task4_test.json")], .test, seed: 0)
         let one = fine.scoredReferences(examples, seed: 1)
         #expect(one.count == 1 && one[0].count == 1 && ["sun", "the sun"].contains(one[0][0]))
+    }
+
+    @Test func compareReportsSNIBesideTheLossWithItsDifferenceToTheBaseline() {
+        func cell(_ method: String, _ seed: UInt64, _ rouge: Double) -> ExperimentReport.CellResult {
+            ExperimentReport.CellResult(
+                method: method, budgetSeconds: 60, seed: seed, finalValidationLoss: 3, validations: [], steps: 1,
+                tokens: 1, charged: [:], wallSeconds: 1,
+                downstream: [.init(key: "sni", name: "SNI ROUGE-L", covers: "SNI ROUGE-L, 20 test tasks", value: rouge)]
+            )
+        }
+        let baseline = [cell("baseline", 0, 10), cell("baseline", 1, 12)]
+        let stacking = [cell("stacking", 0, 20), cell("stacking", 1, 22)]
+        let summary = ExperimentReport.summaries(stacking, baseline: baseline)
+        #expect(summary.count == 1 && summary[0].mean == 21 && summary[0].difference?.estimate == 10)
+        #expect(ExperimentReport.summaries(baseline, baseline: nil)[0].difference == nil)
+        let row = { (method: String, cells: [ExperimentReport.CellResult], base: [ExperimentReport.CellResult]?) in
+            ExperimentReport.Row(
+                method: method, seeds: 2, validationLossMean: 3, validationLossStd: 0, validationLossDifference: nil,
+                downstream: ExperimentReport.summaries(cells, baseline: base), stepsMean: 1, tokensMean: 1,
+                chargedMean: [:], wallSecondsMean: 1)
+        }
+        let report = ExperimentReport(
+            experiment: "t5", cells: baseline + stacking,
+            tables: [.init(budget: "1m", rows: [row("baseline", baseline, nil), row("stacking", stacking, baseline)])],
+            missingCells: [])
+        let markdown = report.markdown()
+        #expect(markdown.contains("SNI ROUGE-L: SNI ROUGE-L, 20 test tasks."))
+        #expect(markdown.contains("| SNI ROUGE-L | Δ SNI ROUGE-L |"))
+        #expect(markdown.contains("| baseline | 2 | 3.0000 ± 0.0000 | — | 11.00 ± 1.41 | — |"))
+        #expect(markdown.contains("| stacking | 2 | 3.0000 ± 0.0000 | — | 21.00 ± 1.41 | +10.00 ["))
     }
 
     @Test func aBERTRunOrAnEmptySplitIsAOneLineError() throws {

@@ -17,6 +17,9 @@ import Yams
 ///   rho-loss: {batch_selection: {method: rho}}   # IL model trained and extracted automatically
 /// il_budget: 2m
 /// glue: {tasks: [CoLA, SST-2], max_train_examples: 2000, epochs: 2, data_dir: ../../../shared/data}
+/// # T5 experiments instead: fine-tune on SNI and score ROUGE-L (`SNIRecipe` keys, the SNI checkout, a seed)
+/// # sni: {train_tasks: 60, train_instances_per_task: 20, epochs: 1, test_tasks: 20, test_instances_per_task: 20,
+/// #       sni_dir: ../../../shared/data/super-natural-instructions}
 /// parallel: 1
 /// output: runs/experiments/cpu-small
 /// ```
@@ -35,6 +38,13 @@ public struct ExperimentConfig: Sendable {
         public var seeds: [UInt64] = [0]
     }
 
+    /// The `sni:` section: the SNI recipe (subset) each T5 cell is fine-tuned and scored with.
+    public struct SNIDownstream: Sendable, Equatable {
+        public var recipe: SNIRecipe
+        public var dataDirectory: String
+        public var seed: UInt64
+    }
+
     public var name: String
     public var source: String
     public var baseConfig: String
@@ -44,6 +54,7 @@ public struct ExperimentConfig: Sendable {
     public var methods: [Method]
     public var ilBudget: RST?
     public var glue: Downstream?
+    public var sni: SNIDownstream?
     public var parallel: Int
     public var output: String
 
@@ -102,12 +113,24 @@ public struct ExperimentConfig: Sendable {
                 seeds: try g.doubles("seeds", default: [0], range: 0...1e15).map { UInt64($0) })
             try g.finish()
         }
+        var sni: SNIDownstream?
+        if root.has("sni") {
+            let section = try root.section("sni")
+            sni = SNIDownstream(
+                recipe: try SNIRecipe.read(section),
+                dataDirectory: resolve(
+                    try section.string("sni_dir", default: "data/super-natural-instructions")
+                        ?? "data/super-natural-instructions"),
+                seed: UInt64(try section.int("seed", default: 0, range: 0...Int.max)))
+            try section.finish()
+        }
         let parallel = try root.int("parallel", default: 1, range: 1...64)
         let output = try root.string("output", default: "runs/experiments/\(name)") ?? "runs/experiments/\(name)"
         try root.finish()
         return ExperimentConfig(
             name: name, source: path, baseConfig: resolve(baseConfig), budgets: budgets, seeds: seeds,
-            common: common, methods: methods, ilBudget: ilBudget, glue: glue, parallel: parallel, output: output)
+            common: common, methods: methods, ilBudget: ilBudget, glue: glue, sni: sni, parallel: parallel,
+            output: output)
     }
 
     /// {a: {b: 1, c: [1, 2]}} → ["a.b=1", "a.c=[1, 2]"].
@@ -164,10 +187,11 @@ public struct ExperimentCell: Sendable {
         ]
     }
 
-    /// Finished: the run logged its end (and, when downstream scores are wanted, they exist).
-    public func isFinished(needsGLUE: Bool) -> Bool {
+    /// Finished: the run logged its end and the downstream reports wanted (`files`, relative to the
+    /// cell's directory) exist.
+    public func isFinished(needing files: [String]) -> Bool {
         ExperimentCell.runEnded(directory)
-            && (!needsGLUE || FileManager.default.fileExists(atPath: directory + "/evaluation-glue.json"))
+            && files.allSatisfy { FileManager.default.fileExists(atPath: directory + "/" + $0) }
     }
 
     /// The pre-training run in `directory` logged its end.

@@ -7,6 +7,29 @@ import Foundation
 /// each method managed within the budget, and the split of the RST into training, selection and
 /// Hessian charges. Written as Markdown and JSON, with SVG plots.
 public struct ExperimentReport: Codable, Sendable {
+    /// Where a cell keeps its downstream reports (relative to the cell's directory).
+    public static let glueReport = "evaluation-glue.json"
+    public static let sniReport = "evaluation-sni/report.json"
+
+    /// A cell's downstream score: `key` names the suite ("glue", "sni"), `name` the number, `covers`
+    /// what it averages; `value` in percent.
+    public struct DownstreamScore: Codable, Sendable, Equatable {
+        public var key: String
+        public var name: String
+        public var covers: String
+        public var value: Double
+    }
+
+    /// A downstream score over a method's seeds, and its difference to the baseline's.
+    public struct DownstreamSummary: Codable, Sendable {
+        public var key: String
+        public var name: String
+        public var covers: String
+        public var mean: Double
+        public var std: Double
+        public var difference: Statistics.Difference?
+    }
+
     public struct CellResult: Codable, Sendable {
         public var method: String
         public var budgetSeconds: Double
@@ -19,7 +42,7 @@ public struct ExperimentReport: Codable, Sendable {
         /// Charged RST seconds by ledger kind.
         public var charged: [Ledger.Kind: Double]
         public var wallSeconds: Double
-        public var glue: Double?
+        public var downstream: [DownstreamScore]
     }
 
     public struct Row: Codable, Sendable {
@@ -28,9 +51,7 @@ public struct ExperimentReport: Codable, Sendable {
         public var validationLossMean: Double
         public var validationLossStd: Double
         public var validationLossDifference: Statistics.Difference?
-        public var glueMean: Double?
-        public var glueStd: Double?
-        public var glueDifference: Statistics.Difference?
+        public var downstream: [DownstreamSummary]
         public var stepsMean: Double
         public var tokensMean: Double
         public var chargedMean: [Ledger.Kind: Double]
@@ -62,7 +83,7 @@ public struct ExperimentReport: Codable, Sendable {
             for method in experiment.methods.map(\.name) {
                 let c = atBudget.filter { $0.method == method }
                 guard !c.isEmpty else { continue }
-                let losses = c.map(\.finalValidationLoss), glue = c.compactMap(\.glue)
+                let losses = c.map(\.finalValidationLoss)
                 let isBaseline = method == ExperimentConfig.baselineName
                 var charged: [Ledger.Kind: Double] = [:]
                 for kind in Set(c.flatMap { $0.charged.keys }) {
@@ -74,10 +95,7 @@ public struct ExperimentReport: Codable, Sendable {
                         validationLossStd: Statistics.standardDeviation(losses),
                         validationLossDifference: isBaseline
                             ? nil : Statistics.welchInterval(losses, baseline.map(\.finalValidationLoss)),
-                        glueMean: glue.isEmpty ? nil : Statistics.mean(glue),
-                        glueStd: glue.isEmpty ? nil : Statistics.standardDeviation(glue),
-                        glueDifference: isBaseline || glue.isEmpty
-                            ? nil : Statistics.welchInterval(glue, baseline.compactMap(\.glue)),
+                        downstream: summaries(c, baseline: isBaseline ? nil : baseline),
                         stepsMean: Statistics.mean(c.map { Double($0.steps) }),
                         tokensMean: Statistics.mean(c.map { Double($0.tokens) }),
                         chargedMean: charged, wallSecondsMean: Statistics.mean(c.map(\.wallSeconds))))
@@ -87,23 +105,56 @@ public struct ExperimentReport: Codable, Sendable {
         return ExperimentReport(experiment: experiment.name, cells: cells, tables: tables, missingCells: missing)
     }
 
+    /// Each downstream score of `cells` (one method's seeds) as mean ± std, with the difference to
+    /// `baseline`'s cells (none for the baseline itself).
+    static func summaries(_ cells: [CellResult], baseline: [CellResult]?) -> [DownstreamSummary] {
+        var keys: [String] = []
+        for c in cells { for d in c.downstream where !keys.contains(d.key) { keys.append(d.key) } }
+        return keys.map { key in
+            let scores = cells.compactMap { $0.downstream.first { $0.key == key } }
+            let values = scores.map(\.value)
+            let base = baseline?.compactMap { $0.downstream.first { $0.key == key }?.value } ?? []
+            return DownstreamSummary(
+                key: key, name: scores[0].name, covers: scores[0].covers, mean: Statistics.mean(values),
+                std: Statistics.standardDeviation(values),
+                difference: baseline == nil || base.isEmpty ? nil : Statistics.welchInterval(values, base))
+        }
+    }
+
+    /// The downstream scores stored in a cell's directory: the GLUE average (else the first average
+    /// of the report) and SNI's overall ROUGE-L.
+    static func downstream(_ directory: String) throws -> [DownstreamScore] {
+        var out: [DownstreamScore] = []
+        let glue = directory + "/" + glueReport
+        if FileManager.default.fileExists(atPath: glue) {
+            let report = try JSONCoding.read(EvaluationReport.self, from: glue, what: "an evaluation report")
+            if let (name, average) = report.averages["glue"].map({ ("glue", $0) }) ?? report.averages.first {
+                out.append(
+                    DownstreamScore(
+                        key: "glue", name: name == "glue" ? "GLUE average" : name,
+                        covers: average.covers.joined(separator: ", "), value: 100 * average.value))
+            }
+        }
+        let sni = directory + "/" + sniReport
+        if FileManager.default.fileExists(atPath: sni) {
+            let report = try JSONCoding.read(SNIReport.self, from: sni, what: "an SNI report")
+            out.append(
+                DownstreamScore(key: "sni", name: "SNI ROUGE-L", covers: report.covers, value: report.overall.rougeL))
+        }
+        return out
+    }
+
     /// A finished cell's figures, or nil.
     static func read(_ cell: ExperimentCell) throws -> CellResult? {
         guard FileManager.default.fileExists(atPath: cell.directory + "/metrics.jsonl") else { return nil }
         let log = try MetricsLog.read(cell.directory + "/metrics.jsonl")
         guard let end = log.end else { return nil }
-        var glue: Double?
-        let evaluation = cell.directory + "/evaluation-glue.json"
-        if FileManager.default.fileExists(atPath: evaluation) {
-            let report = try JSONCoding.read(EvaluationReport.self, from: evaluation, what: "an evaluation report")
-            glue = report.averages["glue"]?.value ?? report.averages.values.first?.value
-        }
         return CellResult(
             method: cell.method.name, budgetSeconds: cell.budget.seconds, seed: cell.seed,
             finalValidationLoss: end.finalValidationLoss,
             validations: log.validations.map { [$0.rstSeconds, $0.loss] },
             steps: end.step, tokens: end.tokens, charged: end.ledger.entries.mapValues(\.charged.seconds),
-            wallSeconds: end.wallSeconds, glue: glue)
+            wallSeconds: end.wallSeconds, downstream: try downstream(cell.directory))
     }
 
     static func signed(_ d: Statistics.Difference?, scale: Double = 1, digits: Int = 3) -> String {
@@ -116,26 +167,38 @@ public struct ExperimentReport: Codable, Sendable {
 
     public func markdown() -> String {
         var s =
-            "# Experiment \(experiment)\n\nFinal validation loss (masked-LM, lower is better) and GLUE average "
-            + "(higher is better) as mean ± std over seeds; Δ is the difference to the baseline with its 95% "
-            + "confidence interval (Welch), * where the interval excludes 0. Steps and tokens are what each method "
-            + "fitted into the same RST budget; RST charged is split into training / selection / Hessian / "
-            + "skipped (steps dropped for a non-finite loss).\n"
+            "# Experiment \(experiment)\n\nFinal validation loss (the pre-training objective's cross-entropy, lower is "
+            + "better) and downstream scores (higher is better) as mean ± std over seeds; Δ is the difference to the "
+            + "baseline with its 95% confidence interval (Welch), * where the interval excludes 0. Steps and tokens "
+            + "are what each method fitted into the same RST budget; RST charged is split into training / selection "
+            + "/ Hessian / skipped (steps dropped for a non-finite loss).\n"
         for t in tables {
-            s +=
-                "\n## Budget \(t.budget) RST\n\n| method | seeds | val. loss | Δ loss vs baseline | GLUE | Δ GLUE "
-                + "| steps | tokens | RST \(Ledger.Kind.allCases.map(\.shortName).joined(separator: " / ")) (s) |\n"
-            s += "|---|---|---|---|---|---|---|---|---|\n"
+            var scores: [DownstreamSummary] = []
             for r in t.rows {
-                let glue = r.glueMean.map { String(format: "%.2f ± %.2f", 100 * $0, 100 * (r.glueStd ?? 0)) } ?? "—"
+                for d in r.downstream where !scores.contains(where: { $0.key == d.key }) { scores.append(d) }
+            }
+            let kinds = Ledger.Kind.allCases.map(\.shortName).joined(separator: " / ")
+            s += "\n## Budget \(t.budget) RST\n\n"
+            for d in scores { s += "\(d.name): \(d.covers).\n" }
+            if !scores.isEmpty { s += "\n" }
+            s += "| method | seeds | val. loss | Δ loss vs baseline | "
+            s += scores.map { "\($0.name) | Δ \($0.name) | " }.joined()
+            s +=
+                "steps | tokens | RST \(kinds) (s) |\n|" + String(repeating: "---|", count: 7 + 2 * scores.count) + "\n"
+            for r in t.rows {
                 let split = Ledger.Kind.allCases.map { String(format: "%.1f", r.chargedMean[$0] ?? 0) }
                     .joined(separator: " / ")
                 s +=
                     "| \(r.method) | \(r.seeds) | "
                     + "\(String(format: "%.4f ± %.4f", r.validationLossMean, r.validationLossStd)) | "
-                    + "\(ExperimentReport.signed(r.validationLossDifference)) | \(glue) | "
-                    + "\(ExperimentReport.signed(r.glueDifference, scale: 100, digits: 2)) | "
-                    + "\(Int(r.stepsMean.rounded())) | \(Int(r.tokensMean.rounded())) | \(split) |\n"
+                    + "\(ExperimentReport.signed(r.validationLossDifference)) | "
+                for score in scores {
+                    guard let d = r.downstream.first(where: { $0.key == score.key }) else { s += "— | — | "; continue }
+                    s +=
+                        String(format: "%.2f ± %.2f", d.mean, d.std) + " | "
+                        + ExperimentReport.signed(d.difference, digits: 2) + " | "
+                }
+                s += "\(Int(r.stepsMean.rounded())) | \(Int(r.tokensMean.rounded())) | \(split) |\n"
             }
         }
         if !missingCells.isEmpty { s += "\nNot finished: \(missingCells.joined(separator: ", ")).\n" }
@@ -167,7 +230,7 @@ public struct ExperimentReport: Codable, Sendable {
             try SVGPlot.write(
                 SVGPlot(
                     title: "Validation loss vs RST, budget \(t.budget)", xLabel: "RST consumed (minutes)",
-                    yLabel: "validation loss (masked-LM cross-entropy)"
+                    yLabel: "validation loss (pre-training objective)"
                 ).lines(series), to: path)
             plots.append(path)
             let kinds = Ledger.Kind.allCases
@@ -181,24 +244,26 @@ public struct ExperimentReport: Codable, Sendable {
             try SVGPlot.write(split, to: splitPath)
             plots.append(splitPath)
         }
-        if cells.contains(where: { $0.glue != nil }) {
+        let scores = tables.flatMap { $0.rows.flatMap(\.downstream) }
+        for key in scores.map(\.key).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
+            let name = scores.first { $0.key == key }!.name
             var series: [SVGPlot.Series] = []
             for method in methods {
-                let points = tables.compactMap { t -> (x: Double, y: Double)? in
-                    guard let r = t.rows.first(where: { $0.method == method }), let g = r.glueMean else { return nil }
-                    return (x: (RST(parsing: t.budget)?.seconds ?? 0) / 60, y: 100 * g)
-                }
-                let band = tables.compactMap { t -> (lower: Double, upper: Double)? in
-                    guard let r = t.rows.first(where: { $0.method == method }), let g = r.glueMean else { return nil }
-                    return (lower: 100 * (g - (r.glueStd ?? 0)), upper: 100 * (g + (r.glueStd ?? 0)))
+                var points: [(x: Double, y: Double)] = [], band: [(lower: Double, upper: Double)] = []
+                for t in tables {
+                    guard let r = t.rows.first(where: { $0.method == method }),
+                        let d = r.downstream.first(where: { $0.key == key })
+                    else { continue }
+                    points.append((x: (RST(parsing: t.budget)?.seconds ?? 0) / 60, y: d.mean))
+                    band.append((lower: d.mean - d.std, upper: d.mean + d.std))
                 }
                 if !points.isEmpty { series.append(.init(name: method, points: points, band: band)) }
             }
-            let path = directory + "/glue-vs-budget.svg"
+            let path = directory + "/\(key)-vs-budget.svg"
             try SVGPlot.write(
                 SVGPlot(
-                    title: "GLUE average vs budget", xLabel: "budget (RST minutes)",
-                    yLabel: "GLUE average (mean ± std over seeds)"
+                    title: "\(name) vs budget", xLabel: "budget (RST minutes)",
+                    yLabel: "\(name) (mean ± std over seeds)"
                 )
                 .lines(series), to: path)
             plots.append(path)

@@ -22,7 +22,11 @@ public struct ExperimentRunner: Sendable {
         ).train()
     }
 
-    public var needsGLUE: Bool { experiment.glue != nil }
+    /// The downstream reports a finished cell holds (GLUE's, SNI's).
+    public var downstreamReports: [String] {
+        (experiment.glue != nil ? [ExperimentReport.glueReport] : [])
+            + (experiment.sni != nil ? [ExperimentReport.sniReport] : [])
+    }
 
     /// The cell's full config.
     public func config(for cell: ExperimentCell, extra: [String] = []) throws -> PretrainingConfig {
@@ -31,7 +35,7 @@ public struct ExperimentRunner: Sendable {
     }
 
     /// Cells not finished yet.
-    public var pendingCells: [ExperimentCell] { experiment.cells.filter { !$0.isFinished(needsGLUE: needsGLUE) } }
+    public var pendingCells: [ExperimentCell] { experiment.cells.filter { !$0.isFinished(needing: downstreamReports) } }
 
     /// Runs every pending cell (in order, or `parallel` at a time through `executor`), then its
     /// downstream evaluation; returns the cells that ran.
@@ -62,6 +66,7 @@ public struct ExperimentRunner: Sendable {
                             cell.overrides(common: self.experiment.common, extra: extra), resume)
                     }
                     if let glue = self.experiment.glue { try self.evaluate(cell, glue, progress: progress) }
+                    if let sni = self.experiment.sni { try self.evaluate(cell, sni, progress: progress) }
                     progress("cell \(cell.label): done")
                 } catch {
                     lock.lock(); failures.append("\(cell.label): \(error)"); lock.unlock()
@@ -163,8 +168,23 @@ public struct ExperimentRunner: Sendable {
         ) { progress("IL: \($0)") }
     }
 
+    /// Fine-tunes a T5 cell on SNI and scores it (skipped when its report exists).
+    func evaluate(_ cell: ExperimentCell, _ sni: ExperimentConfig.SNIDownstream, progress: (String) -> Void) throws {
+        let report = cell.directory + "/" + ExperimentReport.sniReport
+        if FileManager.default.fileExists(atPath: report) { return }
+        let checkpoint = try PretrainedCheckpoint<T5Config>.load(
+            run: cell.directory, purpose: "the experiment's sni: section (it fine-tunes a T5)")
+        let directory = (report as NSString).deletingLastPathComponent
+        try OwnedFolder(directory, kind: .fineTuning).open()
+        let outcome = try SNIEvaluation.run(
+            checkpoint, data: SNIData(root: sni.dataDirectory), recipe: sni.recipe, seed: sni.seed,
+            randomInitialisation: false
+        ) { progress("\(cell.label): \($0)") }
+        try SNIEvaluation.write(outcome, to: directory)
+    }
+
     func evaluate(_ cell: ExperimentCell, _ glue: ExperimentConfig.Downstream, progress: (String) -> Void) throws {
-        let path = cell.directory + "/evaluation-glue.json"
+        let path = cell.directory + "/" + ExperimentReport.glueReport
         if FileManager.default.fileExists(atPath: path) { return }
         let checkpoint = try PretrainedCheckpoint<CrammedBERTConfig>.load(run: cell.directory)
         let tasks = try glue.tasks.map { name -> DownstreamTask in

@@ -146,10 +146,9 @@ public enum SNIEvaluation {
         return Outcome(report: report, predictions: predictions, model: model)
     }
 
-    /// Writes `report.json`, `report.md` and `predictions.jsonl` into `directory`.
+    /// Writes `predictions.jsonl`, `report.md` and, last (so that its presence means a finished
+    /// evaluation), `report.json` into `directory`.
     public static func write(_ outcome: Outcome, to directory: String) throws {
-        try JSONCoding.write(outcome.report, to: directory + "/report.json")
-        try outcome.report.markdown().write(toFile: directory + "/report.md", atomically: true, encoding: .utf8)
         let encoder = JSONCoding.encoder(pretty: false)
         var lines = Data()
         for p in outcome.predictions {
@@ -157,5 +156,7 @@ public enum SNIEvaluation {
             lines.append(0x0A)
         }
         try lines.write(to: URL(fileURLWithPath: directory + "/predictions.jsonl"), options: .atomic)
+        try outcome.report.markdown().write(toFile: directory + "/report.md", atomically: true, encoding: .utf8)
+        try JSONCoding.write(outcome.report, to: directory + "/report.json")
     }
 }

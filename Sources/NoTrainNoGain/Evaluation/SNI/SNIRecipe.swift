@@ -56,7 +56,8 @@ public struct SNIRecipe: Codable, Equatable, Sendable {
         return p
     }
 
-    /// Reads the `sni:` section of an evaluation config (every key optional; the paper's values by default).
+    /// Reads the recipe's keys of an `sni:` section (every key optional; the paper's values by default);
+    /// the caller reads its own keys and finishes the section.
     public static func read(_ s: ConfigSection) throws -> SNIRecipe {
         var r = SNIRecipe()
         r.split = try s.string("split", default: r.split) ?? r.split
@@ -73,7 +74,6 @@ public struct SNIRecipe: Codable, Equatable, Sendable {
         r.generationMaxLength = try s.int("generation_max_length", default: r.generationMaxLength, range: 1...4096)
         r.evaluationBatchSize = try s.int("evaluation_batch_size", default: r.evaluationBatchSize, range: 1...4096)
         r.references = try s.choice("references", default: r.references)
-        try s.finish()
         return r
     }
 
@@ -82,7 +82,9 @@ public struct SNIRecipe: Codable, Equatable, Sendable {
         let root =
             try path.map { try ConfigSection.load(path: $0, overrides: overrides) }
             ?? ConfigSection.parse(yaml: "", source: "--set", overrides: overrides)
-        let recipe = try read(try root.section("sni"))
+        let section = try root.section("sni")
+        let recipe = try read(section)
+        try section.finish()
         try root.finish()
         return recipe
     }
