@@ -184,5 +184,19 @@ struct SNITests {
         #expect(test.count == 103 && missing.count == 16)
         #expect(test.allSatisfy { !$0.instances.isEmpty && !$0.categories.isEmpty })
         #expect(Set(test.map { $0.categories[0] }).count == 12)
+        // Training tasks too (97 of them hold Python's bare NaN, e.g. "URL": [NaN]).
+        let (train, absent) = try data.tasks(split: "default", subset: "train")
+        #expect(train.count == 687 && absent.count == 69)
+    }
+
+    @Test func pythonsNonFiniteLiteralsReadAsNullOutsideStrings() throws {
+        let text = #"{"a": [NaN, -Infinity, Infinity, -1.5, "NaN", "x\"NaN\\", "I"], "NaN": "Infinity"}"#
+        let cleaned = String(decoding: JSONCoding.pythonLiteralsAsNull(Data(text.utf8)), as: UTF8.self)
+        #expect(cleaned == #"{"a": [null, null, null, -1.5, "NaN", "x\"NaN\\", "I"], "NaN": "Infinity"}"#)
+        let directory = Fixtures.temporaryDirectory()
+        let path = directory + "/task_nan.json"
+        try SNITests.validTask.replacingOccurrences(of: #""Negative Examples": [],"#, with: #""URL": [NaN],"#)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try SNITask.load(path).instances.count == 1)
     }
 }

@@ -30,6 +30,37 @@ public enum JSONCoding {
         return d
     }
 
+    /// JSON written by Python's `json` module, which writes a non-finite float as a bare `NaN`,
+    /// `Infinity` or `-Infinity` (SNI task files hold such values, e.g. `"URL": [NaN]`): those tokens,
+    /// outside strings, become `null`, so that a strict decoder reads the rest.
+    public static func pythonLiteralsAsNull(_ data: Data) -> Data {
+        let bytes = [UInt8](data)
+        let literals: [[UInt8]] = [Array("NaN".utf8), Array("Infinity".utf8), Array("-Infinity".utf8)]
+        guard bytes.contains(where: { $0 == UInt8(ascii: "N") || $0 == UInt8(ascii: "I") }) else { return data }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var inString = false, escaped = false, i = 0
+        outer: while i < bytes.count {
+            let b = bytes[i]
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == 0x22 { inString = false }
+            } else if b == 0x22 {
+                inString = true
+            } else {
+                for literal in literals where bytes.count - i >= literal.count && bytes[i] == literal[0]
+                    && Array(bytes[i..<(i + literal.count)]) == literal
+                {
+                    out += Array("null".utf8)
+                    i += literal.count
+                    continue outer
+                }
+            }
+            out.append(b)
+            i += 1
+        }
+        return Data(out)
+    }
+
     /// `value` as pretty JSON text.
     public static func text<T: Encodable>(_ value: T) throws -> String {
         String(decoding: try encoder().encode(value), as: UTF8.self)

@@ -75,7 +75,7 @@ public struct SNITask: Sendable, Equatable {
             throw InputError(path, "cannot read the task file (missing or unreadable)")
         }
         let file: File
-        do { file = try JSONDecoder().decode(File.self, from: data) } catch {
+        do { file = try JSONDecoder().decode(File.self, from: JSONCoding.pythonLiteralsAsNull(data)) } catch {
             throw InputError(path, "not an SNI task file (\(JSONCoding.reason(error)))")
         }
         guard let first = file.definition.values.first, !first.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
