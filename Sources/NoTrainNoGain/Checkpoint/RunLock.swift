@@ -27,8 +27,8 @@ public final class RunLock {
         }
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count)
-        let holder =
-            "process \(getpid()) on \(String(cString: host)) since \(ISO8601DateFormatter().string(from: Date()))\n"
+        let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let holder = "process \(getpid()) on \(name) since \(ISO8601DateFormatter().string(from: Date()))\n"
         ftruncate(fd, 0)
         _ = holder.withCString { Glibc.write(fd, $0, strlen($0)) }
         self.fd = fd

@@ -43,11 +43,18 @@ public enum JSONCoding {
         outer: while i < bytes.count {
             let b = bytes[i]
             if inString {
-                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == 0x22 { inString = false }
+                if escaped {
+                    escaped = false
+                } else if b == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if b == 0x22 {
+                    inString = false
+                }
             } else if b == 0x22 {
                 inString = true
             } else {
-                for literal in literals where bytes.count - i >= literal.count && bytes[i] == literal[0]
+                for literal in literals
+                where bytes.count - i >= literal.count && bytes[i] == literal[0]
                     && Array(bytes[i..<(i + literal.count)]) == literal
                 {
                     out += Array("null".utf8)
