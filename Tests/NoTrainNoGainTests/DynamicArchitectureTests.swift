@@ -137,12 +137,14 @@ struct DynamicArchitectureTests {
                     events.count == 1 && (events[0].fields["progress"]?.double ?? 0) >= 0.25
                         && (events[0].fields["progress"]?.double ?? 0) < 0.25 + 4.0 / 24)
                 #expect(train.first!.activeBlocks == 1 && train.last!.activeBlocks == 2)
+                // Logged under the step it is part of: the first step with 2 blocks.
+                #expect(events[0].step == train.first { $0.activeBlocks == 2 }?.step)
             } else {
                 #expect(log.start?.optimizerMissingGradient == .zeroGradientIfStateExists)
             }
             // Interrupt and resume: the same curve.
             try tiny.expectResumeMatches(
-                straight, overrides: extra, directory: "\(tiny.directory)/b\(extra.count)", stopAfter: 4)
+                straight, overrides: extra, directory: "\(tiny.directory)/b\(extra.count)", stopAfter: 3)
         }
     }
 }

@@ -126,7 +126,9 @@ struct SNIFineTuningTests {
         let outcome = try SNIEvaluation.run(
             checkpoint, data: SNIData(root: sni), recipe: recipe, seed: 1, randomInitialisation: false)
         let report = outcome.report
-        #expect(report.trainTasks == 2 && report.testTasks == 2 && report.missingTasks == ["absent_train"])
+        #expect(
+            report.trainTasks == 2 && report.testTasks == 2 && report.missingTrainTasks == ["absent_train"]
+                && report.missingTestTasks.isEmpty)
         #expect(report.training.examples == 12 && report.training.steps == 9 && report.training.epochLosses.count == 3)
         // Training lowers the loss.
         #expect(report.training.epochLosses[2] < report.training.epochLosses[0])

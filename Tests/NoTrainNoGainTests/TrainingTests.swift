@@ -71,15 +71,26 @@ struct TinyRun {
     ) throws {
         let config = try self.config(overrides + ["run_directory=\(directory)"])
         try PretrainingRun(config: config).train(stopAfterSteps: stopAfter)
+        // A run killed after its checkpoint has logged beyond it, at worst all that the straight run
+        // logged before its end line: the resumed run must drop what follows the checkpoint.
+        let straightLog = try String(contentsOfFile: straight.directory + "/metrics.jsonl", encoding: .utf8)
+        try straightLog.split(separator: "\n").filter { !$0.contains(#""event":"end""#) }.map { $0 + "\n" }.joined()
+            .write(toFile: directory + "/metrics.jsonl", atomically: true, encoding: .utf8)
         let resumed = try PretrainingRun(config: config, resume: true)
         #expect(resumed.state.step == stopAfter, sourceLocation: sourceLocation)
         try resumed.train()
         #expect(try trainLosses(resumed.directory) == trainLosses(straight.directory), sourceLocation: sourceLocation)
+        #expect(
+            try methodEvents(resumed.directory) == methodEvents(straight.directory), sourceLocation: sourceLocation)
         #expect(resumed.state.ledger == straight.state.ledger, sourceLocation: sourceLocation)
         #expect(
             resumed.state.validations.map(\.loss) == straight.state.validations.map(\.loss),
             sourceLocation: sourceLocation)
         #expect(resumed.arena.values.scalars() == straight.arena.values.scalars(), sourceLocation: sourceLocation)
+    }
+
+    func methodEvents(_ runDirectory: String) throws -> [RunEvent] {
+        try MetricsLog.read(runDirectory + "/metrics.jsonl").filter { if case .method = $0 { true } else { false } }
     }
 
     func trainLosses(_ runDirectory: String) throws -> [Double] {

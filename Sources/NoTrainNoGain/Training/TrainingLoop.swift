@@ -144,9 +144,11 @@ extension PretrainingRun {
             seed: config.training.seed
         ) { [self] line, event, fields in
             let fields = (try? JSONValue(encoding: fields))?.object ?? [:]
+            // Logged under the step being taken (state.step counts finished steps), so that a resume
+            // from the checkpoint at state.step drops the event with the step and logs it once again.
+            let step = state.step + 1
             try? log.write(
-                .method(
-                    .init(name: event, step: state.step, rstSeconds: state.budget.consumed.seconds, fields: fields)))
+                .method(.init(name: event, step: step, rstSeconds: state.budget.consumed.seconds, fields: fields)))
             progress(line)
         }
     }

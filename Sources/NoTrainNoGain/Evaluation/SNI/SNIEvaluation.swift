@@ -41,8 +41,9 @@ public struct SNIReport: Codable, Sendable {
     public var covers: String
     public var trainTasks: Int
     public var testTasks: Int
-    /// Tasks the split lists whose files are absent (skipped).
-    public var missingTasks: [String]
+    /// Training and test tasks the split lists (up to the task limits) whose files are absent (skipped).
+    public var missingTrainTasks: [String]
+    public var missingTestTasks: [String]
     public var training: SNIFineTuning.Training
     public var decoding: SNIFineTuning.Decoding
     public var overall: SNIScore
@@ -61,7 +62,10 @@ public struct SNIReport: Codable, Sendable {
         s += "| category | instances | ROUGE-L | exact match |\n|---|---|---|---|\n"
         for c in categories { s += row(c) }
         s += row(overall, bold: true)
-        if !missingTasks.isEmpty { s += "\n\(missingTasks.count) listed tasks are absent and were skipped.\n" }
+        if !missingTrainTasks.isEmpty || !missingTestTasks.isEmpty {
+            s += "\n\(missingTrainTasks.count) training and \(missingTestTasks.count) test tasks listed in split "
+            s += "'\(recipe.split)' before the task limits are absent and were skipped.\n"
+        }
         return s
     }
 
@@ -118,7 +122,9 @@ public enum SNIEvaluation {
         let missing = train.missing + test.missing
         if !missing.isEmpty {
             let named = missing.prefix(3).joined(separator: ", ") + (missing.count > 3 ? ", …" : "")
-            progress("sni: \(missing.count) listed tasks are absent and skipped (\(named))")
+            progress(
+                "sni: \(train.missing.count) training and \(test.missing.count) test tasks listed are absent and "
+                    + "skipped (\(named))")
         }
         guard !test.tasks.isEmpty else {
             throw InputError(data.root, "no test task of split '\(recipe.split)' is present")
@@ -140,7 +146,8 @@ public enum SNIEvaluation {
             source: randomInitialisation ? "random initialisation (\(checkpoint.source) shape)" : checkpoint.source,
             randomInitialisation: randomInitialisation, seed: seed, data: data.root, recipe: recipe,
             covers: "SNI ROUGE-L, \(test.tasks.count) test tasks, \(testExamples.count) instances",
-            trainTasks: train.tasks.count, testTasks: test.tasks.count, missingTasks: missing, training: training,
+            trainTasks: train.tasks.count, testTasks: test.tasks.count, missingTrainTasks: train.missing,
+            missingTestTasks: test.missing, training: training,
             decoding: decoding, overall: SNIScore("overall", predictions),
             categories: SNIReport.groups(predictions, by: \.category), tasks: SNIReport.groups(predictions, by: \.task))
         return Outcome(report: report, predictions: predictions, model: model)
