@@ -6,10 +6,10 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a fixed-budget comparison (methods × budgets × seeds) and write its report and plots.",
         discussion: """
-            Every cell is a pre-training run under <output>/<method>/<budget>/seed-<n>; finished cells are skipped, so
-            an interrupted experiment continues where it stopped. Runs started with other settings than the file now
-            gives them are refused (run or report), naming the settings that differ. The report (report.md,
-            report.json) and SVG plots (PNG too when rsvg-convert is installed) go to <output>. See
+            Every cell is a pre-training run under <output>/<method>/<budget>/seed-<n>; finished cells are skipped, so \
+            an interrupted experiment continues where it stopped. Runs started with other settings than the file now \
+            gives them are refused (run or report), naming the settings that differ. The report (report.md, \
+            report.json) and SVG plots (PNG too when rsvg-convert is installed) go to <output>. See \
             Resources/experiments/ for an example.
             """)
 

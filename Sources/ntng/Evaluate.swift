@@ -10,12 +10,14 @@ struct Evaluate: ParsableCommand {
             "Fine-tune a pre-trained run on GLUE or SuperGLUE tasks (BERT) or Super-NaturalInstructions (T5) "
             + "and print the scores (the paper's recipes).",
         discussion: """
-            Needs the run directory of `ntng pretrain` (tokenizer.json + checkpoint/). Task data:
-            <data-dir>/glue/<TASK>/*.tsv and <data-dir>/superglue/<Task>/*.jsonl; tasks whose files are
+            Needs the run directory of `ntng pretrain` (tokenizer.json + checkpoint/). Task data: \
+            <data-dir>/glue/<TASK>/*.tsv and <data-dir>/superglue/<Task>/*.jsonl; tasks whose files are \
             missing are skipped, and the averages say what they cover.
+
             Writes <run>/evaluation-<suite>.json (or --output) and prints a Markdown table.
-            --suite sni: fine-tunes the T5 on SNI training tasks (nanoT5's recipe; --sni-config and --set
-            sni.key=value choose a subset) and scores the test tasks by ROUGE-L; writes report.json,
+
+            --suite sni: fine-tunes the T5 on SNI training tasks (nanoT5's recipe; --sni-config and --set \
+            sni.key=value choose a subset) and scores the test tasks by ROUGE-L; writes report.json, \
             report.md and predictions.jsonl into <run>/evaluation-sni[-random-init] (or --output).
             """)
 

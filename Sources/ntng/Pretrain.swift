@@ -7,8 +7,8 @@ struct Pretrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pre-train crammed BERT (masked LM) or T5 v1.1 (span corruption) under an RST budget.",
         discussion: """
-            Reads a YAML config (see Resources/configs/), prepares the tokenizer and packed data (cached),
-            trains until the RST budget is used, validating and checkpointing on the RST clock, and writes
+            Reads a YAML config (see Resources/configs/), prepares the tokenizer and packed data (cached), \
+            trains until the RST budget is used, validating and checkpointing on the RST clock, and writes \
             the run directory: metrics.jsonl, tokenizer.json, config.json, checkpoint/ (safetensors + state).
             """)
 

@@ -35,7 +35,9 @@ struct SNIFineTuningTests {
         let cpu = try SNIRecipe.load(
             path: Fixtures.repository.appendingPathComponent("Resources/evaluation/sni-cpu.yaml").path,
             overrides: ["sni.references=nanot5"])
-        #expect(cpu.trainTasks == 60 && cpu.epochs == 1 && cpu.maxSourceLength == 512 && cpu.references == .nanot5)
+        #expect(
+            cpu.trainTasks == 60 && cpu.epochs == 2 && cpu.learningRate == 3e-4 && cpu.maxSourceLength == 512
+                && cpu.references == .nanot5)
         #expect(
             errorMessage { _ = try SNIRecipe.load(path: nil, overrides: ["sni.epoch=1"]) }.contains(
                 "sni.epoch: unknown key"))

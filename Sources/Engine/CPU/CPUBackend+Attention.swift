@@ -34,11 +34,17 @@ extension CPUBackend {
             for task in range {
                 let b = task / H, h = task % H
                 let pb = ptr.probabilities(task)
+                let validKeys = lengths.map { min(max(Int($0[b]), 0), Sk) } ?? Sk
+                if Sq == 1 && dropped == nil {
+                    singleQuery(
+                        ptr, task: task, keys: causal ? min(validKeys, 1) : validKeys, scale: p.scale,
+                        bias: bias.map { $0 + h * Sk }, into: o + b * H * D + h * D)
+                    continue
+                }
                 blas.sgemm(
                     transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: p.scale,
                     a: ptr.query(task), lda: ptr.queryStride, b: ptr.key(task), ldb: ptr.keyStride, beta: 0, c: pb,
                     ldc: Sk)
-                let validKeys = lengths.map { min(max(Int($0[b]), 0), Sk) } ?? Sk
                 for i in 0..<Sq {
                     let row = pb + i * Sk
                     if let bias {
@@ -54,6 +60,25 @@ extension CPUBackend {
                     a: ptr.mixing(task), lda: Sk, b: ptr.value(task), ldb: ptr.valueStride,
                     beta: 0, c: o + b * Sq * H * D + h * D, ldc: H * D)
             }
+        }
+    }
+
+    /// One query row (a decoder step): its scores against the first `keys` keys only, the softmax
+    /// over them (the masked rest gets probability 0) and the weighted sum of their values, in vector
+    /// loops — BLAS calls of one row cost more in overhead than this arithmetic.
+    private func singleQuery(
+        _ ptr: AttentionPointers, task: Int, keys: Int, scale: Float, bias: UnsafeMutablePointer<Float>?,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        let D = ptr.problem.headDim, Sk = ptr.problem.keyLength
+        let q = ptr.query(task), k = ptr.key(task), v = ptr.value(task), pb = ptr.probabilities(task)
+        for j in 0..<keys { pb[j] = scale * VectorMath.dot(q, k + j * ptr.keyStride, D) + (bias?[j] ?? 0) }
+        CPUBackend.softmaxRow(pb, into: pb, count: keys)
+        for j in keys..<Sk { pb[j] = 0 }
+        for d in 0..<D { out[d] = 0 }
+        for j in 0..<keys {
+            let w = pb[j], row = v + j * ptr.valueStride
+            for d in 0..<D { out[d] += w * row[d] }
         }
     }
 

@@ -19,6 +19,10 @@ public struct DecodeBenchmark {
         public let generatedTokens: Int
         public let medianSeconds: Double
         public let tokensPerSecond: Double
+        /// Where the median run's time went: `encoder` (the encoder and the cross-attention keys and
+        /// values, once), `gemm` and `attention` kernels of the decoder steps, and `other` (the rest of
+        /// the steps: norms, activations, copies, the argmax), in milliseconds.
+        public let milliseconds: [String: Double]
     }
 
     public var config: T5Config
@@ -48,14 +52,26 @@ public struct DecodeBenchmark {
             (0..<(sourceLength - 1)).map { _ in Int32(3 + g.int(below: config.vocabularySize - 103)) } + [1]
         }
         var tokens: [[Int32]] = []
-        var times: [Double] = []
+        var runs: [(seconds: Double, split: [String: Double])] = []
+        let profile = CPUBackend.shared.profile
         for r in 0..<(repeats + 1) {
+            let encoder = Stopwatch.time { _ = T5IncrementalDecoder(model, sources: sources, capacity: 1) }
+            profile.reset()
+            profile.isEnabled = true
             let seconds = Stopwatch.time { tokens = model.greedyDecode(sources, maxLength: maxLength, eosID: -1) }
-            if r > 0 { times.append(seconds) }
+            profile.isEnabled = false
+            // The decoder steps' kernels: the run's, less the encoder's share (timed alone above).
+            let gemm = profile.seconds["gemm"] ?? 0, attention = profile.seconds["attention"] ?? 0
+            let steps = seconds - encoder
+            let split = ["encoder": encoder, "gemm": gemm - min(gemm, encoder), "attention": attention]
+            if r > 0 {
+                runs.append((seconds, split.merging(["other": max(0, steps - split["gemm"]! - attention)]) { $1 }))
+            }
             progress("run \(r)\(r == 0 ? " (warm-up)" : ""): \(String(format: "%.2f", seconds)) s")
         }
         let generated = tokens.reduce(0) { $0 + $1.count }
-        let median = Stopwatch.median(times)
+        let median = Stopwatch.median(runs.map(\.seconds))
+        let medianRun = runs.min { abs($0.seconds - median) < abs($1.seconds - median) }!
         if let save {
             try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true)
             try Checkpointer.modelFile(model).write(to: URL(fileURLWithPath: save + "/model.safetensors"))
@@ -64,6 +80,7 @@ public struct DecodeBenchmark {
         return Report(
             benchmark: "decode", machine: CPUBackend.shared.report, model: config, batchSize: batchSize,
             sourceLength: sourceLength, maxLength: maxLength, repeats: repeats, generatedTokens: generated,
-            medianSeconds: median, tokensPerSecond: Double(generated) / median)
+            medianSeconds: median, tokensPerSecond: Double(generated) / median,
+            milliseconds: medianRun.split.mapValues { ($0 * 1000).rounded(to: 1) })
     }
 }
