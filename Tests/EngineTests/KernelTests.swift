@@ -44,6 +44,25 @@ struct KernelTests {
         }
     }
 
+    @Test func fewRowsTimesATransposedWeightMatchReference() {
+        // SkinnyGEMM's shapes: 1–16 rows, weight rows not a multiple of its 4-row blocks, inner
+        // lengths with and without an 8-lane tail, with α and accumulation into C.
+        var g = SeededGenerator(seed: 5)
+        for (m, k, n) in [(1, 64, 1), (2, 77, 5), (3, 256, 130), (16, 100, 257), (15, 64, 4)] {
+            let x = (0..<(m * k)).map { _ in Float(g.uniform() - 0.5) }
+            let w = (0..<(n * k)).map { _ in Float(g.uniform() - 0.5) }
+            let c0 = (0..<(m * n)).map { _ in Float(g.uniform() - 0.5) }
+            let c = Tensor(c0, shape: [m, n])
+            CPUBackend.shared.matmul(
+                Tensor(x, shape: [m, k]), Tensor(w, shape: [n, k]).transposedView(), into: c, alpha: 0.5,
+                accumulate: true)
+            let wT = (0..<(k * n)).map { Double(w[($0 % n) * k + $0 / n]) }
+            let ref = Reference.matmul(x.map(Double.init), wT, m: m, k: k, n: n)
+            let error = zip(c.scalars(), zip(ref, c0)).map { abs(Double($0) - (0.5 * $1.0 + Double($1.1))) }.max()!
+            #expect(error < 1e-5, "\(m)x\(k)x\(n)")
+        }
+    }
+
     @Test func scatterAddIsDeterministicAndCorrectForWideRows() {
         let rows = 5, d = 1000, n = 64
         var g = SeededGenerator(seed: 4)

@@ -30,21 +30,26 @@ extension CPUBackend {
         let ptr = AttentionPointers(p, probabilities: probabilities, dropped: dropped)
         let o = out.floats
         let bias = p.bias?.floats, lengths = p.keyLengths?.int32s, causal = p.causal
+        if Sq == 1 && dropped == nil {
+            Parallel.ranges(B) { range in
+                for b in range {
+                    let validKeys = lengths.map { min(max(Int($0[b]), 0), Sk) } ?? Sk
+                    singleQuery(
+                        ptr, batch: b, keys: causal ? min(validKeys, 1) : validKeys, scale: p.scale, bias: bias,
+                        into: o + b * H * D)
+                }
+            }
+            return
+        }
         Parallel.ranges(B * H) { range in
             for task in range {
                 let b = task / H, h = task % H
                 let pb = ptr.probabilities(task)
-                let validKeys = lengths.map { min(max(Int($0[b]), 0), Sk) } ?? Sk
-                if Sq == 1 && dropped == nil {
-                    singleQuery(
-                        ptr, task: task, keys: causal ? min(validKeys, 1) : validKeys, scale: p.scale,
-                        bias: bias.map { $0 + h * Sk }, into: o + b * H * D + h * D)
-                    continue
-                }
                 blas.sgemm(
                     transA: false, transB: true, m: Sq, n: Sk, k: D, alpha: p.scale,
                     a: ptr.query(task), lda: ptr.queryStride, b: ptr.key(task), ldb: ptr.keyStride, beta: 0, c: pb,
                     ldc: Sk)
+                let validKeys = lengths.map { min(max(Int($0[b]), 0), Sk) } ?? Sk
                 for i in 0..<Sq {
                     let row = pb + i * Sk
                     if let bias {
@@ -63,22 +68,36 @@ extension CPUBackend {
         }
     }
 
-    /// One query row (a decoder step): its scores against the first `keys` keys only, the softmax
-    /// over them (the masked rest gets probability 0) and the weighted sum of their values, in vector
-    /// loops — BLAS calls of one row cost more in overhead than this arithmetic.
+    /// One query row per sequence (a decoder step), all heads of sequence `b` at once: each head's
+    /// scores against the first `keys` keys only, its softmax over them (the masked rest gets
+    /// probability 0) and the weighted sum of their values. Key and value rows are read once, front
+    /// to back, for every head (the step is bound by reading them), in vector loops — BLAS calls of
+    /// one row cost more in overhead than this arithmetic.
     private func singleQuery(
-        _ ptr: AttentionPointers, task: Int, keys: Int, scale: Float, bias: UnsafeMutablePointer<Float>?,
+        _ ptr: AttentionPointers, batch b: Int, keys: Int, scale: Float, bias: UnsafeMutablePointer<Float>?,
         into out: UnsafeMutablePointer<Float>
     ) {
-        let D = ptr.problem.headDim, Sk = ptr.problem.keyLength
-        let q = ptr.query(task), k = ptr.key(task), v = ptr.value(task), pb = ptr.probabilities(task)
-        for j in 0..<keys { pb[j] = scale * VectorMath.dot(q, k + j * ptr.keyStride, D) + (bias?[j] ?? 0) }
-        CPUBackend.softmaxRow(pb, into: pb, count: keys)
-        for j in keys..<Sk { pb[j] = 0 }
-        for d in 0..<D { out[d] = 0 }
+        let H = ptr.problem.heads, D = ptr.problem.headDim, Sk = ptr.problem.keyLength
+        let task = b * H, q = ptr.query(task), k = ptr.key(task), v = ptr.value(task)
+        let probabilities = ptr.probabilities(task)  // [H, Sk] for this sequence
         for j in 0..<keys {
-            let w = pb[j], row = v + j * ptr.valueStride
-            for d in 0..<D { out[d] += w * row[d] }
+            let row = k + j * ptr.keyStride
+            for h in 0..<H {
+                probabilities[h * Sk + j] = scale * VectorMath.dot(q + h * D, row + h * D, D) + (bias?[h * Sk + j] ?? 0)
+            }
+        }
+        for h in 0..<H {
+            let pb = probabilities + h * Sk
+            CPUBackend.softmaxRow(pb, into: pb, count: keys)
+            for j in keys..<Sk { pb[j] = 0 }
+        }
+        for c in 0..<(H * D) { out[c] = 0 }
+        for j in 0..<keys {
+            let row = v + j * ptr.valueStride
+            for h in 0..<H {
+                let w = probabilities[h * Sk + j], o = out + h * D, r = row + h * D
+                for d in 0..<D { o[d] += w * r[d] }
+            }
         }
     }
 

@@ -145,7 +145,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     }
 
     /// One GEMM split over the workers along M (or N when M is small); each piece runs on the
-    /// single-threaded BLAS.
+    /// single-threaded BLAS — except a few rows times a transposed weight (a decoder step), which
+    /// `SkinnyGEMM` multiplies without packing.
     func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -157,6 +158,17 @@ public final class CPUBackend: Backend, @unchecked Sendable {
         let splitM = m >= n
         let extent = splitM ? m : n
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        if transB && !transA && m <= SkinnyGEMM.maxRows && k >= 64 {
+            // A few rows times a weight: split the weight rows over the workers, no packing.
+            let pieces = threads > 1 && flops >= 2e6 ? threads : 1
+            Parallel.forEach(pieces) { t in
+                let lo = t * n / pieces / 4 * 4, hi = t == pieces - 1 ? n : (t + 1) * n / pieces / 4 * 4
+                SkinnyGEMM.run(
+                    m: m, columns: lo..<hi, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c,
+                    ldc: ldc)
+            }
+            return
+        }
         guard threads > 1, flops >= 2e6, extent >= 32 * threads else {
             blas.sgemm(
                 transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
