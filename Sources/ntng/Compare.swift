@@ -56,9 +56,11 @@ struct Compare: ParsableCommand {
             p.environment = env
             try FileManager.default.createDirectory(atPath: cell.directory, withIntermediateDirectories: true)
             let log = cell.directory + ".log"
-            FileManager.default.createFile(atPath: log, contents: nil)
-            p.standardError = FileHandle(forWritingAtPath: log)
-            p.standardOutput = FileHandle(forWritingAtPath: log)
+            guard FileManager.default.createFile(atPath: log, contents: nil),
+                let handle = FileHandle(forWritingAtPath: log)
+            else { throw InputError(log, "cannot create the cell's log (is the folder writable?)") }
+            p.standardError = handle
+            p.standardOutput = handle
             try p.run()
             p.waitUntilExit()
             guard p.terminationStatus == 0 else {

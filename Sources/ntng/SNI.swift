@@ -35,7 +35,12 @@ struct SNIOptions: ParsableArguments {
             ?? (dataDirectory ?? (FileManager.default.fileExists(atPath: "data") ? "data" : "../shared/data"))
             + "/super-natural-instructions"
         guard FileManager.default.fileExists(atPath: root + "/tasks") else {
-            throw InputError(root, "not an SNI checkout (no tasks/ folder); pass --sni-dir")
+            throw InputError(
+                root,
+                "not an SNI checkout (no tasks/ folder); "
+                    + (sniDir == nil
+                        ? "pass --sni-dir <checkout of github.com/allenai/natural-instructions>"
+                        : "--sni-dir takes a checkout of github.com/allenai/natural-instructions"))
         }
         return SNIData(root: root)
     }

@@ -19,8 +19,8 @@ public final class MetricsLog {
                 kept.append(UInt8(ascii: "\n"))
             }
             try kept.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } else {
-            fm.createFile(atPath: path, contents: Data())
+        } else if !fm.createFile(atPath: path, contents: Data()) {
+            throw InputError(path, "cannot create the log (is the folder writable?)")
         }
         guard let h = FileHandle(forWritingAtPath: path) else {
             throw InputError(path, "cannot open the log for writing")

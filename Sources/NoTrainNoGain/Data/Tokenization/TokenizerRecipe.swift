@@ -18,8 +18,9 @@ public struct TokenizerRecipe: Sendable {
         train: { try Tokenizer.trainCramming(wordCounts: $0, vocabularySize: $1) })
 
     /// A SentencePiece-style Unigram with T5's layout: `<pad>`, `</s>`, `<unk>` and 100 sentinels.
+    /// (Cache v2: sums in key order, the same tokenizer in every process; v1 entries could differ.)
     public static let t5Unigram = TokenizerRecipe(
-        name: "unigram", algorithm: "Unigram", cacheKey: "t5-unigram-v1",
+        name: "unigram", algorithm: "Unigram", cacheKey: "t5-unigram-v2",
         countWords: { Tokenizer.t5WordCounts($0) },
         train: { try Tokenizer.trainT5(wordCounts: $0, vocabularySize: $1) })
 
