@@ -2,7 +2,8 @@
 """Rescores an `ntng evaluate --suite sni` predictions.jsonl with the original scorers and compares
 per instance: ROUGE-L by `rouge_score` (`RougeScorer(['rougeL'], use_stemmer=True)`, the best over the
 stored references) and exact match by Tk-Instruct's `normalize_answer` (from its
-`src/compute_metrics.py`, MIT License, Copyright (c) 2022 Yizhong Wang). Prints the largest
+`src/compute_metrics.py`, MIT License, Copyright (c) 2022 Yizhong Wang; copied in
+scripts/tk_instruct_metrics.py). Prints the largest
 differences and both overall means as JSON; exits 1 if any instance differs by more than --tolerance.
 
     pip install rouge-score==0.1.2 nltk==3.10.4
@@ -10,26 +11,11 @@ differences and both overall means as JSON; exits 1 if any instance differs by m
 """
 import argparse
 import json
-import string
 import sys
 
 from rouge_score import rouge_scorer
 
-
-def normalize_answer(s):
-    """Lower text and remove punctuation, and extra whitespace."""
-
-    def white_space_fix(text):
-        return ' '.join(text.split())
-
-    def remove_punc(text):
-        exclude = set(string.punctuation)
-        return ''.join(ch for ch in text if ch not in exclude)
-
-    def lower(text):
-        return text.lower()
-
-    return white_space_fix(remove_punc(lower(s)))
+from tk_instruct_metrics import normalize_answer
 
 
 def main():
