@@ -63,11 +63,7 @@ struct Evaluate: ParsableCommand {
         }
         if let e = epochs, e < 1 { throw ValidationError("--epochs must be ≥ 1") }
         if let m = maxTrainExamples, m < 1 { throw ValidationError("--max-train-examples must be ≥ 1") }
-        let dataDirectory =
-            dataDir
-            ?? (FileManager.default.fileExists(atPath: "data/glue")
-                || FileManager.default.fileExists(atPath: "data/superglue")
-                ? "data" : "../shared/data")
+        let dataDirectory = defaultDataDirectory(dataDir, holding: ["glue", "superglue"])
         guard FileManager.default.fileExists(atPath: dataDirectory) else {
             throw InputError("\(dataDirectory): no such data folder (pass --data-dir)")
         }
@@ -88,6 +84,12 @@ struct Evaluate: ParsableCommand {
         print(report.markdown())
         stderrLine("report: \(path)")
     }
+}
+
+/// `--data-dir` when given, else ./data when it holds any of `expected` (by default: when it exists),
+/// else ../shared/data.
+func defaultDataDirectory(_ option: String?, holding expected: [String] = ["."]) -> String {
+    option ?? (expected.contains { FileManager.default.fileExists(atPath: "data/" + $0) } ? "data" : "../shared/data")
 }
 
 func selectedTasks(suite: String, names: String?, firstTwoFieldsOnly: Bool) throws -> [DownstreamTask] {
@@ -143,7 +145,7 @@ struct Finetune: ParsableCommand {
             throw ValidationError("--random-init applies to --task sni (GLUE: ntng evaluate --random-init)")
         }
         guard let t = try selectedTasks(suite: "all", names: task, firstTwoFieldsOnly: false).first else { return }
-        let dataDirectory = dataDir ?? (FileManager.default.fileExists(atPath: "data") ? "data" : "../shared/data")
+        let dataDirectory = defaultDataDirectory(dataDir)
         let folder = dataDirectory + "/" + t.suite.rawValue
         if let missing = t.missingFiles(folder).first {
             throw InputError("\(missing): missing (task \(t.name) needs it)")

@@ -30,10 +30,7 @@ struct SNIOptions: ParsableArguments {
     }
 
     func data(dataDirectory: String?) throws -> SNIData {
-        let root =
-            sniDir
-            ?? (dataDirectory ?? (FileManager.default.fileExists(atPath: "data") ? "data" : "../shared/data"))
-            + "/super-natural-instructions"
+        let root = sniDir ?? defaultDataDirectory(dataDirectory) + "/super-natural-instructions"
         guard FileManager.default.fileExists(atPath: root + "/tasks") else {
             throw InputError(
                 root,

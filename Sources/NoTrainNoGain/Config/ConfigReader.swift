@@ -36,10 +36,14 @@ public final class ConfigSection {
     /// Whether key `name` of this section came from a command-line override.
     public func isOverridden(_ name: String) -> Bool { overridden.contains(key(name)) }
 
-    /// Reads a config file; relative paths inside it are relative to its folder.
-    public static func load(path: String, overrides: [String] = []) throws -> ConfigSection {
+    /// Reads a YAML file (`what` names it in errors); relative paths inside it are relative to its folder.
+    public static func load(
+        path: String, overrides: [String] = [], what: String = "config file"
+    ) throws
+        -> ConfigSection
+    {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(path, "cannot read the config file (missing or unreadable)")
+            throw InputError(path, "cannot read the \(what) (missing or unreadable)")
         }
         return try parse(
             yaml: String(decoding: data, as: UTF8.self), source: path,

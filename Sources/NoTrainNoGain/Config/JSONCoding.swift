@@ -54,9 +54,7 @@ public enum JSONCoding {
                 inString = true
             } else {
                 for literal in literals
-                where bytes.count - i >= literal.count && bytes[i] == literal[0]
-                    && Array(bytes[i..<(i + literal.count)]) == literal
-                {
+                where bytes.count - i >= literal.count && bytes[i..<(i + literal.count)].elementsEqual(literal) {
                     out += Array("null".utf8)
                     i += literal.count
                     continue outer

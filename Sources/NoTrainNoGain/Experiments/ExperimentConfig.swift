@@ -61,12 +61,9 @@ public struct ExperimentConfig: Sendable {
     public static let baselineName = "baseline"
 
     public static func load(path: String) throws -> ExperimentConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InputError(path, "cannot read the experiment file (missing or unreadable)")
-        }
+        let root = try ConfigSection.load(path: path, what: "experiment file")
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
         func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : base + "/" + p }
-        let root = try ConfigSection.parse(yaml: String(decoding: data, as: UTF8.self), source: path)
         let name = try root.string("name", default: "experiment") ?? "experiment"
         guard let baseConfig = try root.string("base_config", default: nil) else {
             throw InputError(path, "base_config: required")

@@ -74,7 +74,7 @@ public struct SNIFineTuning {
         let perEpoch = (examples.count + recipe.batchSize - 1) / recipe.batchSize
         let total = perEpoch * recipe.epochs
         var done = 0, tokens = 0, losses: [Double] = []
-        var lastReport = clock.now
+        var report = ThrottledProgress(total: total)
         for epoch in stride(from: 1, through: recipe.epochs, by: 1) {
             var order = SeedStream.fineTuningOrder.generator(seed, epoch)
             var draws = SeedStream.sniReferences.generator(seed, epoch)
@@ -93,15 +93,10 @@ public struct SNIFineTuning {
                     learningRate: { recipe.learningRate })
                 sum += outcome.meanLoss
                 done += 1
-                if clock.now - lastReport > .seconds(10) || done == total {
-                    lastReport = clock.now
-                    let elapsed = seconds(clock.now - start)
-                    let rate = Double(done * recipe.batchSize) / elapsed
-                    progress(
-                        "sni fine-tuning: epoch \(epoch)/\(recipe.epochs) step \(done)/\(total) | loss "
-                            + String(format: "%.4f", outcome.meanLoss) + " | "
-                            + String(format: "%.1f examples/s", rate) + " | ETA "
-                            + formatWall(Double(total - done) * elapsed / Double(done)))
+                report.line(done: done, progress) { elapsed, eta in
+                    "sni fine-tuning: epoch \(epoch)/\(recipe.epochs) step \(done)/\(total) | loss "
+                        + String(format: "%.4f", outcome.meanLoss) + " | "
+                        + String(format: "%.1f examples/s", Double(done * recipe.batchSize) / elapsed) + " | ETA \(eta)"
                 }
             }
             losses.append(sum / Double(max(perEpoch, 1)))
@@ -129,7 +124,7 @@ public struct SNIFineTuning {
         let order = examples.indices.sorted { examples[$0].source.count > examples[$1].source.count }
         var texts = [String](repeating: "", count: examples.count)
         var generated = 0, done = 0
-        var lastReport = clock.now
+        var report = ThrottledProgress(total: order.count)
         for first in stride(from: 0, to: order.count, by: recipe.evaluationBatchSize) {
             let members = Array(order[first..<min(first + recipe.evaluationBatchSize, order.count)])
             let outputs = model.greedyDecode(
@@ -139,13 +134,9 @@ public struct SNIFineTuning {
                 texts[i] = text(outputs[k])
             }
             done += members.count
-            if clock.now - lastReport > .seconds(10) || done == order.count {
-                lastReport = clock.now
-                let elapsed = seconds(clock.now - start)
-                progress(
-                    "sni decoding: \(done)/\(order.count) instances | "
-                        + String(format: "%.0f tokens/s", Double(generated) / elapsed) + " | ETA "
-                        + formatWall(Double(order.count - done) * elapsed / Double(done)))
+            report.line(done: done, progress) { elapsed, eta in
+                "sni decoding: \(done)/\(order.count) instances | "
+                    + String(format: "%.0f tokens/s", Double(generated) / elapsed) + " | ETA \(eta)"
             }
         }
         let wall = seconds(clock.now - start)
@@ -171,5 +162,27 @@ public struct SNIFineTuning {
         return examples.map { e in
             [text(recipe.prompt.targetIDs(e.references.randomElement(using: &draws)!, tokenizer: tokenizer))]
         }
+    }
+}
+
+/// Progress of a loop over `total` units: a line at most every 10 s and one at the end, each made
+/// from the seconds so far and the ETA at the rate so far.
+struct ThrottledProgress {
+    let total: Int
+    private let clock = ContinuousClock()
+    private let start: ContinuousClock.Instant
+    private var last: ContinuousClock.Instant
+
+    init(total: Int) {
+        self.total = total
+        start = clock.now
+        last = start
+    }
+
+    mutating func line(done: Int, _ progress: (String) -> Void, _ text: (_ elapsed: Double, _ eta: String) -> String) {
+        guard clock.now - last > .seconds(10) || done == total else { return }
+        last = clock.now
+        let elapsed = seconds(last - start)
+        progress(text(elapsed, formatWall(Double(total - done) * elapsed / Double(done))))
     }
 }

@@ -21,6 +21,11 @@ public struct SNIPrompt: Sendable {
 
     /// The prompt text of `instance` of `task`.
     public func source(_ task: SNITask, _ instance: SNITask.Instance, tokenizer: Tokenizer) -> String {
+        prompt(task, instance, tokenizer: tokenizer).text
+    }
+
+    /// The prompt's text and its encoding (the encoding of the text as returned, cut or not).
+    func prompt(_ task: SNITask, _ instance: SNITask.Instance, tokenizer: Tokenizer) -> (text: String, ids: [Int32]) {
         let taskInput =
             PythonText.stopped("Now complete the following example -\nInput: " + PythonText.strip(instance.input))
             + "\nOutput: "
@@ -36,8 +41,9 @@ public struct SNIPrompt: Sendable {
         }
         let source = definition + examples.joined() + taskInput
         let ids = tokenizer.encode(source)
-        guard ids.count > maxSourceLength else { return source }
-        return SNIPrompt.cleanUp(tokenizer.decode(Array(ids.prefix(maxSourceLength)), skipSpecialTokens: true))
+        guard ids.count > maxSourceLength else { return (source, ids) }
+        let cut = SNIPrompt.cleanUp(tokenizer.decode(Array(ids.prefix(maxSourceLength)), skipSpecialTokens: true))
+        return (cut, tokenizer.encode(cut))
     }
 
     /// Hugging Face's `clean_up_tokenization` (on by default when Tk-Instruct ran): the spaces a
@@ -51,7 +57,7 @@ public struct SNIPrompt: Sendable {
 
     /// The encoder ids: the prompt's tokens, at most `maxSourceLength` with `</s>` last.
     public func sourceIDs(_ task: SNITask, _ instance: SNITask.Instance, tokenizer: Tokenizer) -> [Int32] {
-        truncated(tokenizer.encode(source(task, instance, tokenizer: tokenizer)), to: maxSourceLength)
+        truncated(prompt(task, instance, tokenizer: tokenizer).ids, to: maxSourceLength)
     }
 
     /// The target ids of a reference: at most `maxTargetLength` with `</s>` last.

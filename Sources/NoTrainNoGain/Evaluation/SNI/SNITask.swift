@@ -53,19 +53,13 @@ public struct SNITask: Sendable, Equatable {
     }
 
     /// `Definition` is a list in SNI v2 and a string in some copies.
-    enum StringOrList: Decodable {
-        case list([String])
+    struct StringOrList: Decodable {
+        var values: [String]
 
         init(from decoder: Decoder) throws {
             let c = try decoder.singleValueContainer()
-            if let s = try? c.decode(String.self) {
-                self = .list([s])
-            } else {
-                self = .list(try c.decode([String].self))
-            }
+            values = try (try? c.decode(String.self)).map { [$0] } ?? c.decode([String].self)
         }
-
-        var values: [String] { if case .list(let l) = self { l } else { [] } }
     }
 
     /// Reads `path`; a malformed file, a task without a definition, or an instance without outputs is
