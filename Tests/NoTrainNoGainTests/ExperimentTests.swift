@@ -52,7 +52,7 @@ struct ExperimentTests {
 
         // The report is built from the stored runs only.
         let report = try ExperimentReport.build(exp)
-        #expect(report.missingCells.isEmpty && report.cells.count == 4)
+        #expect(report.missingCells.isEmpty && report.cells.count == 4 && report.irreducibleLossModel == nil)
         let table = report.tables[0]
         #expect(table.budget == "6s")
         let baseline = table.rows.first { $0.method == "baseline" }!,
@@ -104,6 +104,13 @@ struct ExperimentTests {
         #expect(
             (rho.chargedMean[.selection] ?? 0) > 0
                 && rho.stepsMean < report.tables[0].rows.first { $0.method == "baseline" }!.stepsMean)
+        // The IL model's budget and result are in the report, with what is (not) charged.
+        let ilModel = try #require(report.irreducibleLossModel)
+        #expect(ilModel.budgetSeconds == 4 && ilModel.steps == 2)
+        #expect(
+            report.markdown().contains(
+                "RHO-loss's irreducible-loss model (one for every RHO-loss cell, in `il/`): trained for 4s RST on the "
+                    + "held-out rows (2 steps"))
         for cell in exp.cells where cell.method.name == "rho" {
             let config = try String(contentsOfFile: cell.directory + "/config.json", encoding: .utf8)
             #expect(config.contains("il_losses.safetensors"))

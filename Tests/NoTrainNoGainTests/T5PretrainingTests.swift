@@ -31,7 +31,9 @@ struct T5PretrainingTests {
         #expect(c.model == ModelConfig(T5Config.base) && c.model.layers == 12)
         #expect(c.data.sequenceLength == 512 && c.rowLength == 568 && c.data.documentsPerGroup == 1000)
         #expect(c.objective == ObjectiveConfig(SpanCorruption(noiseDensity: 0.15, meanNoiseSpanLength: 3)))
-        #expect(c.training.microBatchSize == 72 && c.training.batchSize == 144 && c.training.learningRate == 2e-2)
+        // With layer dropping, AdamWScale's base lr is 1e-2 (2e-2 without).
+        #expect(c.training.microBatchSize == 72 && c.training.batchSize == 144 && c.training.learningRate == 1e-2)
+        #expect(try parse(minimal).training.learningRate == 2e-2)
         #expect(
             c.training.schedule == .cosineBudget && c.training.gradientClip == 1
                 && c.training.costModel == .builtIn("paper-t5"))

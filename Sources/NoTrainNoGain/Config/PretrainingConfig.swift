@@ -31,7 +31,12 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         public var reserveFraction = 0.0
         public var documentsPerGroup: Int
         public var cacheDir = ".ntng/cache"
+        /// The split of the rows into validation, held-out and training rows.
         public var seed: UInt64 = 0
+        /// The order training rows are read in; nil: `training.seed`, so each seed of a comparison
+        /// also reads the data in its own order (the original code's seeded sampler). Set it to keep
+        /// one order across seeds.
+        public var orderSeed: UInt64?
 
         /// The defaults of `recipe`.
         public init(corpus: [String], recipe: PretrainingRecipe) {
@@ -46,7 +51,8 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         public var microBatchSize: Int
         /// Sequences per optimiser step (a multiple of the micro-batch size).
         public var batchSize: Int
-        /// The peak learning rate.
+        /// The peak learning rate: the config's, else the optimiser's, method's or model's
+        /// (`LearningRateSetting`), resolved when the config is read.
         public var learningRate: Double
         public var schedule: LearningRateSchedule
         /// Global gradient-norm clip; 0 disables.
@@ -112,10 +118,14 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         if let problem = model.shape.problem(sequenceLength: data.sequenceLength) {
             throw InputError(source, problem)
         }
-        let training = try readTraining(try root.section("training"), recipe: model.recipe)
-        let optimizer = try OptimizerConfig.read(
-            try root.section("optimizer"), model: model, accumulation: training.accumulation)
+        let trainingSection = try root.section("training"), optimizerSection = try root.section("optimizer")
+        var training = try readTraining(trainingSection, recipe: model.recipe)
+        let optimizer = try OptimizerConfig.read(optimizerSection, model: model, accumulation: training.accumulation)
         let methods = try MethodConfigs.read(root, model: model)
+        for method in methods.all { try method.check(optimizer: optimizer, section: optimizerSection) }
+        training.learningRate = try LearningRateSetting.read(trainingSection).resolve(
+            model: model, optimizer: optimizer.name, methods: methods)
+        try trainingSection.finish()
         let runDirectory = try root.string("run_directory", default: "runs/\(name)") ?? "runs/\(name)"
         try root.finish()
         return PretrainingConfig(
@@ -155,6 +165,8 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
             "documents_per_group", default: data.documentsPerGroup, range: 1...1 << 30)
         data.cacheDir = try d.string("cache_dir", default: data.cacheDir) ?? data.cacheDir
         data.seed = UInt64(try d.int("seed", default: Int(data.seed), range: 0...Int.max))
+        let orderSeed = try d.int("order_seed", default: -1, range: 0...Int.max)
+        data.orderSeed = orderSeed < 0 ? nil : UInt64(orderSeed)
         let objective = try model.objective.read(d)
         let others = Plugins.modelKinds.filter { ObjectIdentifier($0.objective) != ObjectIdentifier(model.objective) }
         try d.finish(
@@ -176,7 +188,6 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
                 "training.batch_size (\(training.batchSize)) must be a multiple of training.micro_batch_size "
                     + "(\(training.microBatchSize))")
         }
-        training.learningRate = try t.double("learning_rate", default: training.learningRate, range: 0...10)
         let schedule = try t.choice(
             "schedule", default: training.schedule.name, from: LearningRateSchedule.named.map(\.name))
         training.schedule = LearningRateSchedule.named.first { $0.name == schedule }!.schedule
@@ -190,7 +201,6 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         training.maxConsecutiveSkips = try t.int(
             "max_consecutive_skips", default: training.maxConsecutiveSkips, range: 1...1_000_000)
         training.keepCheckpoints = try t.int("keep_checkpoints", default: training.keepCheckpoints, range: 1...1000)
-        try t.finish()
         return training
     }
 }
@@ -206,7 +216,7 @@ extension PretrainingConfig {
         try DataSplit(
             count: rows, validationFraction: data.validationCorpus.isEmpty ? data.validationFraction : 0,
             validationMaximum: data.validationCorpus.isEmpty ? data.validationMaxSequences : 0,
-            reservedFraction: data.reserveFraction, seed: data.seed)
+            reservedFraction: data.reserveFraction, seed: data.seed, orderSeed: data.orderSeed ?? training.seed)
     }
 
     /// The run's objective for `tokenizer`: masked LM (BERT) or span corruption (T5).

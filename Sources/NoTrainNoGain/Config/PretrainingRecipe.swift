@@ -4,9 +4,6 @@
 public struct PretrainingRecipe: Sendable {
     /// How `data.tokenizer: train` learns the tokenizer.
     public var tokenizer: TokenizerRecipe
-    /// Whether packed rows carry the tokenizer's template (cramming's `$A <sep>` per document) or raw
-    /// text (nanoT5).
-    public var rowsCarryTemplate: Bool
     public var sequenceLength: Int
     /// The sequence lengths a config may ask for.
     public var sequenceLengths: ClosedRange<Int>

@@ -12,7 +12,8 @@ public enum SeedStream: CaseIterable, Sendable {
     case modelInitialisation
     /// The permutation that splits the rows into validation, reserved and training (base: `data.seed`).
     case dataSplit
-    /// The order training rows are read in during pass (epoch) i (base: `data.seed`).
+    /// The order training rows are read in during pass (epoch) i (base: `data.order_seed`, by
+    /// default `training.seed`).
     case dataOrder
     /// Masks or span corruption of training micro-batch i (i counts from 1).
     case trainingMasks

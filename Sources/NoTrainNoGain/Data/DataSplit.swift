@@ -4,20 +4,24 @@ import Engine
 /// seeded permutation of the rows, whose
 /// first rows are for validation, the next `reservedFraction` are held out for an irreducible-loss
 /// model (RHO-loss; the paper holds out 20% including the validation rows), and the rest are for
-/// training. Training reads its rows in a seeded shuffled order, reshuffled every pass (epoch).
-/// Every method's run with the same split validates on the same rows and trains on the same rows.
+/// training. Training reads its rows in an order shuffled afresh for every pass (epoch) from
+/// `orderSeed` — by default the run's seed, as the original code's seeded sampler does, so the seeds
+/// of a comparison differ in data order as well as in initialisation. Every run with the same split
+/// validates on the same rows and trains on the same rows.
 public struct DataSplit: Sendable, Equatable {
     public let validation: [Int]
     public let reserved: [Int]
     public let training: [Int]
     public let seed: UInt64
+    /// The base seed of the training order.
+    public let orderSeed: UInt64
 
     /// `validationFraction` of the rows (at most `validationMaximum`; at least one unless the
     /// maximum is 0, when validation rows come from elsewhere) for validation, then
     /// `reservedFraction` held out, the rest for training.
     public init(
         count: Int, validationFraction: Double, validationMaximum: Int, reservedFraction: Double = 0,
-        seed: UInt64
+        seed: UInt64, orderSeed: UInt64 = 0
     ) throws {
         guard count >= 2 else {
             throw InputError(
@@ -38,13 +42,15 @@ public struct DataSplit: Sendable, Equatable {
         reserved = Array(order[v..<(v + r)])
         training = Array(order[(v + r)...])
         self.seed = seed
+        self.orderSeed = orderSeed
     }
 
-    private init(validation: [Int], reserved: [Int], training: [Int], seed: UInt64) {
+    private init(validation: [Int], reserved: [Int], training: [Int], seed: UInt64, orderSeed: UInt64) {
         self.validation = validation
         self.reserved = reserved
         self.training = training
         self.seed = seed
+        self.orderSeed = orderSeed
     }
 
     /// The split an irreducible-loss model trains on: the held-out rows become its training rows
@@ -55,14 +61,12 @@ public struct DataSplit: Sendable, Equatable {
                 "corpus",
                 "no held-out rows: set data.reserve_fraction (0.2 in the paper) to train an IL model")
         }
-        return DataSplit(validation: validation, reserved: [], training: reserved, seed: seed)
+        return DataSplit(validation: validation, reserved: [], training: reserved, seed: seed, orderSeed: orderSeed)
     }
 
     /// The training row read at global position `position` (0, 1, 2, … across epochs).
     public func trainingRow(at position: Int) -> Int {
-        let epoch = position / training.count, offset = position % training.count
-        if epoch == 0 { return training[offset] }
-        return epochOrder(epoch)[offset]
+        epochOrder(position / training.count)[position % training.count]
     }
 
     /// Training rows for positions `range`.
@@ -72,7 +76,7 @@ public struct DataSplit: Sendable, Equatable {
         for position in range {
             let epoch = position / training.count
             if epoch != cachedEpoch {
-                order = epoch == 0 ? training : epochOrder(epoch)
+                order = epochOrder(epoch)
                 cachedEpoch = epoch
             }
             out.append(order[position % training.count])
@@ -81,7 +85,7 @@ public struct DataSplit: Sendable, Equatable {
     }
 
     private func epochOrder(_ epoch: Int) -> [Int] {
-        var g = SeedStream.dataOrder.generator(seed, epoch)
+        var g = SeedStream.dataOrder.generator(orderSeed, epoch)
         return training.shuffled(using: &g)
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 
-/// Token rows for pre-training (cramming's `data/pretraining_preparation.py`, nanoT5's C4 loader):
-/// each document is tokenised — with the tokenizer's
-/// single-sequence template for BERT (cramming: `$A <sep>`), without special tokens for T5 —
-/// documents are concatenated within groups of `documentsPerGroup` (cramming's map batches of 256,
-/// nanoT5's 1000) and cut into rows of `sequenceLength` tokens; each group's remainder is dropped.
+/// Token rows for pre-training (cramming's `data/pretraining_preparation.py`, nanoT5's
+/// `tokenize_function` in `t5/t5/utils/copied.py`): each document is tokenised with the tokenizer's
+/// single-sequence template, as both original codes' Hugging Face tokenizers add it (BERT:
+/// `$A <sep>`; T5: `$A </s>`, so every document ends with `</s>`); documents are concatenated within
+/// groups of `documentsPerGroup` (cramming's map batches of 256, nanoT5's 1000) and cut into rows of
+/// `sequenceLength` tokens; each group's remainder is dropped.
 public struct PackedDataset: Sendable {
     public let sequenceLength: Int
     /// Row-major token ids, `count × sequenceLength`.
@@ -30,7 +31,7 @@ public struct PackedDataset: Sendable {
     /// Tokenises and packs `corpus`, reporting progress as (documents done, rows so far).
     public static func build(
         corpus: Corpus, tokenizer: Tokenizer, sequenceLength: Int, documentsPerGroup: Int = 256,
-        template: Bool = true, progress: (Int, Int) -> Void = { _, _ in }
+        progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> PackedDataset {
         var tokens: [Int32] = []
         var documentsDone = 0
@@ -40,7 +41,7 @@ public struct PackedDataset: Sendable {
                 let group = Array(documents[start..<min(start + documentsPerGroup, documents.count)])
                 var stream: [Int32] = []
                 for ids in tokenizer.encodeAll(group) {
-                    stream += template ? tokenizer.postProcessor.map { $0.apply(ids) } ?? ids : ids
+                    stream += tokenizer.postProcessor.map { $0.apply(ids) } ?? ids
                 }
                 let whole = stream.count / sequenceLength * sequenceLength
                 tokens += stream[0..<whole]

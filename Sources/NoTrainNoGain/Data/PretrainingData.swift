@@ -85,12 +85,10 @@ public struct PretrainingData {
         _ corpus: Corpus, what: String, tokenizer: Tokenizer, tokenizerHash: String, tokenizerSource: String,
         config: PretrainingConfig, cache: DatasetCache, progress: (String) -> Void
     ) throws -> PackedDataset {
-        // BERT rows carry the tokenizer's template (`$A <sep>`); T5 rows are raw text, no special tokens.
-        let template = config.model.recipe.rowsCarryTemplate
         let rowLength = config.rowLength, groups = config.data.documentsPerGroup
         let key = DatasetCache.key(
             corpus: corpus,
-            ["packed-v1", tokenizerHash, "\(rowLength)", "\(groups)"] + (template ? [] : ["no-template"]))
+            ["packed-v1", tokenizerHash, "\(rowLength)", "\(groups)"])
         if let cached = try cache.loadDataset(key) {
             progress("\(what): \(cached.count) rows of \(cached.sequenceLength) tokens (cached: \(cache.entry(key)))")
             return cached
@@ -101,7 +99,7 @@ public struct PretrainingData {
         var lastReport = clock.now
         let dataset = try PackedDataset.build(
             corpus: corpus, tokenizer: tokenizer, sequenceLength: rowLength,
-            documentsPerGroup: groups, template: template
+            documentsPerGroup: groups
         ) { docs, rows in
             if clock.now - lastReport > .seconds(5) {
                 progress("  \(docs) documents, \(rows) rows")

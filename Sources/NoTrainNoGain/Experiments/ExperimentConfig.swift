@@ -11,6 +11,8 @@ import Yams
 /// budgets: [1m, 2m]
 /// seeds: [0, 1, 2]
 /// common: {data: {reserve_fraction: 0.2}}       # overrides applied to every cell
+/// # Each seed sets the cell's training.seed: its initialisation, masks and data order. To keep one
+/// # data order across seeds: common: {data: {order_seed: 0}}
 /// methods:
 ///   baseline: {}
 ///   stacking: {stacking: {initial_blocks: 1}}
@@ -155,6 +157,12 @@ public struct ExperimentConfig: Sendable {
         default: throw InputError(path, "\(key): unsupported value \(v)")
         }
     }
+
+    /// The directory of the irreducible-loss model RHO-loss cells share.
+    public var irreducibleLossDirectory: String { output + "/il" }
+
+    /// The IL model's RST budget: `il_budget`, else the largest budget.
+    public var irreducibleLossBudget: RST { ilBudget ?? budgets.max()! }
 
     /// Cells in run order: budgets, then methods, then seeds.
     public var cells: [ExperimentCell] {

@@ -63,10 +63,20 @@ public struct ExperimentReport: Codable, Sendable {
         public var rows: [Row]
     }
 
+    /// The irreducible-loss model RHO-loss cells shared: its budget and how its training ended.
+    public struct IrreducibleLossModel: Codable, Sendable {
+        public var budgetSeconds: Double
+        public var steps: Int
+        public var tokens: Int
+        public var finalValidationLoss: Double
+    }
+
     public var experiment: String
     public var cells: [CellResult]
     public var tables: [BudgetTable]
     public var missingCells: [String]
+    /// nil when no IL model was trained (no RHO-loss cell, or each names its own losses).
+    public var irreducibleLossModel: IrreducibleLossModel?
 
     /// Reads every finished cell of `experiment`.
     public static func build(_ experiment: ExperimentConfig) throws -> ExperimentReport {
@@ -102,7 +112,15 @@ public struct ExperimentReport: Codable, Sendable {
             }
             tables.append(BudgetTable(budget: budget.description, rows: rows))
         }
-        return ExperimentReport(experiment: experiment.name, cells: cells, tables: tables, missingCells: missing)
+        let ilLog = experiment.irreducibleLossDirectory + "/metrics.jsonl"
+        let ilEnd = FileManager.default.fileExists(atPath: ilLog) ? try MetricsLog.read(ilLog).end : nil
+        let il = ilEnd.map {
+            IrreducibleLossModel(
+                budgetSeconds: experiment.irreducibleLossBudget.seconds, steps: $0.step, tokens: $0.tokens,
+                finalValidationLoss: $0.finalValidationLoss)
+        }
+        return ExperimentReport(
+            experiment: experiment.name, cells: cells, tables: tables, missingCells: missing, irreducibleLossModel: il)
     }
 
     /// Each downstream score of `cells` (one method's seeds) as mean ± std, with the difference to
@@ -131,8 +149,8 @@ public struct ExperimentReport: Codable, Sendable {
             if let (name, average) = report.averages["glue"].map({ ("glue", $0) }) ?? report.averages.first {
                 out.append(
                     DownstreamScore(
-                        key: "glue", name: name == "glue" ? "GLUE average" : name,
-                        covers: average.covers.joined(separator: ", "), value: 100 * average.value))
+                        key: "glue", name: scoreName(name, covers: average.covers),
+                        covers: coverage(report, average), value: 100 * average.value))
             }
         }
         let sni = directory + "/" + sniReport
@@ -142,6 +160,23 @@ public struct ExperimentReport: Codable, Sendable {
                 DownstreamScore(key: "sni", name: "SNI ROUGE-L", covers: report.covers, value: report.overall.rougeL))
         }
         return out
+    }
+
+    /// The name of an average over `covers`: "GLUE average" only over every GLUE number (MNLI
+    /// matched and mismatched included), else what it is ("SST-2", "GLUE subset average").
+    static func scoreName(_ average: String, covers: [String]) -> String {
+        if covers.count == 1 { return covers[0] }
+        guard average == "glue" else { return average }
+        return covers.count == GLUE.scored.count + 1 ? "GLUE average" : "GLUE subset average"
+    }
+
+    /// What an average was fine-tuned on, per task: "SST-2: 2000 training examples, 1 epoch, 1 seed".
+    static func coverage(_ report: EvaluationReport, _ average: EvaluationReport.Average) -> String {
+        report.tasks.filter { t in average.covers.contains { $0 == t.task || $0.hasPrefix(t.task + "-") } }.map { t in
+            let examples = t.runs.first?.trainExamples ?? 0, epochs = report.recipe[t.suite.rawValue]?.epochs ?? 0
+            return "\(t.task): \(examples) training examples, \(epochs) epoch\(epochs == 1 ? "" : "s"), "
+                + "\(t.runs.count) seed\(t.runs.count == 1 ? "" : "s"), \(t.metric)"
+        }.joined(separator: "; ")
     }
 
     /// A finished cell's figures, or nil.
@@ -200,6 +235,13 @@ public struct ExperimentReport: Codable, Sendable {
                 }
                 s += "\(Int(r.stepsMean.rounded())) | \(Int(r.tokensMean.rounded())) | \(split) |\n"
             }
+        }
+        if let il = irreducibleLossModel {
+            s +=
+                "\nRHO-loss's irreducible-loss model (one for every RHO-loss cell, in `il/`): trained for "
+                + "\(RST(seconds: il.budgetSeconds)) RST on the held-out rows (\(il.steps) steps, \(il.tokens) "
+                + "tokens, final validation loss \(String(format: "%.4f", il.finalValidationLoss))). As in the paper, "
+                + "neither its training nor the pass that extracts its losses is charged to the cells' budgets.\n"
         }
         if !missingCells.isEmpty { s += "\nNot finished: \(missingCells.joined(separator: ", ")).\n" }
         return s

@@ -89,7 +89,7 @@ public struct ExperimentRunner: Sendable {
     }
 
     /// The shared IL model's run directory.
-    var irreducibleLossDirectory: String { experiment.output + "/il" }
+    var irreducibleLossDirectory: String { experiment.irreducibleLossDirectory }
 
     /// The shared IL model's per-row losses, read by every RHO cell that names none itself.
     var irreducibleLosses: String { irreducibleLossDirectory + "/il_losses.safetensors" }
@@ -105,7 +105,7 @@ public struct ExperimentRunner: Sendable {
         var config = try PretrainingConfig.load(
             path: experiment.baseConfig,
             overrides: experiment.common + [
-                "training.budget=\((experiment.ilBudget ?? experiment.budgets.max()!).seconds)", "training.seed=0",
+                "training.budget=\(experiment.irreducibleLossBudget.seconds)", "training.seed=0",
                 "run_directory=\(irreducibleLossDirectory)", "name=\(experiment.name)-il",
             ])
         config.methods = config.methods.withoutDataSelection

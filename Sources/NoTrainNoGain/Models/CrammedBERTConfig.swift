@@ -79,7 +79,7 @@ extension CrammedBERTConfig: ModelKind {
     /// micro-batches of 128, AdamW at 1e-3 on the budget one-cycle schedule, clipping at 0.5, the
     /// RTX 3090 cost table.
     public static let recipe = PretrainingRecipe(
-        tokenizer: .crammingWordPiece, rowsCarryTemplate: true, sequenceLength: 128, sequenceLengths: 2...65536,
+        tokenizer: .crammingWordPiece, sequenceLength: 128, sequenceLengths: 2...65536,
         documentsPerGroup: 256, microBatchSize: 128, batchSize: 1536, learningRate: 1e-3,
         schedule: .budgetOneCycle, gradientClip: 0.5, costTable: "paper-bert", optimizer: AdamW.Settings.name)
 

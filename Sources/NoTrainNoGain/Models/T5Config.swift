@@ -110,7 +110,7 @@ extension T5Config: ModelKind {
     /// 1000 documents, batches of 144 in micro-batches of 72, AdamWScale at 2e-2 on the cosine-budget
     /// schedule, clipping at 1, the A100 cost table.
     public static let recipe = PretrainingRecipe(
-        tokenizer: .t5Unigram, rowsCarryTemplate: false, sequenceLength: 512, sequenceLengths: 8...65536,
+        tokenizer: .t5Unigram, sequenceLength: 512, sequenceLengths: 8...65536,
         documentsPerGroup: 1000, microBatchSize: 72, batchSize: 144, learningRate: 2e-2, schedule: .cosineBudget,
         gradientClip: 1, costTable: "paper-t5", optimizer: AdamWScale.Settings.name)
 

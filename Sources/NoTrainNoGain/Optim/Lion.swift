@@ -15,6 +15,11 @@ public final class Lion: ArenaOptimizer {
 
         public init(for model: ModelConfig, accumulation: Int) {}
 
+        /// BERT 7e-4 (paper, App. C.5); T5 7.5e-4 (`t5/README.md`).
+        public static func learningRate(for model: ModelConfig) -> Double? {
+            model.kind == T5Config.name ? 7.5e-4 : 7e-4
+        }
+
         /// T5: no weight decay, RMS-scaled lr.
         public static func common(for model: ModelConfig) -> OptimizerCommon {
             let t5 = model.kind == T5Config.name

@@ -4,6 +4,9 @@
 public protocol OptimizerSettings: PluginSettings {
     /// The paper's shared settings of this optimiser for `model`.
     static func common(for model: ModelConfig) -> OptimizerCommon
+    /// The paper's peak learning rate of this optimiser for `model` where it differs from the model's
+    /// recipe (nil: the recipe's, `PretrainingRecipe.learningRate`).
+    static func learningRate(for model: ModelConfig) -> Double?
     /// The paper's own settings of this optimiser for `model`, trained with `accumulation`
     /// micro-batches per step.
     init(for model: ModelConfig, accumulation: Int)
@@ -11,6 +14,10 @@ public protocol OptimizerSettings: PluginSettings {
     mutating func read(_ section: ConfigSection) throws
     /// The optimiser over `arena` with the shared settings `c`; `batchTokens` is a training batch in tokens.
     func make(_ arena: ParameterArena, _ c: OptimizerCommon, batchTokens: Int) -> ArenaOptimizer
+}
+
+extension OptimizerSettings {
+    public static func learningRate(for model: ModelConfig) -> Double? { nil }
 }
 
 /// The `optimizer:` keys every optimiser has.

@@ -27,7 +27,9 @@ public final class Sophia: ArenaOptimizer {
         public var rho: Float = 0.01
         /// k: optimiser steps between Hessian updates.
         public var hessianInterval = 10
-        /// Fresh micro-batches (not trained on) per Hessian update.
+        /// Fresh micro-batches (not trained on) per Hessian update: by default half a training batch's
+        /// micro-batches, rounded up (BERT: the paper's 6 of 12), so the Hessian passes cost the same
+        /// share of the budget at any accumulation; T5: a whole batch (nanoT5's 2 of 2).
         public var hessianMicroBatches = 6
         /// bs in tokens; nil = the training batch (batch_size × sequence_length).
         public var hessianBatchTokens: Int?
@@ -41,10 +43,16 @@ public final class Sophia: ArenaOptimizer {
 
         /// T5 (nanoT5): bs 5120 tokens and one batch of micro-batches per Hessian update, clipped.
         public init(for model: ModelConfig, accumulation: Int) {
+            hessianMicroBatches = (accumulation + 1) / 2
             guard model.kind == T5Config.name else { return }
             hessianBatchTokens = 5120
             hessianMicroBatches = accumulation
             clipHessianGradient = true
+        }
+
+        /// BERT 4e-4 (paper, App. C.6); T5 1e-3 (`t5/README.md`).
+        public static func learningRate(for model: ModelConfig) -> Double? {
+            model.kind == T5Config.name ? 1e-3 : 4e-4
         }
 
         /// T5 (nanoT5): no weight decay, RMS-scaled lr.

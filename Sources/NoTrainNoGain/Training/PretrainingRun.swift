@@ -198,7 +198,9 @@ public final class PretrainingRun {
         var optimizerSettings = try JSONValue(encoding: config.optimizer).object ?? [:]
         optimizerSettings["name"] = nil
         optimizerSettings["missing_gradient"] = .string(optimizer.missingGradient.rawValue)
-        progress("optimizer: \(config.optimizer.name) \(JSONValue.object(optimizerSettings).settingsLine)")
+        progress(
+            "optimizer: \(config.optimizer.name), peak lr \(config.training.learningRate) "
+                + "(\(config.learningRateOrigin)), \(JSONValue.object(optimizerSettings).settingsLine)")
     }
 
     var accumulation: Int { config.training.accumulation }

@@ -16,9 +16,17 @@ public protocol MethodSettings: PluginSettings {
     static func read(_ section: ConfigSection, for model: ModelConfig) throws -> Self
     /// The method for a run.
     func make(_ setup: MethodSetup) throws -> any TrainingMethod
+    /// The peak learning rate the paper used for this method on `model` with `optimizer`, where it
+    /// differs from the optimiser's (nil: the optimiser's).
+    func learningRate(for model: ModelConfig, optimizer: String) -> Double?
+    /// Refuses a run whose `optimizer:` section (read as `optimizer`) sets something this method
+    /// would silently replace.
+    func check(optimizer: OptimizerConfig, section: ConfigSection) throws
 }
 
 extension MethodSettings {
+    public func learningRate(for model: ModelConfig, optimizer: String) -> Double? { nil }
+    public func check(optimizer: OptimizerConfig, section: ConfigSection) throws {}
     public static var variant: String? { nil }
     public static var selectsData: Bool { false }
 }

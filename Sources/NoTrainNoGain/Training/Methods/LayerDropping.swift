@@ -46,6 +46,24 @@ public final class LayerDropping: TrainingMethod {
             return c
         }
 
+        /// T5 with its AdamWScale: base lr 1e-2 instead of 2e-2 (`t5/README.md`, paper App. C.2). The
+        /// paper tuned no other optimiser with dropping; those keep their own value.
+        public func learningRate(for model: ModelConfig, optimizer: String) -> Double? {
+            model.kind == T5Config.name && optimizer == model.recipe.optimizer ? 1e-2 : nil
+        }
+
+        /// Dropping sets the optimiser's policy for parameters without a gradient (`prepare`), so an
+        /// explicit `optimizer.missing_gradient` that disagrees is an error, not silently replaced.
+        public func check(optimizer: OptimizerConfig, section: ConfigSection) throws {
+            guard section.has("missing_gradient"), optimizer.common.missingGradient != droppedBlocks else { return }
+            throw InputError(
+                section.source,
+                "optimizer.missing_gradient (\(optimizer.common.missingGradient.rawValue)) conflicts with "
+                    + "layer_drop.dropped_blocks (\(droppedBlocks.rawValue)): with layer dropping the optimiser "
+                    + "treats dropped blocks as layer_drop.dropped_blocks says; set that key, not "
+                    + "optimizer.missing_gradient")
+        }
+
         public func make(_ setup: MethodSetup) throws -> any TrainingMethod {
             LayerDropping(minimumTheta: thetaBar, gamma: gamma, perStep: perStep, droppedBlocks: droppedBlocks)
         }
