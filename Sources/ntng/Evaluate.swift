@@ -32,16 +32,28 @@ struct Evaluate: ParsableCommand {
     var maxTrainExamples: Int?
     @Flag(help: "SuperGLUE: pass only the first two text fields, as the original code did.") var firstTwoFieldsOnly =
         false
+    @Flag(help: "Drop each epoch's last incomplete batch, as the original code's loader did.") var dropLastBatch = false
+    @Flag(help: "Warm up every task for the first task's warm-up steps, as the original code did.")
+    var warmupFromFirstTask = false
+    @Option(
+        help: ArgumentHelp(
+            "intended, or original-code: every quirk of the original fine-tuning code (the three flags above).",
+            valueName: "mode"))
+    var reproduce = "intended"
+
     @Option(help: "Report path (JSON; SNI: the output folder).") var output: String?
     @OptionGroup var sni: SNIOptions
 
     func run() throws {
         try requireBLAS()
         if suite == "sni" {
-            if tasks != nil || maxTrainExamples != nil || firstTwoFieldsOnly {
+            if tasks != nil || maxTrainExamples != nil || firstTwoFieldsOnly || dropLastBatch || warmupFromFirstTask
+                || reproduce != "intended"
+            {
                 throw ValidationError(
-                    "--tasks, --max-train-examples and --first-two-fields-only are GLUE/SuperGLUE options; "
-                        + "choose SNI's subset with --sni-config or --set sni.key=value")
+                    "--tasks, --max-train-examples, --first-two-fields-only, --drop-last-batch, "
+                        + "--warmup-from-first-task and --reproduce are GLUE/SuperGLUE options; choose SNI's subset "
+                        + "with --sni-config or --set sni.key=value")
             }
             let seedList = seeds.split(separator: ",")
             guard seedList.count == 1, let seed = UInt64(seedList[0]) else {
@@ -56,7 +68,19 @@ struct Evaluate: ParsableCommand {
         if sni.sniConfig != nil || sni.sniDir != nil || !sni.overrides.isEmpty {
             throw ValidationError("--sni-config, --sni-dir and --set apply to --suite sni")
         }
-        let selected = try selectedTasks(suite: suite, names: tasks, firstTwoFieldsOnly: firstTwoFieldsOnly)
+        guard let mode = Reproduce(rawValue: reproduce) else {
+            throw ValidationError("--reproduce: must be intended or original-code (got '\(reproduce)')")
+        }
+        func recipe(_ suite: DownstreamTask.Suite) -> FineTuningRecipe {
+            var r = FineTuningRecipe.paper(suite, reproduce: mode)
+            if let epochs { r.epochs = epochs }
+            r.firstTwoFieldsOnly = r.firstTwoFieldsOnly || firstTwoFieldsOnly
+            r.dropLastBatch = r.dropLastBatch || dropLastBatch
+            r.warmupFromFirstTask = r.warmupFromFirstTask || warmupFromFirstTask
+            return r
+        }
+        let selected = try selectedTasks(
+            suite: suite, names: tasks, firstTwoFieldsOnly: recipe(.superglue).firstTwoFieldsOnly)
         let seedList = try seeds.split(separator: ",").map { s -> UInt64 in
             guard let v = UInt64(s) else { throw ValidationError("--seeds: '\(s)' is not a seed") }
             return v
@@ -73,12 +97,7 @@ struct Evaluate: ParsableCommand {
         let limited = maxTrainExamples.map { m in selected.map { $0.limitingTraining(to: m) } } ?? selected
         let report = try DownstreamEvaluation.run(
             checkpoint, tasks: limited, dataDirectory: dataDirectory, seeds: seedList,
-            randomInitialisation: randomInit,
-            recipe: { suite in
-                var r = FineTuningRecipe.paper(suite)
-                if let epochs { r.epochs = epochs }
-                return r
-            }
+            randomInitialisation: randomInit, recipe: recipe
         ) { stderrLine($0) }
         try JSONCoding.write(report, to: path)
         print(report.markdown())

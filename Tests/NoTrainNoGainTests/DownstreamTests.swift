@@ -51,6 +51,10 @@ struct DownstreamTests {
         #expect(wsc.textB == "him refers to anyone" && wsc.label == 0)
         let wic = try byName["WiC"]!.readDev(dir)[0].1[0]
         #expect(wic.textA == "class: An emerging professional class.")
+        // The original's WiC fields are (word, sentence1, sentence2): its first two are the word and sentence 1.
+        let quirkWiC = try SuperGLUE.tasks(keepFirstTwoFieldsOnly: true).first { $0.name == "WiC" }!.readDev(dir)[0]
+            .1[0]
+        #expect(quirkWiC.textA == "class" && quirkWiC.textB == "An emerging professional class.")
     }
 
     @Test func missingAndMalformedFilesAreNamed() throws {
@@ -69,7 +73,7 @@ struct DownstreamTests {
     }
 
     @Test func warmUpIsTenPercentThenCosineToZero() {
-        let s = FineTuningRecipe.paper(.glue).schedule
+        let s = FineTuningRecipe.paper(.glue).schedule(totalSteps: 100)
         #expect(s.factor(progress: 0) == 0)
         #expect(abs(s.factor(progress: 0.05) - 0.5) < 1e-12)
         #expect(s.factor(progress: 0.1) == 1)
@@ -85,6 +89,29 @@ struct DownstreamTests {
         CrammedBERT(
             CrammedBERTConfig(
                 layers: 1, hidden: 16, heads: 2, intermediate: 32, vocabularySize: 60, maxSequenceLength: 32), seed: 1)
+    }
+
+    /// The original fine-tuning code: `drop_last=True` and the first task's warm-up steps for every
+    /// task (CoLA's 8551 examples: 534 steps × 5 epochs → 267; BoolQ's 9427: 589 × 10 → 589).
+    @Test func theOriginalCodesWarmUpAndLastBatch() {
+        let glue = FineTuningRecipe.paper(.glue, reproduce: .originalCode)
+        #expect(glue.dropLastBatch && glue.warmupFromFirstTask && glue.firstTwoFieldsOnly)
+        #expect(
+            glue.stepsPerEpoch(examples: 8551) == 534
+                && FineTuningRecipe.paper(.glue).stepsPerEpoch(examples: 8551) == 535)
+        #expect(glue.warmupSteps(examples: 8551) == 267)
+        #expect(FineTuningRecipe.paper(.superglue, reproduce: .originalCode).warmupSteps(examples: 9427) == 589)
+        // SST-2 after CoLA: 67349 examples → 4209 × 5 = 21045 steps, warm-up still 267.
+        var sst2 = glue
+        sst2.warmupSteps = 267
+        let s = sst2.schedule(totalSteps: 21045)
+        #expect(s.factor(progress: 267.0 / 21045) == 1 && abs(s.factor(progress: 133.5 / 21045) - 0.5) < 1e-12)
+        #expect(
+            sst2.quirks == [
+                "each epoch's last incomplete batch dropped", "warm-up fixed at 267 steps (the first task's)",
+                "SuperGLUE inputs from the first two fields",
+            ])
+        #expect(FineTuningRecipe.paper(.glue).quirks.isEmpty)
     }
 
     @Test func headShapesAndLossChoice() throws {
@@ -139,6 +166,15 @@ struct DownstreamTests {
         #expect(result.best["dev"]!["accuracy"] == accuracies.max())
         #expect(accuracies[result.bestEpoch - 1] == accuracies.max())
         #expect(accuracies.max()! > 0.85, "accuracies \(accuracies) losses \(result.epochs.map(\.trainLoss))")
+        // 490 examples in batches of 16: 31 steps an epoch, 30 when the last incomplete batch is dropped.
+        recipe.epochs = 1
+        for dropLast in [false, true] {
+            recipe.dropLastBatch = dropLast
+            let one = FineTuning(task: GLUE.sst2, recipe: recipe, tokenizer: tokenizer).run(
+                SequenceClassifier(encoder: tinyEncoder(), classes: 2, seed: 3), train: train + train.prefix(10),
+                dev: [("dev", dev)], seed: 0)
+            #expect(one.steps == (dropLast ? 30 : 31))
+        }
     }
 
     @Test func averagesCoverWhatWasEvaluated() {

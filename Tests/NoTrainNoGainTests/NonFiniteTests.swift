@@ -16,7 +16,7 @@ struct NonFiniteTests {
     }
 
     @Test func aNonFiniteLossDropsTheUpdateAndSaysWhere() {
-        let arena = ParameterArena([Parameter("w", Tensor([1, 2], shape: [2], requiresGrad: true), decays: false)])
+        let arena = ParameterArena([Parameter("w", Tensor([1, 2], shape: [2], requiresGrad: true), role: .bias)])
         let optimizer = AdamW(arena)
         let w = arena.parameters[0].tensor
         let losses: [Float] = [1, .nan, 2]

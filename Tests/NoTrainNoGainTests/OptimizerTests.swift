@@ -9,7 +9,7 @@ struct OptimizerTests {
     /// One parameter vector p with gradient g; a second, decay-free one (a "norm" weight).
     func arena(_ p: [Float], _ g: [Float], decays: Bool = true) -> (ParameterArena, Tensor) {
         let t = Tensor(p, shape: [p.count], requiresGrad: true)
-        let arena = ParameterArena([Parameter("w", t, decays: decays)])
+        let arena = ParameterArena([Parameter("w", t, role: decays ? .weight : .bias)])
         setGradient(t, g)
         return (arena, t)
     }

@@ -160,9 +160,11 @@ struct RecordTests {
         for kind in Plugins.modelKinds {
             let model = ModelConfig(try kind.read(.empty))
             #expect(model.shape.problems().isEmpty, "\(kind.name)")
-            #expect(OptimizerConfig.paper(named: model.recipe.optimizer, for: model) != nil, "\(kind.name)")
+            #expect(
+                OptimizerConfig.paper(named: model.recipe.optimizer, for: RecipeContext(model: model)) != nil,
+                "\(kind.name)")
             #expect(CostModel.builtIn[model.recipe.costTable] != nil, "\(kind.name)")
-            for method in Plugins.methods { _ = try method.read(.empty, for: model) }
+            for method in Plugins.methods { _ = try method.read(.empty, for: RecipeContext(model: model)) }
         }
     }
 }

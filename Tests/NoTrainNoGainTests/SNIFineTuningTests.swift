@@ -167,8 +167,10 @@ struct SNIFineTuningTests {
             ExperimentReport.CellResult(
                 method: method, budgetSeconds: 60, seed: seed, finalValidationLoss: 3, validations: [], steps: 1,
                 tokens: 1, charged: [:], wallSeconds: 1,
-                downstream: [.init(key: "sni", name: "SNI ROUGE-L", covers: "SNI ROUGE-L, 20 test tasks", value: rouge)]
-            )
+                downstream: [
+                    .init(key: "sni", name: "SNI ROUGE-L", covers: "SNI ROUGE-L, 20 test tasks", value: rouge)
+                ],
+                reproduce: .intended)
         }
         let baseline = [cell("baseline", 0, 10), cell("baseline", 1, 12)]
         let stacking = [cell("stacking", 0, 20), cell("stacking", 1, 22)]

@@ -249,7 +249,8 @@ struct ConfigTests {
         #expect(c.model == ModelConfig(CrammedBERTConfig.paper))
         #expect(c.training.budget == .minutes(5) && c.data.corpus == ["/tmp/c.txt"])
         #expect(
-            c.optimizer == .paper(AdamW.Settings.self, for: c.model) && c.optimizer.common.beta2 == 0.98
+            c.optimizer == .paper(AdamW.Settings.self, for: RecipeContext(model: c.model))
+                && c.optimizer.common.beta2 == 0.98
                 && c.optimizer.settings(AdamW.Settings.self)?.epsilon == 1e-12)
     }
 

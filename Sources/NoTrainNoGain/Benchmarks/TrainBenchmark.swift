@@ -56,7 +56,7 @@ public struct TrainBenchmark {
         let model = config.make(seed: 0)
         let arena = ParameterArena(model.parameters)
         let recipe = config.recipe
-        let optimizer = OptimizerConfig.paper(named: recipe.optimizer, for: config)!
+        let optimizer = OptimizerConfig.paper(named: recipe.optimizer, for: RecipeContext(model: config))!
             .make(arena, batchTokens: batchSize * sequenceLength)
         let objective = try config.objective.read(.empty)
         let rowLength = objective.rowLength(forSequenceLength: sequenceLength)
@@ -95,7 +95,8 @@ public struct TrainBenchmark {
         output.loss.backward()
         var optimizerSteps: [String: Double] = [:]
         for type in Plugins.optimizers {
-            let o = OptimizerConfig.paper(type, for: config).make(arena, batchTokens: batchSize * sequenceLength)
+            let o = OptimizerConfig.paper(type, for: RecipeContext(model: config))
+                .make(arena, batchTokens: batchSize * sequenceLength)
             let ms = Stopwatch.median(repeats: max(steps, 5)) { o.step(learningRate: 1e-9) } * 1000
             optimizerSteps[type.name] = ms.rounded(to: 2)
         }

@@ -87,6 +87,8 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
     }
 
     public var name: String
+    /// Whose behaviour the defaults follow: the paper's intent or the original code's (`Reproduce`).
+    public var reproduce = Reproduce.intended
     public var model: ModelConfig
     /// The model kind's objective (masked LM, span corruption), read from the `data:` section.
     public var objective: ObjectiveConfig
@@ -113,6 +115,7 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
     static func read(_ root: ConfigSection) throws -> PretrainingConfig {
         let source = root.source
         let name = try root.string("name", default: "run") ?? "run"
+        let reproduce = try root.choice("reproduce", default: Reproduce.intended)
         let model = try ModelConfig.read(try root.section("model"))
         let (data, objective) = try readData(try root.section("data"), model: model)
         if let problem = model.shape.problem(sequenceLength: data.sequenceLength) {
@@ -120,8 +123,9 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         }
         let trainingSection = try root.section("training"), optimizerSection = try root.section("optimizer")
         var training = try readTraining(trainingSection, recipe: model.recipe)
-        let optimizer = try OptimizerConfig.read(optimizerSection, model: model, accumulation: training.accumulation)
-        let methods = try MethodConfigs.read(root, model: model)
+        let context = RecipeContext(model: model, accumulation: training.accumulation, reproduce: reproduce)
+        let optimizer = try OptimizerConfig.read(optimizerSection, context: context)
+        let methods = try MethodConfigs.read(root, context: context)
         for method in methods.all { try method.check(optimizer: optimizer, section: optimizerSection) }
         training.learningRate = try LearningRateSetting.read(trainingSection).resolve(
             model: model, optimizer: optimizer.name, methods: methods)
@@ -129,7 +133,8 @@ public struct PretrainingConfig: Codable, Equatable, Sendable {
         let runDirectory = try root.string("run_directory", default: "runs/\(name)") ?? "runs/\(name)"
         try root.finish()
         return PretrainingConfig(
-            name: name, model: model, objective: objective, data: data, training: training, optimizer: optimizer,
+            name: name, reproduce: reproduce, model: model, objective: objective, data: data, training: training,
+            optimizer: optimizer,
             methods: methods, runDirectory: runDirectory)
     }
 

@@ -107,6 +107,12 @@ public struct EvaluationReport: Codable, Sendable {
                 + "**\(String(format: "%.2f", 100 * a.value))** | | |\n"
         }
         for (task, why) in skipped.sorted(by: { $0.key < $1.key }) { s += "| \(task) | skipped: \(why) | | | |\n" }
+        for (suite, r) in recipe.sorted(by: { $0.key < $1.key }) {
+            let quirks = r.quirks
+            s +=
+                "\n\(suite): reproduce \(r.reproduce.rawValue)"
+                + (quirks.isEmpty ? " (no quirk of the original code)" : "; " + quirks.joined(separator: "; ")) + ".\n"
+        }
         return s
     }
 }
@@ -116,12 +122,13 @@ public enum DownstreamEvaluation {
     public static func run(
         _ checkpoint: PretrainedCheckpoint<CrammedBERTConfig>, tasks: [DownstreamTask], dataDirectory: String,
         seeds: [UInt64],
-        randomInitialisation: Bool, recipe: (DownstreamTask.Suite) -> FineTuningRecipe = FineTuningRecipe.paper,
+        randomInitialisation: Bool, recipe: (DownstreamTask.Suite) -> FineTuningRecipe = { FineTuningRecipe.paper($0) },
         progress: (String) -> Void = { _ in }
     ) throws -> EvaluationReport {
         var reports: [EvaluationReport.TaskReport] = []
         var skipped: [String: String] = [:]
         var recipes: [String: FineTuningRecipe] = [:]
+        var firstTaskWarmup: Int?
         for task in tasks {
             let folder = dataDirectory + "/" + task.suite.rawValue
             if let missing = task.missingFiles(folder).first {
@@ -130,7 +137,11 @@ public enum DownstreamEvaluation {
                 continue
             }
             let train = try task.readTrain(folder), dev = try task.readDev(folder)
-            let r = recipe(task.suite)
+            var r = recipe(task.suite)
+            if r.warmupFromFirstTask {
+                firstTaskWarmup = firstTaskWarmup ?? r.warmupSteps(examples: train.count)
+                r.warmupSteps = firstTaskWarmup
+            }
             recipes[task.suite.rawValue] = r
             let fine = FineTuning(task: task, recipe: r, tokenizer: checkpoint.tokenizer)
             var runs: [FineTuning.Result] = []

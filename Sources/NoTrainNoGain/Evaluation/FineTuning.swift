@@ -14,13 +14,83 @@ public struct FineTuningRecipe: Codable, Equatable, Sendable {
     public var maxLength = 128
     public var evaluationBatchSize = 64
     public var optimizer = AdamW.Hyperparameters(beta1: 0.9, beta2: 0.98, epsilon: 1e-6, weightDecay: 0)
+    /// Whose behaviour the quirk settings below default to.
+    public var reproduce = Reproduce.intended
+    /// Drop each epoch's last incomplete batch (the original's training loader: `drop_last=True`).
+    public var dropLastBatch = false
+    /// A fixed number of warm-up steps instead of `warmupFraction` of each task's steps.
+    public var warmupSteps: Int?
+    /// Every task warms up for `warmupFraction` of the steps of the first task of the run (the
+    /// original's `schedulers.py` turns the fraction into steps inside the shared config, so later
+    /// tasks reuse the first task's count: CoLA's 267 in a GLUE run, BoolQ's 589 in SuperGLUE).
+    public var warmupFromFirstTask = false
+    /// SuperGLUE inputs keep only the first two text fields (`SuperGLUE.tasks(keepFirstTwoFieldsOnly:)`).
+    public var firstTwoFieldsOnly = false
 
-    public static func paper(_ suite: DownstreamTask.Suite) -> FineTuningRecipe {
-        suite == .glue
-            ? FineTuningRecipe(epochs: 5, learningRate: 4e-5) : FineTuningRecipe(epochs: 10, learningRate: 5e-5)
+    public init(epochs: Int, learningRate: Double) {
+        self.epochs = epochs
+        self.learningRate = learningRate
     }
 
-    public var schedule: LearningRateSchedule { .warmupCosine(warmup: warmupFraction) }
+    /// The paper's recipe for `suite`; `reproduce: .originalCode` turns on every quirk of the original
+    /// fine-tuning code (`bert/eval.py`, `cramming/backend/utils.py`, `data/downstream_task_preparation.py`).
+    public static func paper(_ suite: DownstreamTask.Suite, reproduce: Reproduce = .intended) -> FineTuningRecipe {
+        var r =
+            suite == .glue
+            ? FineTuningRecipe(epochs: 5, learningRate: 4e-5) : FineTuningRecipe(epochs: 10, learningRate: 5e-5)
+        r.reproduce = reproduce
+        let original = reproduce == .originalCode
+        r.dropLastBatch = original
+        r.warmupFromFirstTask = original
+        r.firstTwoFieldsOnly = original
+        return r
+    }
+
+    /// The original code's quirks this recipe runs with, in words.
+    public var quirks: [String] {
+        (dropLastBatch ? ["each epoch's last incomplete batch dropped"] : [])
+            + (warmupSteps.map { ["warm-up fixed at \($0) steps" + (warmupFromFirstTask ? " (the first task's)" : "")] }
+                ?? [])
+            + (firstTwoFieldsOnly ? ["SuperGLUE inputs from the first two fields"] : [])
+    }
+
+    /// `warmupFraction` of the steps over `examples` training examples, in whole steps (the original's
+    /// `int(warmup_steps * steps)`).
+    public func warmupSteps(examples: Int) -> Int {
+        Int(warmupFraction * Double(stepsPerEpoch(examples: examples) * epochs))
+    }
+
+    /// Optimiser steps per epoch over `examples` training examples.
+    public func stepsPerEpoch(examples: Int) -> Int {
+        dropLastBatch ? examples / batchSize : (examples + batchSize - 1) / batchSize
+    }
+
+    /// The schedule of a run of `totalSteps` steps.
+    public func schedule(totalSteps: Int) -> LearningRateSchedule {
+        .warmupCosine(warmup: warmupSteps.map { Double($0) / Double(max(totalSteps, 1)) } ?? warmupFraction)
+    }
+
+    /// The settings a report names; reports written before the quirk settings existed read as intended.
+    enum CodingKeys: String, CodingKey {
+        case epochs, learningRate, batchSize, warmupFraction, maxLength, evaluationBatchSize, optimizer, reproduce,
+            dropLastBatch, warmupSteps, warmupFromFirstTask, firstTwoFieldsOnly
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        learningRate = try c.decode(Double.self, forKey: .learningRate)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        warmupFraction = try c.decode(Double.self, forKey: .warmupFraction)
+        maxLength = try c.decode(Int.self, forKey: .maxLength)
+        evaluationBatchSize = try c.decode(Int.self, forKey: .evaluationBatchSize)
+        optimizer = try c.decode(AdamW.Hyperparameters.self, forKey: .optimizer)
+        reproduce = try c.decodeIfPresent(Reproduce.self, forKey: .reproduce) ?? .intended
+        dropLastBatch = try c.decodeIfPresent(Bool.self, forKey: .dropLastBatch) ?? false
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps)
+        warmupFromFirstTask = try c.decodeIfPresent(Bool.self, forKey: .warmupFromFirstTask) ?? false
+        firstTwoFieldsOnly = try c.decodeIfPresent(Bool.self, forKey: .firstTwoFieldsOnly) ?? false
+    }
 }
 
 /// A tokenised example: ids with the tokenizer's pair or single template, truncated longest-first.
@@ -131,8 +201,8 @@ public struct FineTuning {
         let arena = ParameterArena(model.parameters)
         let optimizer = AdamW(arena, recipe.optimizer)
         let step = TrainingStep(arena: arena, optimizer: optimizer, clip: 0)
-        let stepsPerEpoch = (encodedTrain.count + recipe.batchSize - 1) / recipe.batchSize
-        let total = stepsPerEpoch * recipe.epochs
+        let stepsPerEpoch = recipe.stepsPerEpoch(examples: encodedTrain.count)
+        let total = stepsPerEpoch * recipe.epochs, schedule = recipe.schedule(totalSteps: total)
         var done = 0
         var epochs: [EpochResult] = []
         for epoch in 1...recipe.epochs {
@@ -148,7 +218,7 @@ public struct FineTuning {
                 let outcome = step.run(
                     [batch], loss: { loss(model, $0, dropoutSeed: dropout) },
                     learningRate: {
-                        recipe.learningRate * recipe.schedule.factor(progress: Double(done) / Double(total))
+                        recipe.learningRate * schedule.factor(progress: Double(done) / Double(total))
                     })
                 lossSum += outcome.meanLoss
                 done += 1

@@ -43,6 +43,8 @@ public struct ExperimentReport: Codable, Sendable {
         public var charged: [Ledger.Kind: Double]
         public var wallSeconds: Double
         public var downstream: [DownstreamScore]
+        /// Whose behaviour the cell's run followed (`reproduce:` in its config).
+        public var reproduce: Reproduce
     }
 
     public struct Row: Codable, Sendable {
@@ -189,7 +191,9 @@ public struct ExperimentReport: Codable, Sendable {
             finalValidationLoss: end.finalValidationLoss,
             validations: log.validations.map { [$0.rstSeconds, $0.loss] },
             steps: end.step, tokens: end.tokens, charged: end.ledger.entries.mapValues(\.charged.seconds),
-            wallSeconds: end.wallSeconds, downstream: try downstream(cell.directory))
+            wallSeconds: end.wallSeconds, downstream: try downstream(cell.directory),
+            reproduce: log.lazy.compactMap { if case .start(let s) = $0 { s.reproduce } else { nil } }.first
+                ?? .intended)
     }
 
     static func signed(_ d: Statistics.Difference?, scale: Double = 1, digits: Int = 3) -> String {
@@ -236,6 +240,14 @@ public struct ExperimentReport: Codable, Sendable {
                 s += "\(Int(r.stepsMean.rounded())) | \(Int(r.tokensMean.rounded())) | \(split) |\n"
             }
         }
+        let original = cells.filter { $0.reproduce == .originalCode }.map(\.method)
+            .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        s +=
+            "\nMode: "
+            + (original.isEmpty
+                ? "every cell ran the intended methods (`reproduce: intended`).\n"
+                : "`reproduce: original-code` (the original code's quirks, README) for "
+                    + "\(original.joined(separator: ", ")); `intended` for the rest.\n")
         if let il = irreducibleLossModel {
             s +=
                 "\nRHO-loss's irreducible-loss model (one for every RHO-loss cell, in `il/`): trained for "

@@ -187,8 +187,11 @@ public struct ExperimentRunner: Sendable {
         let path = cell.directory + "/" + ExperimentReport.glueReport
         if FileManager.default.fileExists(atPath: path) { return }
         let checkpoint = try PretrainedCheckpoint<CrammedBERTConfig>.load(run: cell.directory)
+        // A cell that reproduces the original code is fine-tuned as the original code fine-tunes.
+        let reproduce = try config(for: cell).reproduce
+        let all = GLUE.tasks + SuperGLUE.tasks(keepFirstTwoFieldsOnly: reproduce == .originalCode)
         let tasks = try glue.tasks.map { name -> DownstreamTask in
-            guard let t = (GLUE.tasks + SuperGLUE.tasks()).first(where: { $0.name.lowercased() == name.lowercased() })
+            guard let t = all.first(where: { $0.name.lowercased() == name.lowercased() })
             else {
                 throw InputError(experiment.source, "glue.tasks: no task '\(name)'")
             }
@@ -198,7 +201,7 @@ public struct ExperimentRunner: Sendable {
             checkpoint, tasks: tasks, dataDirectory: glue.dataDirectory, seeds: glue.seeds,
             randomInitialisation: false,
             recipe: { suite in
-                var r = FineTuningRecipe.paper(suite)
+                var r = FineTuningRecipe.paper(suite, reproduce: reproduce)
                 if let e = glue.epochs { r.epochs = e }
                 return r
             }

@@ -121,7 +121,7 @@ public final class CrammedBERT: PretrainingModel {
 
     public var parameters: [Parameter] {
         tokenEmbedding.parameters.prefixed("bert.embeddings.word_embeddings")
-            + [Parameter("bert.embeddings.position_embeddings.scale", positionScale, decays: true)]
+            + [Parameter("bert.embeddings.position_embeddings.scale", positionScale, role: .weight)]
             + embeddingNorm.parameters.prefixed("bert.embeddings.LayerNorm")
             + blocks.enumerated().flatMap { $1.parameters.prefixed("bert.encoder.layer.\($0)") }
             + finalNorm.parameters.prefixed("bert.encoder.final_norm")

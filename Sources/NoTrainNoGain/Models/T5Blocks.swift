@@ -9,7 +9,7 @@ public final class RMSNorm: Module {
         self.epsilon = epsilon
     }
     public func callAsFunction(_ x: Tensor) -> Tensor { x.rmsNorm(weight: weight, epsilon: epsilon) }
-    public var parameters: [Parameter] { [Parameter("weight", weight, decays: false)] }
+    public var parameters: [Parameter] { [Parameter("weight", weight, role: .normWeight)] }
 }
 
 /// Initialisation and shared pieces of T5's blocks (Hugging Face T5's `_init_weights`, as
@@ -45,7 +45,7 @@ public final class T5FeedForward: Module {
     func callAsFunction(_ x: Tensor) -> Tensor { x + wo(linear(norm(x), wi).gatedActivation(.geluTanh, gate: .first)) }
 
     public var parameters: [Parameter] {
-        norm.parameters.prefixed("layer_norm") + [Parameter("wi.weight", wi, decays: true)]
+        norm.parameters.prefixed("layer_norm") + [Parameter("wi.weight", wi, role: .weight)]
             + wo.parameters.prefixed("wo")
     }
 }
@@ -115,9 +115,9 @@ public final class T5SelfAttention: Module {
     }
 
     public var parameters: [Parameter] {
-        norm.parameters.prefixed("layer_norm") + [Parameter("qkv.weight", qkv, decays: true)]
+        norm.parameters.prefixed("layer_norm") + [Parameter("qkv.weight", qkv, role: .weight)]
             + output.parameters.prefixed("o")
-            + [Parameter("relative_attention_bias.weight", relativeBias, decays: true)]
+            + [Parameter("relative_attention_bias.weight", relativeBias, role: .weight)]
     }
 }
 
@@ -154,7 +154,8 @@ public final class T5CrossAttention: Module {
     }
 
     public var parameters: [Parameter] {
-        norm.parameters.prefixed("layer_norm") + q.parameters.prefixed("q") + [Parameter("kv.weight", kv, decays: true)]
+        norm.parameters.prefixed("layer_norm") + q.parameters.prefixed("q")
+            + [Parameter("kv.weight", kv, role: .weight)]
             + output.parameters.prefixed("o")
     }
 }

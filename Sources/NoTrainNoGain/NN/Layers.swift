@@ -20,7 +20,7 @@ public final class Linear: Module {
     }
 
     public var parameters: [Parameter] {
-        [Parameter("weight", weight, decays: true)] + (bias.map { [Parameter("bias", $0, decays: false)] } ?? [])
+        [Parameter("weight", weight, role: .weight)] + (bias.map { [Parameter("bias", $0, role: .bias)] } ?? [])
     }
 }
 
@@ -37,7 +37,7 @@ public final class Embedding: Module {
     /// Rows for int32 ids of any shape → ids.shape + [dim].
     public func callAsFunction(_ ids: Tensor) -> Tensor { weight.gatherRows(ids) }
 
-    public var parameters: [Parameter] { [Parameter("weight", weight, decays: true)] }
+    public var parameters: [Parameter] { [Parameter("weight", weight, role: .weight)] }
 }
 
 /// LayerNorm over the last dimension with weight 1 and bias 0 at initialisation.
@@ -55,6 +55,6 @@ public final class LayerNorm: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor { x.layerNorm(weight: weight, bias: bias, epsilon: epsilon) }
 
     public var parameters: [Parameter] {
-        [Parameter("weight", weight, decays: false)] + (bias.map { [Parameter("bias", $0, decays: false)] } ?? [])
+        [Parameter("weight", weight, role: .normWeight)] + (bias.map { [Parameter("bias", $0, role: .bias)] } ?? [])
     }
 }

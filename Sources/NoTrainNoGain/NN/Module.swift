@@ -6,17 +6,24 @@ public protocol Module: AnyObject {
     var parameters: [Parameter] { get }
 }
 
-/// A trainable tensor with its checkpoint name and optimiser treatment.
+/// A trainable tensor with its checkpoint name and role, which decides its weight decay.
 public struct Parameter {
+    /// What a parameter is to the optimiser: weights (matrices, embeddings) decay; biases and
+    /// norm gains do not (docs/recipes.md §8; `optimizer.decay_norm_weights` decays the gains too,
+    /// as the original BERT code's name-based exemption did).
+    public enum Role: Sendable {
+        case weight, bias, normWeight
+    }
+
     public let name: String
     public let tensor: Tensor
-    /// False for norm weights and biases (no weight decay; see docs/recipes.md).
-    public let decays: Bool
+    public let role: Role
+    public var decays: Bool { role == .weight }
 
-    public init(_ name: String, _ tensor: Tensor, decays: Bool) {
+    public init(_ name: String, _ tensor: Tensor, role: Role) {
         self.name = name
         self.tensor = tensor
-        self.decays = decays
+        self.role = role
         tensor.name = name
     }
 }
@@ -24,7 +31,7 @@ public struct Parameter {
 extension Array where Element == Parameter {
     /// Prefixes every name with `prefix.`.
     func prefixed(_ prefix: String) -> [Parameter] {
-        map { Parameter("\(prefix).\($0.name)", $0.tensor, decays: $0.decays) }
+        map { Parameter("\(prefix).\($0.name)", $0.tensor, role: $0.role) }
     }
 
     public var tensors: [Tensor] { map(\.tensor) }

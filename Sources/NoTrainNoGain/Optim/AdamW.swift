@@ -13,9 +13,9 @@ public class AdamW: ArenaOptimizer {
         public static let name = "adamw"
         public var epsilon: Float = 1e-12
 
-        public init(for model: ModelConfig, accumulation: Int) {}
+        public init(for context: RecipeContext) {}
 
-        public static func common(for model: ModelConfig) -> OptimizerCommon {
+        public static func common(for context: RecipeContext) -> OptimizerCommon {
             OptimizerCommon(beta1: 0.9, beta2: 0.98, weightDecay: 0.01)
         }
 

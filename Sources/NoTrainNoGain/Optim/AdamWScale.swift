@@ -14,9 +14,9 @@ public final class AdamWScale: AdamW {
         public static let name = "adamw-scale"
         public var epsilon: Float = 1e-6
 
-        public init(for model: ModelConfig, accumulation: Int) {}
+        public init(for context: RecipeContext) {}
 
-        public static func common(for model: ModelConfig) -> OptimizerCommon {
+        public static func common(for context: RecipeContext) -> OptimizerCommon {
             OptimizerCommon(beta1: 0.9, beta2: 0.999, weightDecay: 0, rmsScaledLr: true)
         }
 

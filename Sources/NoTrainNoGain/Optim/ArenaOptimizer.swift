@@ -27,6 +27,8 @@ public class ArenaOptimizer: RunPlugin {
     public let state: [(prefix: String, buffer: Tensor)]
     public var rmsScaledLearningRate = false
     public var missingGradient = MissingGradientPolicy.skip
+    /// Weight-decay norm gains as well as weights (`optimizer.decay_norm_weights`).
+    public var decaysNormWeights = false
 
     init(arena: ParameterArena, name: String, statePrefixes: [String]) {
         self.arena = arena
@@ -72,12 +74,15 @@ public class ArenaOptimizer: RunPlugin {
         let scales = rmsScaledLearningRate ? arena.parameters.indices.map { active[$0] ? rmsScale($0) : 1 } : nil
         for (range, run) in arena.runs({ i -> Run? in
             active[i]
-                ? Run(step: steps[i], decays: arena.parameters[i].decays, learningRateScale: scales?[i] ?? 1) : nil
+                ? Run(step: steps[i], decays: decays(arena.parameters[i]), learningRateScale: scales?[i] ?? 1) : nil
         }) {
             guard let run else { continue }
             update(range, step: run.step, learningRate: lr * run.learningRateScale, decays: run.decays)
         }
     }
+
+    /// Whether weight decay applies to `p`: weights always, norm gains with `decaysNormWeights`.
+    func decays(_ p: Parameter) -> Bool { p.decays || (decaysNormWeights && p.role == .normWeight) }
 
     /// Updates the parameters in `range` (subclasses).
     func update(_ range: Range<Int>, step: Int, learningRate: Float, decays: Bool) {

@@ -13,7 +13,7 @@ public final class Lion: ArenaOptimizer {
     public struct Settings: OptimizerSettings {
         public static let name = "lion"
 
-        public init(for model: ModelConfig, accumulation: Int) {}
+        public init(for context: RecipeContext) {}
 
         /// BERT 7e-4 (paper, App. C.5); T5 7.5e-4 (`t5/README.md`).
         public static func learningRate(for model: ModelConfig) -> Double? {
@@ -21,8 +21,8 @@ public final class Lion: ArenaOptimizer {
         }
 
         /// T5: no weight decay, RMS-scaled lr.
-        public static func common(for model: ModelConfig) -> OptimizerCommon {
-            let t5 = model.kind == T5Config.name
+        public static func common(for context: RecipeContext) -> OptimizerCommon {
+            let t5 = context.model.kind == T5Config.name
             return OptimizerCommon(beta1: 0.9, beta2: 0.99, weightDecay: t5 ? 0 : 0.1, rmsScaledLr: t5)
         }
 

@@ -2,14 +2,13 @@
 /// values for each model kind, and the optimiser they build. A new optimiser is its own file plus
 /// one line in `Plugins.optimizers`.
 public protocol OptimizerSettings: PluginSettings {
-    /// The paper's shared settings of this optimiser for `model`.
-    static func common(for model: ModelConfig) -> OptimizerCommon
+    /// The paper's shared settings of this optimiser for the context's model.
+    static func common(for context: RecipeContext) -> OptimizerCommon
     /// The paper's peak learning rate of this optimiser for `model` where it differs from the model's
     /// recipe (nil: the recipe's, `PretrainingRecipe.learningRate`).
     static func learningRate(for model: ModelConfig) -> Double?
-    /// The paper's own settings of this optimiser for `model`, trained with `accumulation`
-    /// micro-batches per step.
-    init(for model: ModelConfig, accumulation: Int)
+    /// The paper's own settings of this optimiser for the context's model and accumulation.
+    init(for context: RecipeContext)
     /// Reads the optimiser's own keys of the `optimizer:` section.
     mutating func read(_ section: ConfigSection) throws
     /// The optimiser over `arena` with the shared settings `c`; `batchTokens` is a training batch in tokens.
@@ -30,6 +29,10 @@ public struct OptimizerCommon: Codable, Equatable, Sendable {
     public var rmsScaledLr = false
     /// What the optimiser does with a parameter that got no gradient in a step.
     public var missingGradient = MissingGradientPolicy.skip
+    /// Weight-decay norm gains too. The original BERT code exempts parameters by name
+    /// (`limited_decay_keys: [bias, LayerNorm.bias, LayerNorm.weight]` in `train/bert-o3.yaml`), and
+    /// its norms are named `norm1`, `norm2`, …, so only biases escaped decay (`reproduce: original-code`).
+    public var decayNormWeights = false
 
     public init(beta1: Float, beta2: Float, weightDecay: Float, rmsScaledLr: Bool = false) {
         self.beta1 = beta1
@@ -51,18 +54,16 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         self.settings = settings
     }
 
-    /// The paper's settings of optimiser `S` for `model`.
-    public static func paper<S: OptimizerSettings>(
-        _ type: S.Type, for model: ModelConfig, accumulation: Int = 1
-    )
-        -> OptimizerConfig
-    {
-        OptimizerConfig(common: S.common(for: model), settings: S(for: model, accumulation: accumulation))
+    /// The paper's settings of optimiser `S` in `context`.
+    public static func paper<S: OptimizerSettings>(_ type: S.Type, for context: RecipeContext) -> OptimizerConfig {
+        var common = S.common(for: context)
+        common.decayNormWeights = context.originalCode(of: CrammedBERTConfig.name)
+        return OptimizerConfig(common: common, settings: S(for: context))
     }
 
-    /// The paper's settings of the optimiser named `name` for `model` (nil: no such optimiser).
-    public static func paper(named name: String, for model: ModelConfig, accumulation: Int = 1) -> OptimizerConfig? {
-        Plugins.optimizers.first { $0.name == name }.map { paper($0, for: model, accumulation: accumulation) }
+    /// The paper's settings of the optimiser named `name` in `context` (nil: no such optimiser).
+    public static func paper(named name: String, for context: RecipeContext) -> OptimizerConfig? {
+        Plugins.optimizers.first { $0.name == name }.map { paper($0, for: context) }
     }
 
     public var name: String { type(of: settings).name }
@@ -75,28 +76,29 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         let optimizer = settings.make(arena, common, batchTokens: batchTokens)
         optimizer.rmsScaledLearningRate = common.rmsScaledLr
         optimizer.missingGradient = common.missingGradient
+        optimizer.decaysNormWeights = common.decayNormWeights
         return optimizer
     }
 
     /// Reads the section: `name` chooses the optimiser (the model's by default); a key of another
     /// optimiser is refused naming it.
-    static func read(_ o: ConfigSection, model: ModelConfig, accumulation: Int) throws -> OptimizerConfig {
+    static func read(_ o: ConfigSection, context: RecipeContext) throws -> OptimizerConfig {
         try o.plugin(
-            "name", label: "optimizer", default: model.recipe.optimizer,
-            Plugins.optimizers.map { type in
-                (type.name, { try read(type, $0, model: model, accumulation: accumulation) })
-            })
+            "name", label: "optimizer", default: context.model.recipe.optimizer,
+            Plugins.optimizers.map { type in (type.name, { try read(type, $0, context: context) }) })
     }
 
     static func read<S: OptimizerSettings>(
-        _ type: S.Type, _ o: ConfigSection, model: ModelConfig, accumulation: Int
+        _ type: S.Type, _ o: ConfigSection, context: RecipeContext
     ) throws -> OptimizerConfig {
-        var c = S.common(for: model), settings = S(for: model, accumulation: accumulation)
+        let paper = paper(type, for: context)
+        var c = paper.common, settings = paper.settings as! S
         c.beta1 = Float(try o.double("beta1", default: Double(c.beta1), range: 0...0.999999))
         c.beta2 = Float(try o.double("beta2", default: Double(c.beta2), range: 0...0.999999))
         c.weightDecay = Float(try o.double("weight_decay", default: Double(c.weightDecay), range: 0...10))
         c.rmsScaledLr = try o.bool("rms_scaled_lr", default: c.rmsScaledLr)
         c.missingGradient = try o.choice("missing_gradient", default: c.missingGradient)
+        c.decayNormWeights = try o.bool("decay_norm_weights", default: c.decayNormWeights)
         try settings.read(o)
         return OptimizerConfig(common: c, settings: settings)
     }

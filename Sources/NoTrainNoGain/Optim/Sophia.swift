@@ -34,20 +34,43 @@ public final class Sophia: ArenaOptimizer {
         /// bs in tokens; nil = the training batch (batch_size × sequence_length).
         public var hessianBatchTokens: Int?
         public var hessianLabels = HessianLabels.vocabulary
+        /// Which gradient of the Hessian micro-batches the estimate squares.
+        public var hessianGradient = HessianGradient.mean
+        /// Refresh the estimate before step 0 (then every k steps); without, the first refresh comes
+        /// before step k, as nanoT5's loop does it (after its 10th step), and the first k steps run
+        /// on h = 0, i.e. clipped to sign steps.
+        public var hessianAtStart = true
         /// Charge nothing for the Hessian passes (the paper's "free" ablation).
         public var freeHessian = false
         /// Clip the sampled-label gradient to `training.gradient_clip` before the update (nanoT5 does).
         public var clipHessianGradient = false
 
+        /// What the sampled-label gradients of the micro-batches become.
+        public enum HessianGradient: String, Codable, Sendable, CaseIterable {
+            /// Their mean (intended).
+            case mean
+            /// The original BERT code's quirk: `optimizer.zero_grad` at the top of every Hessian
+            /// micro-batch (`bert/pretrain_bert_sophia.py`) leaves the last one's gradient alone,
+            /// undivided; every micro-batch is still drawn and charged.
+            case lastMicroBatch = "last-micro-batch"
+        }
+
         public init() {}
 
         /// T5 (nanoT5): bs 5120 tokens and one batch of micro-batches per Hessian update, clipped.
-        public init(for model: ModelConfig, accumulation: Int) {
-            hessianMicroBatches = (accumulation + 1) / 2
-            guard model.kind == T5Config.name else { return }
+        /// `reproduce: original-code`: BERT's estimate from the last micro-batch over hidden-state
+        /// labels; T5's first refresh after k steps.
+        public init(for context: RecipeContext) {
+            hessianMicroBatches = (context.accumulation + 1) / 2
+            if context.originalCode(of: CrammedBERTConfig.name) {
+                hessianLabels = .hiddenStates
+                hessianGradient = .lastMicroBatch
+            }
+            guard context.model.kind == T5Config.name else { return }
             hessianBatchTokens = 5120
-            hessianMicroBatches = accumulation
+            hessianMicroBatches = context.accumulation
             clipHessianGradient = true
+            hessianAtStart = !context.originalCode(of: T5Config.name)
         }
 
         /// BERT 4e-4 (paper, App. C.6); T5 1e-3 (`t5/README.md`).
@@ -56,8 +79,8 @@ public final class Sophia: ArenaOptimizer {
         }
 
         /// T5 (nanoT5): no weight decay, RMS-scaled lr.
-        public static func common(for model: ModelConfig) -> OptimizerCommon {
-            model.kind == T5Config.name
+        public static func common(for context: RecipeContext) -> OptimizerCommon {
+            context.model.kind == T5Config.name
                 ? OptimizerCommon(beta1: 0.965, beta2: 0.99, weightDecay: 0, rmsScaledLr: true)
                 : OptimizerCommon(beta1: 0.965, beta2: 0.99, weightDecay: 0.015)
         }
@@ -71,6 +94,8 @@ public final class Sophia: ArenaOptimizer {
                 hessianBatchTokens = try o.int("hessian_batch_tokens", default: 1, range: 1...Int.max)
             }
             hessianLabels = try o.choice("hessian_labels", default: hessianLabels)
+            hessianGradient = try o.choice("hessian_gradient", default: hessianGradient)
+            hessianAtStart = try o.bool("hessian_at_start", default: hessianAtStart)
             freeHessian = try o.bool("free_hessian", default: freeHessian)
             clipHessianGradient = try o.bool("clip_hessian_gradient", default: clipHessianGradient)
         }
@@ -112,8 +137,10 @@ public final class Sophia: ArenaOptimizer {
         super.init(arena: arena, name: Settings.name, statePrefixes: ["exp_avg", "hessian"])
     }
 
-    /// Every k steps, the first before step 0.
-    public func wantsCurvatureUpdate(beforeStep step: Int) -> Bool { step % hessianInterval == 0 }
+    /// Every k steps, the first before step 0 (before step k without `hessian_at_start`).
+    public func wantsCurvatureUpdate(beforeStep step: Int) -> Bool {
+        step % hessianInterval == 0 && (step > 0 || curvature.hessianAtStart)
+    }
 
     public override func willStep(_ trainer: TrainerContext) {
         if wantsCurvatureUpdate(beforeStep: trainer.step) { curvaturePass(trainer) }

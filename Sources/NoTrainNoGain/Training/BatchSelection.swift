@@ -41,7 +41,7 @@ extension BatchSelectionSettings {
     public static var section: String { "batch_selection" }
     public static var selectsData: Bool { true }
 
-    public static func read(_ s: ConfigSection, for model: ModelConfig) throws -> Self {
+    public static func read(_ s: ConfigSection, for context: RecipeContext) throws -> Self {
         var c = Self()
         try c.readOwnKeys(s)
         c.freeSelection = try s.bool("free_selection", default: c.freeSelection)

@@ -175,7 +175,8 @@ public final class PretrainingRun {
         -> RunEvent.Start
     {
         RunEvent.Start(
-            parameters: arena.parameters.scalarCount, model: config.model.summary, rowLength: dataset.sequenceLength,
+            reproduce: config.reproduce, parameters: arena.parameters.scalarCount, model: config.model.summary,
+            rowLength: dataset.sequenceLength,
             trainRows: split.training.count, validationRows: validationSet.rows.count, costModel: costModel.source,
             tokenizer: data.tokenizerSource, budgetRstSeconds: config.training.budget.seconds,
             optimizer: .init(name: config.optimizer.name, settings: try JSONValue(encoding: config.optimizer)),
@@ -191,6 +192,9 @@ public final class PretrainingRun {
                 + "\(split.training.count) training rows, \(validationSet.rows.count) validation rows"
                 + (data.validationDataset == nil ? "" : " (validation corpus)"))
         progress("budget: \(format(config.training.budget)) RST, cost model: \(costModel.source)")
+        if config.reproduce == .originalCode {
+            progress("reproduce: original-code — the original code's quirks are the defaults (README: the table)")
+        }
         if irreducibleLossModel {
             progress("training the irreducible-loss model on \(split.training.count) held-out rows")
         }

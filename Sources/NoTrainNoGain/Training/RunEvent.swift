@@ -22,6 +22,8 @@ public enum RunEvent: Equatable, Sendable {
     /// What the run is: model, data, budget, cost table, optimiser and methods.
     public struct Start: Codable, Equatable, Sendable {
         public var step = 0
+        /// Whose behaviour the run's defaults follow (`reproduce:`).
+        public var reproduce: Reproduce
         public var parameters: Int
         public var model: String
         public var rowLength: Int

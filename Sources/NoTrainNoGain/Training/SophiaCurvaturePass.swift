@@ -3,7 +3,8 @@ import Engine
 /// Sophia-G's curvature estimate inside a run: before optimiser step 0 and every k steps,
 /// `hessian_micro_batches` fresh micro-batches (drawn from the training stream and not trained on)
 /// go forward; labels ŷ are sampled from the model's own softmax; the gradient ĝ of the
-/// cross-entropy against ŷ (averaged over the micro-batches; clipped to the training clip norm with
+/// cross-entropy against ŷ (averaged over the micro-batches, or the last one's alone with
+/// `hessian_gradient: last-micro-batch`; clipped to the training clip norm with
 /// `clip_hessian_gradient`, as nanoT5 does) updates h ← β₂h + (1 − β₂)ĝ⊙ĝ. Each of those
 /// micro-batches is charged as a full forward + backward (ledger kind `hessian`), or recorded as
 /// waived with `free_hessian` or when the cost table folds the passes into Sophia's step cost
@@ -16,7 +17,9 @@ extension Sophia {
         let cost = trainer.costModel.training(
             activeLayers: blocks?.count ?? trainer.model.blockCount, sequences: trainer.microBatchSize)
         let free = curvature.freeHessian || trainer.costModel.hessianInStepCost == true
+        let lastOnly = curvature.hessianGradient == .lastMicroBatch
         for _ in 0..<n {
+            if lastOnly { arena.zeroGrad() }
             let batch = trainer.drawMicroBatch()
             var g = SeedStream.hessianLabels.generator(trainer.seed, trainer.microBatchesDrawn)
             let logits: Tensor
@@ -26,7 +29,7 @@ extension Sophia {
             }
             let sampled = SampledLabels.draw(logits: logits, generator: &g)
             softmaxCrossEntropy(logits: logits, labels: Tensor(int32: sampled, shape: [sampled.count]))
-                .loss.scaled(by: 1 / Float(n)).backward()
+                .loss.scaled(by: lastOnly ? 1 : 1 / Float(n)).backward()
             trainer.charge(.hessian, cost, free: free)
         }
         if curvature.clipHessianGradient && trainer.gradientClip > 0 {

@@ -12,8 +12,8 @@ public protocol MethodSettings: PluginSettings {
     /// Whether it chooses the data a step trains on (such methods are left out of RHO-loss's
     /// irreducible-loss model, which trains on held-out rows as they come).
     static var selectsData: Bool { get }
-    /// Reads the section, with the paper's defaults for `model`.
-    static func read(_ section: ConfigSection, for model: ModelConfig) throws -> Self
+    /// Reads the section, with the paper's defaults in `context`.
+    static func read(_ section: ConfigSection, for context: RecipeContext) throws -> Self
     /// The method for a run.
     func make(_ setup: MethodSetup) throws -> any TrainingMethod
     /// The peak learning rate the paper used for this method on `model` with `optimizer`, where it
@@ -123,7 +123,7 @@ public struct MethodConfigs: Codable, Equatable, Sendable {
     }
 
     /// Reads every method section present in the config.
-    static func read(_ root: ConfigSection, model: ModelConfig) throws -> MethodConfigs {
+    static func read(_ root: ConfigSection, context: RecipeContext) throws -> MethodConfigs {
         var all: [any MethodSettings] = []
         var sections: [String] = []
         for type in Plugins.methods where !sections.contains(type.section) { sections.append(type.section) }
@@ -131,14 +131,14 @@ public struct MethodConfigs: Codable, Equatable, Sendable {
             let section = try root.section(name)
             let types = Plugins.methods.filter { $0.section == name }
             if types.count == 1 {
-                all.append(try types[0].read(section, for: model))
+                all.append(try types[0].read(section, for: context))
                 try section.finish()
             } else {
                 all.append(
                     try section.plugin(
                         "method", label: "method", default: types[0].variant ?? types[0].name,
                         types.map { type in
-                            (type.variant ?? type.name, { try type.read($0, for: model) as any MethodSettings })
+                            (type.variant ?? type.name, { try type.read($0, for: context) as any MethodSettings })
                         }))
             }
         }

@@ -13,9 +13,10 @@ import Foundation
 ///
 /// The original code passed the fields to the tokenizer positionally, which kept only the first two
 /// (`tokenizer(*fields)` treats a third and fourth as targets); `keepFirstTwoFieldsOnly` reproduces
-/// that. Two averages are reported: the code's
-/// (BoolQ acc, CB F1, COPA acc, MultiRC F1a, RTE acc, WiC acc, WSC acc) and the paper's (the same
-/// without MultiRC).
+/// that with the fields in the order of its task configs (`config/eval/tasks/*.yaml`, `structure`):
+/// COPA (premise, choice1), MultiRC (paragraph, question), WiC (word, sentence1), WSC (text,
+/// span1_text). Two averages are reported: the code's (BoolQ acc, CB F1, COPA acc, MultiRC F1a, RTE
+/// acc, WiC acc, WSC acc) and the paper's (the same without MultiRC).
 public enum SuperGLUE {
     public static let codeAverage = ["BoolQ", "CB", "COPA", "MultiRC", "RTE", "WiC", "WSC"]
     public static let paperAverage = ["BoolQ", "CB", "COPA", "RTE", "WiC", "WSC"]
@@ -131,7 +132,8 @@ public enum SuperGLUE {
                 try jsonLines(path).enumerated().map { n, o in
                     let word = try string(o, "word", path, n), s1 = try string(o, "sentence1", path, n),
                         s2 = try string(o, "sentence2", path, n)
-                    return TaskExample(quirk ? s1 : "\(word): \(s1)", s2, label: try label(o, path, n))
+                    let a = quirk ? word : "\(word): \(s1)", b = quirk ? s1 : s2
+                    return TaskExample(a, b, label: try label(o, path, n))
                 }
             })
     }

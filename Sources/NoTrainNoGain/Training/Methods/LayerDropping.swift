@@ -18,9 +18,18 @@ import Engine
 /// set (the same set for the encoder and the decoder). How the optimiser treats a dropped block
 /// follows each original code base (`dropped_blocks`): BERT's torch 1.13 `zero_grad()` zeroes
 /// gradients, so momentum and weight decay still move a dropped block (`zero-gradient`); T5 frees
-/// them, so the block is skipped (`skip`).
+/// them, so the block is skipped (`skip`). A draw that drops every block runs none and is charged
+/// the table's zero-block cost (`all_dropped: none`); the original codes treat an empty list of
+/// active layers as "all layers" (`scriptable_bert.py`, `t5/t5/models/t5.py`), so there such a draw
+/// runs and is charged the full model (`all_dropped: full-model`, `reproduce: original-code`).
 public final class LayerDropping: TrainingMethod {
-    /// `layer_drop: {theta_bar, gamma, per_step, dropped_blocks}`.
+    /// What a draw that drops every block runs.
+    public enum AllDropped: String, Codable, Sendable, CaseIterable {
+        case noBlocks = "none"
+        case fullModel = "full-model"
+    }
+
+    /// `layer_drop: {theta_bar, gamma, per_step, dropped_blocks, all_dropped}`.
     public struct Settings: MethodSettings {
         public static let name = "layer-dropping"
         public static let section = "layer_drop"
@@ -28,21 +37,24 @@ public final class LayerDropping: TrainingMethod {
         public var gamma: Double
         public var perStep: Bool
         public var droppedBlocks: MissingGradientPolicy
+        public var allDropped: AllDropped
 
-        /// The paper's settings for `model` (T5: γ_f 20, one draw per step, dropped blocks skipped).
-        public init(for model: ModelConfig) {
-            let t5 = model.kind == T5Config.name
+        /// The paper's settings in `context` (T5: γ_f 20, one draw per step, dropped blocks skipped).
+        public init(for context: RecipeContext) {
+            let t5 = context.model.kind == T5Config.name
             gamma = t5 ? 20 : 100
             perStep = t5
             droppedBlocks = t5 ? .skip : .zeroGradientIfStateExists
+            allDropped = context.reproduce == .originalCode ? .fullModel : .noBlocks
         }
 
-        public static func read(_ s: ConfigSection, for model: ModelConfig) throws -> Settings {
-            var c = Settings(for: model)
+        public static func read(_ s: ConfigSection, for context: RecipeContext) throws -> Settings {
+            var c = Settings(for: context)
             c.thetaBar = try s.double("theta_bar", default: c.thetaBar, range: 0...1)
             c.gamma = try s.double("gamma", default: c.gamma, range: 0...1e6)
             c.perStep = try s.bool("per_step", default: c.perStep)
             c.droppedBlocks = try s.choice("dropped_blocks", default: c.droppedBlocks)
+            c.allDropped = try s.choice("all_dropped", default: c.allDropped)
             return c
         }
 
@@ -65,7 +77,9 @@ public final class LayerDropping: TrainingMethod {
         }
 
         public func make(_ setup: MethodSetup) throws -> any TrainingMethod {
-            LayerDropping(minimumTheta: thetaBar, gamma: gamma, perStep: perStep, droppedBlocks: droppedBlocks)
+            LayerDropping(
+                minimumTheta: thetaBar, gamma: gamma, perStep: perStep, droppedBlocks: droppedBlocks,
+                allDropped: allDropped)
         }
     }
 
@@ -74,15 +88,17 @@ public final class LayerDropping: TrainingMethod {
     public let gamma: Double
     public let perStep: Bool
     public let droppedBlocks: MissingGradientPolicy
+    public let allDropped: AllDropped
 
     public init(
         minimumTheta: Double = 0.5, gamma: Double = 100, perStep: Bool = false,
-        droppedBlocks: MissingGradientPolicy = .zeroGradientIfStateExists
+        droppedBlocks: MissingGradientPolicy = .zeroGradientIfStateExists, allDropped: AllDropped = .noBlocks
     ) {
         self.minimumTheta = minimumTheta
         self.gamma = gamma
         self.perStep = perStep
         self.droppedBlocks = droppedBlocks
+        self.allDropped = allDropped
     }
 
     /// θ at budget progress t/T.
@@ -111,6 +127,7 @@ public final class LayerDropping: TrainingMethod {
             perStep
             ? (stepDraw?.step ?? context.step, stepDraw?.progress ?? context.progress) : (index, context.progress)
         var g = SeedStream.layerDrop.generator(context.seed, draw)
-        return all.filter { i in g.uniformDouble() >= dropProbability(block: i, of: all.count, progress: progress) }
+        let kept = all.filter { i in g.uniformDouble() >= dropProbability(block: i, of: all.count, progress: progress) }
+        return kept.isEmpty && allDropped == .fullModel ? all : kept
     }
 }

@@ -21,9 +21,9 @@ public final class LayerStacking: TrainingMethod {
             self.fractions = fractions
         }
 
-        public static func read(_ s: ConfigSection, for model: ModelConfig) throws -> Settings {
-            var c = Settings(initialBlocks: max(1, model.layers / 4))
-            c.initialBlocks = try s.int("initial_blocks", default: c.initialBlocks, range: 1...model.layers)
+        public static func read(_ s: ConfigSection, for context: RecipeContext) throws -> Settings {
+            var c = Settings(initialBlocks: max(1, context.model.layers / 4))
+            c.initialBlocks = try s.int("initial_blocks", default: c.initialBlocks, range: 1...context.model.layers)
             c.fractions = try s.doubles("fractions", default: c.fractions, range: 0...1)
             guard c.fractions == c.fractions.sorted() else {
                 throw s.fail("fractions", "must be increasing (got \(c.fractions))")
