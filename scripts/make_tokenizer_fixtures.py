@@ -10,14 +10,25 @@
 With --check PATH it instead loads a tokenizer.json written by ntng and prints HF's ids for the
 texts, for comparison with ours.
 
+With --ntng BINARY it writes the fixtures of our own trainers instead: tokenizer-corpus.txt (the
+first documents of the demo corpus, one paragraph each), ntng-wordpiece.json and ntng-unigram.json
+(trained on it by `BINARY tokenize --train`), and ntng-{wordpiece,unigram}-hf-ids.json: the ids
+Hugging Face `tokenizers` gives with those files, for the texts and the corpus's first lines.
+The tests check that our trainers still write these files and that ntng's ids equal HF's.
+
+    /tmp/torchvenv/bin/python scripts/make_tokenizer_fixtures.py --ntng .build/release/ntng
+
     /tmp/torchvenv/bin/pip install tokenizers==0.23.3
     /tmp/torchvenv/bin/python scripts/make_tokenizer_fixtures.py
 """
 import glob
 import json
 import os
+import re
+import subprocess
 import sys
 
+import tokenizers
 from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,7 +55,41 @@ def encode_all(tok):
     return [{"text": t, "ids": tok.encode(t).ids} for t in TEXTS]
 
 
+def corpus_slice(limit=40_000):
+    """The first documents of the demo corpus (title line dropped, lines joined), about `limit` bytes."""
+    text = open(os.path.join(HERE, "..", "Resources", "demo-corpus", "text", "AA", "wiki_00"), encoding="utf-8").read()
+    docs, size = [], 0
+    for body in re.findall(r"<doc [^>]*>\n(.*?)</doc>", text, re.S):
+        joined = " ".join(line for line in body.split("\n")[1:] if line.strip())
+        if joined:
+            docs.append(joined)
+            size += len(joined.encode())
+        if size > limit:
+            break
+    return docs
+
+
+def ntng_fixtures(binary):
+    docs = corpus_slice()
+    corpus = os.path.join(FIX, "tokenizer-corpus.txt")
+    with open(corpus, "w", encoding="utf-8") as f:
+        f.write("\n\n".join(docs) + "\n")
+    texts = TEXTS + [d[:300] for d in docs[:20]]
+    for kind in ["wordpiece", "unigram"]:
+        path = os.path.join(FIX, f"ntng-{kind}.json")
+        subprocess.run([binary, "tokenize", "--train", corpus, "--kind", kind, "--vocabulary-size", "600",
+                        "--output", path], check=True)
+        tok = Tokenizer.from_file(path)
+        cases = [{"text": t, "ids": tok.encode(t).ids} for t in texts]
+        json.dump({"generator": f"tokenizers {tokenizers.__version__}", "cases": cases},
+                  open(os.path.join(FIX, f"ntng-{kind}-hf-ids.json"), "w"), ensure_ascii=False, indent=1)
+    print("wrote ntng tokenizer fixtures to", os.path.normpath(FIX))
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--ntng":
+        ntng_fixtures(sys.argv[2])
+        return
     if len(sys.argv) == 3 and sys.argv[1] == "--check":
         tok = Tokenizer.from_file(sys.argv[2])
         print(json.dumps(encode_all(tok)))

@@ -7,14 +7,33 @@ struct TokenizerTests {
     struct Case: Decodable { let text: String; let ids: [Int32] }
     struct File: Decodable { let cases: [Case] }
 
-    @Test(arguments: ["hf-bert-wordpiece", "hf-cramming-wordpiece", "hf-unigram-t5style"])
-    func loadedTokenizerGivesHuggingFaceIds(name: String) throws {
+    @Test(arguments: [
+        ("hf-bert-wordpiece", "hf-bert-wordpiece-ids"), ("hf-cramming-wordpiece", "hf-cramming-wordpiece-ids"),
+        ("hf-unigram-t5style", "hf-unigram-t5style-ids"), ("ntng-wordpiece", "ntng-wordpiece-hf-ids"),
+        ("ntng-unigram", "ntng-unigram-hf-ids"),
+    ])
+    func loadedTokenizerGivesHuggingFaceIds(name: String, ids: String) throws {
         let tokenizer = try Tokenizer.load(Fixtures.path("\(name).json"))
-        let cases = try Fixtures.json("\(name)-ids.json", as: File.self).cases
+        let cases = try Fixtures.json("\(ids).json", as: File.self).cases
         #expect(cases.count >= 10)
         for c in cases {
             #expect(tokenizer.encode(c.text) == c.ids, "text: \(c.text.prefix(60))")
         }
+    }
+
+    /// The ntng-*.json fixtures are what our trainers write for tokenizer-corpus.txt (and Hugging Face
+    /// gives the same ids with them, above): training again must write them byte for byte, so the
+    /// HF check covers the trainers as they are (`scripts/make_tokenizer_fixtures.py --ntng`).
+    @Test(arguments: [("wordpiece", TokenizerRecipe.crammingWordPiece), ("unigram", TokenizerRecipe.t5Unigram)])
+    func ourTrainersStillWriteTheTokenizersHuggingFaceReads(kind: String, recipe: TokenizerRecipe) throws {
+        let corpus = try Corpus(paths: [Fixtures.path("tokenizer-corpus.txt")])
+        let trained = try recipe.train(on: corpus, vocabularySize: 600).tokenizer
+        let path = Fixtures.temporaryDirectory() + "/\(kind).json"
+        try trained.save(path)
+        #expect(
+            FileManager.default.contents(atPath: path)
+                == FileManager.default.contents(
+                    atPath: Fixtures.path("ntng-\(kind).json")))
     }
 
     @Test func unigramViterbiPicksTheBestSegmentationOnAHandMadeVocabulary() throws {
