@@ -42,7 +42,7 @@ let package = Package(
             ]),
         // The parsers of outside input as libFuzzer targets (scripts/fuzz.sh), or a replayer of inputs.
         .executableTarget(name: "ntng-fuzz", dependencies: ["NoTrainNoGain"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"], exclude: ["Fixtures"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
         .testTarget(name: "NoTrainNoGainTests", dependencies: ["NoTrainNoGain", "Engine"], exclude: ["Fixtures"]),
     ]
 )

@@ -45,7 +45,7 @@ public final class T5FeedForward: Module {
     func callAsFunction(_ x: Tensor) -> Tensor { x + wo(linear(norm(x), wi).gatedActivation(.geluTanh, gate: .first)) }
 
     public var parameters: [Parameter] {
-        norm.parameters.prefixed("layer_norm") + [Parameter("wi.weight", wi, role: .weight)]
+        norm.parameters.prefixed("layer_norm") + [Parameter("wi.weight", wi, role: .weight, parts: 2)]
             + wo.parameters.prefixed("wo")
     }
 }
@@ -115,7 +115,7 @@ public final class T5SelfAttention: Module {
     }
 
     public var parameters: [Parameter] {
-        norm.parameters.prefixed("layer_norm") + [Parameter("qkv.weight", qkv, role: .weight)]
+        norm.parameters.prefixed("layer_norm") + [Parameter("qkv.weight", qkv, role: .weight, parts: 3)]
             + output.parameters.prefixed("o")
             + [Parameter("relative_attention_bias.weight", relativeBias, role: .weight)]
     }
@@ -155,7 +155,7 @@ public final class T5CrossAttention: Module {
 
     public var parameters: [Parameter] {
         norm.parameters.prefixed("layer_norm") + q.parameters.prefixed("q")
-            + [Parameter("kv.weight", kv, role: .weight)]
+            + [Parameter("kv.weight", kv, role: .weight, parts: 2)]
             + output.parameters.prefixed("o")
     }
 }

@@ -18,12 +18,18 @@ public struct Parameter {
     public let name: String
     public let tensor: Tensor
     public let role: Role
+    /// Row blocks of equal size that the original code keeps as separate tensors (T5's fused
+    /// q|k|v, k|v and wi_0|wi_1): per-tensor statistics, such as the RMS that scales nanoT5's
+    /// learning rate, are taken per part.
+    public let parts: Int
     public var decays: Bool { role == .weight }
 
-    public init(_ name: String, _ tensor: Tensor, role: Role) {
+    public init(_ name: String, _ tensor: Tensor, role: Role, parts: Int = 1) {
+        precondition(parts >= 1 && tensor.elementCount % parts == 0, "\(name): \(parts) parts of unequal size")
         self.name = name
         self.tensor = tensor
         self.role = role
+        self.parts = parts
         tensor.name = name
     }
 }
@@ -31,7 +37,7 @@ public struct Parameter {
 extension Array where Element == Parameter {
     /// Prefixes every name with `prefix.`.
     func prefixed(_ prefix: String) -> [Parameter] {
-        map { Parameter("\(prefix).\($0.name)", $0.tensor, role: $0.role) }
+        map { Parameter("\(prefix).\($0.name)", $0.tensor, role: $0.role, parts: $0.parts) }
     }
 
     public var tensors: [Tensor] { map(\.tensor) }

@@ -40,12 +40,10 @@ public class ArenaOptimizer: RunPlugin {
     /// A flat view of elements `range` of an arena-shaped buffer.
     func view(_ buffer: Tensor, _ range: Range<Int>) -> Tensor { buffer.storageView(range, shape: [range.count]) }
 
-    /// RMS(p) = ‖p‖₂ / √n, floored at 10⁻³ (nanoT5's `_rms`).
-    func rmsScale(_ index: Int) -> Float {
-        let p = arena.parameters[index].tensor
+    /// RMS(p) = ‖p‖₂ / √n over the arena's `range`, floored at 10⁻³ (nanoT5's `_rms`).
+    func rmsScale(_ range: Range<Int>) -> Float {
         let rms = Float(
-            (p.backend.sumOfSquares(arena.view(of: arena.values, parameter: index)) / Double(p.elementCount))
-                .squareRoot())
+            (arena.values.backend.sumOfSquares(view(arena.values, range)) / Double(range.count)).squareRoot())
         return max(1e-3, rms)
     }
 
@@ -71,14 +69,35 @@ public class ArenaOptimizer: RunPlugin {
     public func step(learningRate lr: Float) {
         let active = participants()
         for i in active.indices where active[i] { steps[i] += 1 }
-        let scales = rmsScaledLearningRate ? arena.parameters.indices.map { active[$0] ? rmsScale($0) : 1 } : nil
-        for (range, run) in arena.runs({ i -> Run? in
-            active[i]
-                ? Run(step: steps[i], decays: decays(arena.parameters[i]), learningRateScale: scales?[i] ?? 1) : nil
-        }) {
+        for (range, run) in runs(active) {
             guard let run else { continue }
             update(range, step: run.step, learningRate: lr * run.learningRateScale, decays: run.decays)
         }
+    }
+
+    /// Consecutive spans of the arena that share their settings (nil: not updated this step). With
+    /// the RMS-scaled rate each part of a fused parameter (`Parameter.parts`) is scaled by its own
+    /// RMS, as the original code's separate tensors are.
+    func runs(_ active: [Bool]) -> [(Range<Int>, Run?)] {
+        var result: [(Range<Int>, Run?)] = []
+        for (i, p) in arena.parameters.enumerated() {
+            let start = arena.offsets[i], end = i + 1 < arena.offsets.count ? arena.offsets[i + 1] : arena.count
+            let parts = rmsScaledLearningRate ? p.parts : 1, size = p.tensor.elementCount / parts
+            for k in 0..<parts {
+                let first = start + k * size, range = first..<(k == parts - 1 ? end : first + size)
+                let run =
+                    active[i]
+                    ? Run(
+                        step: steps[i], decays: decays(p),
+                        learningRateScale: rmsScaledLearningRate ? rmsScale(first..<(first + size)) : 1) : nil
+                if let last = result.last, last.1 == run {
+                    result[result.count - 1].0 = last.0.lowerBound..<range.upperBound
+                } else {
+                    result.append((range, run))
+                }
+            }
+        }
+        return result
     }
 
     /// Whether weight decay applies to `p`: weights always, norm gains with `decaysNormWeights`.
