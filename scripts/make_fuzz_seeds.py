@@ -27,7 +27,8 @@ def head(path, lines):
 
 
 for path in sorted(glob.glob("Tests/NoTrainNoGainTests/Fixtures/hf-*.json")):
-    if not path.endswith("-ids.json"):
+    # (hf-t5-sentencepiece.json's 320 KB normalisation table is left to its small sibling's seed.)
+    if not path.endswith("-ids.json") and os.path.getsize(path) < 100_000:
         put("tokenizer-json", os.path.basename(path), open(path, "rb").read())
 
 # A safetensors file of two small tensors with metadata, as SafeTensors.write lays it out.

@@ -18,6 +18,18 @@ The tests check that our trainers still write these files and that ntng's ids eq
 
     /tmp/torchvenv/bin/python scripts/make_tokenizer_fixtures.py --ntng .build/release/ntng
 
+With --sentencepiece it writes the fixture of a real T5-style tokenizer.json instead: a SentencePiece
+Unigram model trained on tokenizer-corpus.txt with T5's normalisation rules (`nmt_nfkc`, whose
+compiled table becomes the `Precompiled` normaliser) and T5's special ids, converted by
+`transformers`' T5 converter exactly as Hugging Face converts Google's T5 tokenizer, as
+hf-t5-sentencepiece.json, and HF's ids (hf-t5-sentencepiece-ids.json) for the texts, Unicode texts
+that exercise the normalisation table and the corpus's first lines; and a small one whose table holds
+five hand-written rules (hf-t5-sentencepiece-rules.json, a 1 KB charsmap: the fuzzers' seed), with
+its ids.
+
+    /tmp/torchvenv/bin/pip install sentencepiece protobuf
+    /tmp/torchvenv/bin/python scripts/make_tokenizer_fixtures.py --sentencepiece
+
     /tmp/torchvenv/bin/pip install tokenizers==0.23.3
     /tmp/torchvenv/bin/python scripts/make_tokenizer_fixtures.py
 """
@@ -86,7 +98,65 @@ def ntng_fixtures(binary):
     print("wrote ntng tokenizer fixtures to", os.path.normpath(FIX))
 
 
+# Text the nmt_nfkc table rewrites: full-width and half-width forms, ligatures, circled and Roman
+# numerals, compatibility spaces, control characters, combining sequences, Hangul, emoji sequences.
+UNICODE_TEXTS = [
+    "ＦＵＬＬ－ｗｉｄｔｈ　ｔｅｘｔ １２３！ and ｶﾀｶﾅ ﾊﾟﾝ",
+    "ligatures ﬁ ﬂ ﬀ ﬃ, ① ② ⑩, Ⅻ ⅷ, ½ ¼, ㎏ ㎡ ℃ №",
+    "no\u00a0break\u2009thin\u3000ideographic\u200bzero-width",
+    "tab\there\r\nwindows line\x0bvertical\x0cform\x07bell",
+    "e\u0301 vs é, n\u0303 vs ñ, A\u030a vs Å, ﬀ\u0301",
+    "한국어 텍스트 각, 日本語のテキスト、中文文本。",
+    "emoji 👍🏽 👨‍👩‍👧 🇩🇪 ❤️ and symbols ™ © ®",
+    "Ｔｈｅ ｑｕｉｃｋ ﾌﾞﾗｳﾝ ｆｏｘ",
+    "mixed   spaces\u00a0\u00a0and\u2003em",
+    "trailing spaces and tabs \t \u3000 ",
+]
+
+
+# Hand-written SentencePiece rules (source code points -> target code points): full-width A and B, the
+# fi ligature, A + combining acute -> Á, the ideographic space.
+RULES = "FF21\t41\nFF22\t42\nFB01\t66 69\n41 301\tC1\n3000\t20\n"
+RULE_TEXTS = ["ＡＢ ﬁne", "A\u0301 and Á and A\u0301\u0301", "a\u3000b\u3000\u3000c", "ＡＡＢ ﬁﬁ A", "plain ascii"]
+
+
+def sentencepiece_fixtures():
+    import tempfile
+
+    import sentencepiece as spm
+    from transformers import T5Tokenizer
+    from transformers.convert_slow_tokenizer import convert_slow_tokenizer
+
+    corpus = os.path.join(FIX, "tokenizer-corpus.txt")
+    lines = [line for line in open(corpus, encoding="utf-8").read().split("\n") if line.strip()][:20]
+    generator = f"sentencepiece {spm.__version__}, tokenizers {tokenizers.__version__}"
+    for name, vocab, extra, texts, rules in [
+        ("hf-t5-sentencepiece", 800, 100, TEXTS + UNICODE_TEXTS + [line[:300] for line in lines], None),
+        ("hf-t5-sentencepiece-rules", 300, 4, TEXTS + RULE_TEXTS, RULES),
+    ]:
+        with tempfile.TemporaryDirectory() as tmp:
+            prefix = os.path.join(tmp, "t5")
+            options = {"normalization_rule_name": "nmt_nfkc"}
+            if rules:
+                open(prefix + ".tsv", "w").write(rules)
+                options = {"normalization_rule_tsv": prefix + ".tsv"}
+            spm.SentencePieceTrainer.train(
+                input=corpus, model_prefix=prefix, vocab_size=vocab, model_type="unigram", pad_id=0, eos_id=1,
+                unk_id=2, bos_id=-1, character_coverage=1.0, minloglevel=2, **options)
+            fast = convert_slow_tokenizer(T5Tokenizer(prefix + ".model", extra_ids=extra, legacy=True))
+        path = os.path.join(FIX, name + ".json")
+        fast.save(path)
+        tok = Tokenizer.from_file(path)
+        cases = [{"text": t, "ids": tok.encode(t).ids} for t in texts]
+        json.dump({"generator": generator, "cases": cases}, open(os.path.join(FIX, name + "-ids.json"), "w"),
+                  ensure_ascii=False, indent=1)
+        print("wrote", os.path.normpath(path), "and its ids")
+
+
 def main():
+    if len(sys.argv) == 2 and sys.argv[1] == "--sentencepiece":
+        sentencepiece_fixtures()
+        return
     if len(sys.argv) == 3 and sys.argv[1] == "--ntng":
         ntng_fixtures(sys.argv[2])
         return

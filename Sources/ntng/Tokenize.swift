@@ -11,7 +11,7 @@ struct Tokenize: ParsableCommand {
             ntng tokenize --train corpus/ --vocabulary-size 8192 --output tok.json
             """)
 
-    @Option(help: "A Hugging Face tokenizer.json (WordPiece).") var tokenizer: String?
+    @Option(help: "A Hugging Face tokenizer.json (WordPiece, or Unigram such as T5's).") var tokenizer: String?
     @Option(help: "Text to encode (otherwise each line of standard input).") var text: [String] = []
     @Flag(help: "Leave out the template's special tokens.") var noSpecialTokens = false
     @Option(help: "Train on this corpus (file or folder) instead.") var train: [String] = []

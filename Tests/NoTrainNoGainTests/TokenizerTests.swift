@@ -1,4 +1,5 @@
 import Foundation
+import Engine
 @testable import NoTrainNoGain
 import Testing
 
@@ -10,7 +11,8 @@ struct TokenizerTests {
     @Test(arguments: [
         ("hf-bert-wordpiece", "hf-bert-wordpiece-ids"), ("hf-cramming-wordpiece", "hf-cramming-wordpiece-ids"),
         ("hf-unigram-t5style", "hf-unigram-t5style-ids"), ("ntng-wordpiece", "ntng-wordpiece-hf-ids"),
-        ("ntng-unigram", "ntng-unigram-hf-ids"),
+        ("ntng-unigram", "ntng-unigram-hf-ids"), ("hf-t5-sentencepiece", "hf-t5-sentencepiece-ids"),
+        ("hf-t5-sentencepiece-rules", "hf-t5-sentencepiece-rules-ids"),
     ])
     func loadedTokenizerGivesHuggingFaceIds(name: String, ids: String) throws {
         let tokenizer = try Tokenizer.load(Fixtures.path("\(name).json"))
@@ -125,6 +127,48 @@ struct TokenizerTests {
             .write(toFile: noUnk, atomically: true, encoding: .utf8)
         #expect { try Tokenizer.load(noUnk) } throws: {
             "\($0)".contains("unknown token '[UNK]' is not in the vocabulary")
+        }
+    }
+
+    /// A T5 tokenizer.json as Hugging Face converts a SentencePiece model (the `Precompiled`
+    /// normaliser of `nmt_nfkc`): its ids are HF's (above), it writes back what it read, and it
+    /// serves span corruption (its sentinels count down from the top, `</s>` ends every text).
+    @Test func aSentencePieceConvertedT5TokenizerServesT5() throws {
+        let path = Fixtures.path("hf-t5-sentencepiece.json")
+        let tokenizer = try Tokenizer.load(path)
+        #expect(tokenizer.vocabularySize == 900 && tokenizer.padID == 0 && tokenizer.eosID == 1)
+        #expect(tokenizer.sentinelID(0) == 899 && tokenizer.sentinelID(99) == 800)
+        // NFKC by the compiled table: full-width letters and ligatures are the plain ones.
+        #expect(tokenizer.encode("ＦＵＬＬ ﬁne") == tokenizer.encode("FULL fine"))
+        let copy = Fixtures.temporaryDirectory() + "/t5.json"
+        try tokenizer.save(copy)
+        let reloaded = try Tokenizer.load(copy)
+        for text in ["ＦＵＬＬ－ｗｉｄｔｈ ｔｅｘｔ", "tab\there  two  spaces ", "é ﬁ ①"] {
+            #expect(reloaded.encode(text) == tokenizer.encode(text))
+        }
+        let config = try PretrainingConfig.parse(
+            yaml: "model: {kind: t5, vocabulary_size: 928}\ndata: {corpus: c.txt, tokenizer: \(path)}\n"
+                + "training: {budget: 1h}", source: "t5.yaml", baseDirectory: "/")
+        _ = try config.makeObjective(tokenizer: tokenizer)
+    }
+
+    @Test func aDamagedPrecompiledCharsmapIsRefusedOrHarmlessNeverATrap() throws {
+        func error(_ base64: String) -> String {
+            do { _ = try PrecompiledCharsmap(base64: base64); return "no error" } catch { return "\(error)" }
+        }
+        #expect(error("not base64!") == "tokenizer: normalizer Precompiled: precompiled_charsmap is not valid base64")
+        #expect(error(Data([1, 0]).base64EncodedString()).contains("shorter than its header"))
+        #expect(error(Data([64, 0, 0, 0, 1, 2, 3, 4]).base64EncodedString()).contains("does not fit"))
+        #expect(error(Data([4, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFE]).base64EncodedString()).contains("not valid UTF-8"))
+        // Random tries: every lookup ends without trapping, whatever the units say.
+        var g = SeededGenerator(seed: 3)
+        for _ in 0..<200 {
+            let units = 1 + g.int(below: 40)
+            var bytes: [UInt8] = [UInt8(units * 4), 0, 0, 0]
+            for _ in 0..<(units * 4) { bytes.append(UInt8(g.int(below: 256))) }
+            bytes += Array("ab\0c\0".utf8)
+            let charsmap = try PrecompiledCharsmap(base64: Data(bytes).base64EncodedString())
+            _ = charsmap("Ünïcödé ＦＵＬＬ ascii \r\n 👨‍👩‍👧")
         }
     }
 }

@@ -16,6 +16,10 @@ public indirect enum TextNormalizer: Equatable, Sendable {
     /// HF's BertNormalizer: clean control characters and whitespace, pad CJK characters with spaces,
     /// strip accents (when `stripAccents` is true, or nil and `lowercase`), lowercase.
     case bert(cleanText: Bool, handleChineseChars: Bool, stripAccents: Bool?, lowercase: Bool)
+    /// SentencePiece's compiled rules (T5's `nmt_nfkc`), as HF converts SentencePiece models.
+    case precompiled(PrecompiledCharsmap)
+    /// Removes whitespace (Unicode White_Space) at the start and/or the end.
+    case strip(left: Bool, right: Bool)
 
     public enum ReplacePattern: Equatable, Sendable {
         case string(String)
@@ -50,6 +54,12 @@ public indirect enum TextNormalizer: Equatable, Sendable {
             }
             if lower { s = TextNormalizer.lowercased(s) }
             return s
+        case .precompiled(let charsmap): return charsmap(text)
+        case .strip(let left, let right):
+            var scalars = Substring(text).unicodeScalars
+            while left, let first = scalars.first, first.properties.isWhitespace { scalars.removeFirst() }
+            while right, let last = scalars.last, last.properties.isWhitespace { scalars.removeLast() }
+            return String(scalars)
         }
     }
 

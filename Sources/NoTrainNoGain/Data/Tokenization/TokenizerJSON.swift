@@ -111,6 +111,16 @@ extension Tokenizer {
                 throw InputError("tokenizer", "normalizer Sequence without 'normalizers'")
             }
             return .sequence(try list.map(parseNormalizer))
+        case "Precompiled":
+            guard let charsmap = j["precompiled_charsmap"] as? String else {
+                throw InputError("tokenizer", "normalizer Precompiled without 'precompiled_charsmap'")
+            }
+            return .precompiled(try PrecompiledCharsmap(base64: charsmap))
+        case "Strip":
+            guard let left = j["strip_left"] as? Bool, let right = j["strip_right"] as? Bool else {
+                throw InputError("tokenizer", "normalizer Strip needs 'strip_left' and 'strip_right'")
+            }
+            return .strip(left: left, right: right)
         case "NFD": return .nfd
         case "NFC": return .nfc
         case "NFKD": return .nfkd
@@ -282,6 +292,8 @@ extension Tokenizer {
                 "type": "BertNormalizer", "clean_text": clean, "handle_chinese_chars": chinese,
                 "strip_accents": strip.map { $0 as Any } ?? NSNull(), "lowercase": lower,
             ]
+        case .precompiled(let charsmap): return ["type": "Precompiled", "precompiled_charsmap": charsmap.base64]
+        case .strip(let left, let right): return ["type": "Strip", "strip_left": left, "strip_right": right]
         }
     }
 
