@@ -131,21 +131,22 @@ struct ExperimentTests {
         let folder = Fixtures.repository.appendingPathComponent("Resources/experiments").path
         let names = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".yaml") }
             .sorted()
-        #expect(names == ["cpu-small.yaml", "sophia-original-code.yaml"])
+        #expect(names == ["cpu-small.yaml", "optimizer-lr.yaml", "sophia-original-code.yaml"])
         for name in names {
             let experiment = try ExperimentConfig.load(path: folder + "/" + name)
             for cell in experiment.cells {
                 let config = try PretrainingConfig.load(
                     path: experiment.baseConfig, overrides: cell.overrides(common: experiment.common))
                 #expect(config.training.budget == cell.budget && config.training.seed == cell.seed)
+                if cell.method.name.hasSuffix("-at-adamw-lr") { #expect(config.training.learningRate == 2e-3) }
                 if cell.method.name == "lion" { #expect(config.training.learningRate == 7e-4) }
-                if cell.method.name.hasPrefix("sophia") {
+                if cell.method.name.hasPrefix("sophia") && !cell.method.name.hasSuffix("-at-adamw-lr") {
                     #expect(config.training.learningRate == 4e-4)
                     let sophia = try #require(config.optimizer.settings(Sophia.Settings.self))
                     let original = cell.method.name == "sophia-original-code"
                     #expect(config.reproduce == (original ? .originalCode : .intended))
                     #expect(sophia.hessianGradient == (original ? .lastMicroBatch : .mean))
-                    #expect(sophia.hessianMicroBatches == (name == "cpu-small.yaml" ? 1 : 2))
+                    #expect(sophia.hessianMicroBatches == (name == "sophia-original-code.yaml" ? 2 : 1))
                 }
             }
         }
