@@ -171,7 +171,7 @@ struct PaperDefaultsTests {
         let sst2 = EvaluationReport.Average(value: 0.5, covers: ["SST-2"])
         #expect(ExperimentReport.scoreName("glue", covers: sst2.covers) == "SST-2")
         #expect(
-            ExperimentReport.coverage(report, sst2) == "SST-2: 2000 training examples, 1 epoch, 1 seed, accuracy")
+            ExperimentReport.coverage(report, sst2) == "2000 training examples, 1 epoch, 1 seed, accuracy")
         let two = EvaluationReport.Average(value: 0.5, covers: ["SST-2", "CoLA"])
         #expect(ExperimentReport.scoreName("glue", covers: two.covers) == "GLUE subset average")
         #expect(

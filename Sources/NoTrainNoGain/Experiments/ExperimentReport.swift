@@ -172,11 +172,14 @@ public struct ExperimentReport: Codable, Sendable {
         return covers.count == GLUE.scored.count + 1 ? "GLUE average" : "GLUE subset average"
     }
 
-    /// What an average was fine-tuned on, per task: "SST-2: 2000 training examples, 1 epoch, 1 seed".
+    /// What an average was fine-tuned on, per task ("CoLA: 8551 training examples, 1 epoch, 2 seeds,
+    /// mcc; SST-2: …"); without the task's name when it is the only one (the score is named for it).
     static func coverage(_ report: EvaluationReport, _ average: EvaluationReport.Average) -> String {
-        report.tasks.filter { t in average.covers.contains { $0 == t.task || $0.hasPrefix(t.task + "-") } }.map { t in
+        let tasks = report.tasks.filter { t in average.covers.contains { $0 == t.task || $0.hasPrefix(t.task + "-") } }
+        return tasks.map { t in
             let examples = t.runs.first?.trainExamples ?? 0, epochs = report.recipe[t.suite.rawValue]?.epochs ?? 0
-            return "\(t.task): \(examples) training examples, \(epochs) epoch\(epochs == 1 ? "" : "s"), "
+            return (tasks.count == 1 ? "" : "\(t.task): ")
+                + "\(examples) training examples, \(epochs) epoch\(epochs == 1 ? "" : "s"), "
                 + "\(t.runs.count) seed\(t.runs.count == 1 ? "" : "s"), \(t.metric)"
         }.joined(separator: "; ")
     }
