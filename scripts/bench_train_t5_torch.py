@@ -15,6 +15,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from golden_models import AdamWScale
 from torch_train_timing import time_training_steps
 
 p = argparse.ArgumentParser()
@@ -139,35 +140,6 @@ class T5(nn.Module):
             y = ffn(cross(self_att(y), memory))
         logits = self.lm_head(self.dec_norm(y))
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), labels.view(-1))
-
-
-class AdamWScale(torch.optim.Optimizer):
-    """nanoT5's AdamWScale: HF AdamW with the step scaled by max(1e-3, RMS(p))."""
-
-    def __init__(self, params, lr=2e-2, betas=(0.9, 0.999), eps=1e-6):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
-
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            b1, b2 = group["betas"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = torch.zeros_like(p)
-                    state["exp_avg_sq"] = torch.zeros_like(p)
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                state["step"] += 1
-                m.mul_(b1).add_(p.grad, alpha=1 - b1)
-                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
-                denom = v.sqrt().add_(group["eps"])
-                t = state["step"]
-                step_size = group["lr"] * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-                step_size *= max(1e-3, (p.norm(2) / p.numel() ** 0.5).item())
-                p.addcdiv_(m, denom, value=-step_size)
 
 
 if args.hf:

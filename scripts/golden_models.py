@@ -46,15 +46,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 GOLDEN = os.path.join(HERE, "..", "Tests", "NoTrainNoGainTests", "Fixtures", "golden")
 
 
-class CrammedBERT(torch.nn.Module):
-    def __init__(self, tensors, heads, eps=1e-12, dtype=torch.float64):
+class CheckpointModel(torch.nn.Module):
+    """A model whose parameters are a ntng checkpoint's tensors, under the checkpoint's names."""
+
+    def __init__(self, tensors, block_prefix, dtype):
         super().__init__()
-        self.heads, self.eps = heads, eps
-        # Parameters keep the checkpoint's names ('.' → '/', as module attribute names cannot hold dots).
+        # '.' → '/' in the keys, as module attribute names cannot hold dots.
         self.names = sorted(tensors)
         self.params = torch.nn.ParameterDict(
             {n.replace(".", "/"): torch.nn.Parameter(t.to(dtype).clone()) for n, t in tensors.items()})
-        self.layers = len({n.split(".")[3] for n in self.names if n.startswith("bert.encoder.layer.")})
+        depth = block_prefix.count(".")
+        self.layers = len({n.split(".")[depth] for n in self.names if n.startswith(block_prefix)})
 
     @classmethod
     def from_safetensors(cls, path, heads, **kwargs):
@@ -62,6 +64,12 @@ class CrammedBERT(torch.nn.Module):
 
     def p(self, name):
         return self.params[name.replace(".", "/")]
+
+
+class CrammedBERT(CheckpointModel):
+    def __init__(self, tensors, heads, eps=1e-12, dtype=torch.float64):
+        super().__init__(tensors, "bert.encoder.layer.", dtype)
+        self.heads, self.eps = heads, eps
 
     def layer_norm(self, x, prefix):
         return F.layer_norm(x, x.shape[-1:], self.p(prefix + ".weight"), self.p(prefix + ".bias"), self.eps)
@@ -113,21 +121,10 @@ class CrammedBERT(torch.nn.Module):
         return not (name.endswith(".bias") or "norm" in name.lower().split(".")[-2])
 
 
-class T5(torch.nn.Module):
+class T5(CheckpointModel):
     def __init__(self, tensors, heads, buckets=32, max_distance=128, eps=1e-6, dtype=torch.float64):
-        super().__init__()
+        super().__init__(tensors, "encoder.block.", dtype)
         self.heads, self.buckets, self.max_distance, self.eps = heads, buckets, max_distance, eps
-        self.names = sorted(tensors)
-        self.params = torch.nn.ParameterDict(
-            {n.replace(".", "/"): torch.nn.Parameter(t.to(dtype).clone()) for n, t in tensors.items()})
-        self.layers = len({n.split(".")[2] for n in self.names if n.startswith("encoder.block.")})
-
-    @classmethod
-    def from_safetensors(cls, path, heads, **kwargs):
-        return cls(load_file(path), heads, **kwargs)
-
-    def p(self, name):
-        return self.params[name.replace(".", "/")]
 
     def rms_norm(self, x, name):
         return self.p(name) * x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
@@ -191,9 +188,10 @@ class T5(torch.nn.Module):
 
 
 class AdamWScale(torch.optim.Optimizer):
-    """nanoT5's AdamWScale (`t5/t5/utils/copied.py`), as the original code runs it."""
+    """nanoT5's AdamWScale (`t5/t5/utils/copied.py`), as the original code runs it (also the optimiser
+    of `bench_train_t5_torch.py`)."""
 
-    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0):
+    def __init__(self, params, lr=2e-2, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
 
     @torch.no_grad()

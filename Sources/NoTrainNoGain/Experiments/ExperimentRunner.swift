@@ -189,7 +189,8 @@ public struct ExperimentRunner: Sendable {
         let checkpoint = try PretrainedCheckpoint<CrammedBERTConfig>.load(run: cell.directory)
         // A cell that reproduces the original code is fine-tuned as the original code fine-tunes.
         let reproduce = try config(for: cell).reproduce
-        let all = GLUE.tasks + SuperGLUE.tasks(keepFirstTwoFieldsOnly: reproduce == .originalCode)
+        let firstTwo = FineTuningRecipe.paper(.superglue, reproduce: reproduce).firstTwoFieldsOnly
+        let all = GLUE.tasks + SuperGLUE.tasks(keepFirstTwoFieldsOnly: firstTwo)
         let tasks = try glue.tasks.map { name -> DownstreamTask in
             guard let t = all.first(where: { $0.name.lowercased() == name.lowercased() })
             else {

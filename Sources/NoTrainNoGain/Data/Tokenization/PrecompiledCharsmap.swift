@@ -63,7 +63,7 @@ public struct PrecompiledCharsmap: Equatable, Sendable {
                 continue
             }
             for scalar in cluster.unicodeScalars {
-                let scalarBytes = Array(String(scalar).utf8)
+                let scalarBytes = Array(scalar.utf8)
                 if let r = transform(scalarBytes) { out += r } else { out += scalarBytes }
             }
         }
