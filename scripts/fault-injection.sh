@@ -65,7 +65,7 @@ options() {
 # end line's step, RST and tokens, and the SHA-256 of the final weights and optimiser state.
 figures() {
     grep -E '"event":"(train|validation|end|stacking|nonfinite)"' "$1/metrics.jsonl" |
-        sed -E 's/"(tokens_per_second|wall_seconds)":[^,}]*,?//g'
+        sed -E 's/"(tokens_per_second|wall_seconds|time)":[^,}]*,?//g'
     sha256sum "$1/checkpoint/model.safetensors" "$1/checkpoint/optimizer.safetensors" | cut -d' ' -f1
 }
 

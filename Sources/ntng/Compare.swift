@@ -13,7 +13,7 @@ struct Compare: ParsableCommand {
             Resources/experiments/ for an example.
             """)
 
-    @Option(help: "Experiment YAML file.") var config: String
+    @Option(help: "Experiment YAML file.", completion: .file(extensions: ["yaml", "yml"])) var config: String
     @Flag(help: "Only rebuild the report from the stored runs.") var reportOnly = false
     @Option(help: "Run this many cells at once as separate processes (threads are divided between them).") var parallel:
         Int?

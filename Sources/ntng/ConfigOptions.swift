@@ -16,7 +16,7 @@ struct ConfigOverrides: ParsableArguments {
 
 /// `--config` (required) and `--set`.
 struct ConfigOptions: ParsableArguments {
-    @Option(help: "YAML config file.") var config: String
+    @Option(help: "YAML config file.", completion: .file(extensions: ["yaml", "yml"])) var config: String
     @OptionGroup var set: ConfigOverrides
 
     func load() throws -> PretrainingConfig { try set.load(config) }

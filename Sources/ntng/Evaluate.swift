@@ -21,10 +21,13 @@ struct Evaluate: ParsableCommand {
             report.md and predictions.jsonl into <run>/evaluation-sni[-random-init] (or --output).
             """)
 
-    @Option(name: .customLong("run"), help: "Pre-training run directory.") var runDirectory: String
-    @Option(help: "glue, superglue, all (both) or sni.") var suite = "glue"
+    @Option(name: .customLong("run"), help: "Pre-training run directory.", completion: .directory)
+    var runDirectory: String
+    @Option(help: "glue, superglue, all (both) or sni.", completion: .list(["glue", "superglue", "all", "sni"]))
+    var suite = "glue"
     @Option(help: "Comma-separated task names (default: every task of the suite).") var tasks: String?
-    @Option(help: "Folder with glue/ and superglue/ (default: ./data, else ../shared/data).") var dataDir: String?
+    @Option(help: "Folder with glue/ and superglue/ (default: ./data, else ../shared/data).", completion: .directory)
+    var dataDir: String?
     @Option(help: "Comma-separated fine-tuning seeds; several give mean ± std.") var seeds = "0"
     @Flag(help: "Fine-tune a randomly initialised model of the same shape instead (a baseline).") var randomInit = false
     @Option(help: "Override the recipe's epochs.") var epochs: Int?
@@ -137,9 +140,11 @@ struct Finetune: ParsableCommand {
             + "save the classifier (safetensors) and its per-epoch scores."
     )
 
-    @Option(name: .customLong("run"), help: "Pre-training run directory.") var runDirectory: String
+    @Option(name: .customLong("run"), help: "Pre-training run directory.", completion: .directory)
+    var runDirectory: String
     @Option(help: "Task name, e.g. CoLA, SST-2, STS-B, CB, COPA; or sni (a T5 run).") var task: String
-    @Option(help: "Folder with glue/ and superglue/ (default: ./data, else ../shared/data).") var dataDir: String?
+    @Option(help: "Folder with glue/ and superglue/ (default: ./data, else ../shared/data).", completion: .directory)
+    var dataDir: String?
     @Option(help: "Fine-tuning seed.") var seed: UInt64 = 0
     @Option(help: "Override the recipe's epochs.") var epochs: Int?
     @Option(help: "Output folder (default: <run>/finetune-<task>).") var output: String?

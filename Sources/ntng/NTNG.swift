@@ -9,6 +9,6 @@ struct NTNG: ParsableCommand {
         abstract: "NoTrainNoGain: fixed-budget pre-training of Transformer language models.",
         subcommands: [
             Demo.self, Pretrain.self, ExtractILLosses.self, Finetune.self, Evaluate.self, Compare.self, Calibrate.self,
-            Tokenize.self, Bench.self,
+            Tokenize.self, Bench.self, Runs.self, Plot.self,
         ])
 }

@@ -109,7 +109,8 @@ struct ExtractILLosses: ParsableCommand {
             """)
 
     @OptionGroup var configOptions: ConfigOptions
-    @Option(help: "The IL model's run directory (its checkpoint/model.safetensors is used).") var ilRun: String
+    @Option(help: "The IL model's run directory (its checkpoint/model.safetensors is used).", completion: .directory)
+    var ilRun: String
     @Option(help: "Output file (default: <il-run>/il_losses.safetensors).") var output: String?
 
     func run() throws {

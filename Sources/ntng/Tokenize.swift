@@ -14,7 +14,7 @@ struct Tokenize: ParsableCommand {
     @Option(help: "A Hugging Face tokenizer.json (WordPiece, or Unigram such as T5's).") var tokenizer: String?
     @Option(help: "Text to encode (otherwise each line of standard input).") var text: [String] = []
     @Flag(help: "Leave out the template's special tokens.") var noSpecialTokens = false
-    @Option(help: "Train on this corpus (file or folder) instead.") var train: [String] = []
+    @Option(help: "Train on this corpus (file or folder) instead.", completion: .file()) var train: [String] = []
     @Option(help: "Vocabulary size when training.") var vocabularySize = 32768
     @Option(help: "What to train: wordpiece (crammed BERT) or unigram (T5, with 100 sentinels).") var kind = "wordpiece"
     @Option(help: "Where to write the trained tokenizer.json.") var output: String?

@@ -87,6 +87,9 @@ struct TinyRun {
             resumed.state.validations.map(\.loss) == straight.state.validations.map(\.loss),
             sourceLocation: sourceLocation)
         #expect(resumed.arena.values.scalars() == straight.arena.values.scalars(), sourceLocation: sourceLocation)
+        #expect(
+            try tensorBoardCurves(resumed.directory) == tensorBoardCurves(straight.directory),
+            sourceLocation: sourceLocation)
     }
 
     func methodEvents(_ runDirectory: String) throws -> [RunEvent] {

@@ -53,7 +53,7 @@ public struct OwnedFolder: Sendable {
         switch kind {
         case .run:
             [
-                "checkpoint", "checkpoint.*", "metrics.jsonl", "tokenizer.json", "config.json",
+                "checkpoint", "checkpoint.*", "metrics.jsonl", "tb", "tokenizer.json", "config.json",
                 "il_losses.safetensors", "evaluation-*.json", "evaluation-sni", "evaluation-sni-*", "finetune-*",
                 // What an atomic write (Foundation's) killed half-way leaves behind.
                 ".dat.nosync*",

@@ -25,13 +25,28 @@ public final class RunLock {
                 "is in use by \(holder.map { $0.isEmpty ? "another process" : $0 } ?? "another process"); "
                     + "wait for it to finish, or stop it, before training here")
         }
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
-        let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let holder = "process \(getpid()) on \(name) since \(ISO8601DateFormatter().string(from: Date()))\n"
+        let holder = "process \(getpid()) on \(RunLock.hostName) since \(ISO8601DateFormatter().string(from: Date()))\n"
         ftruncate(fd, 0)
         _ = holder.withCString { Glibc.write(fd, $0, strlen($0)) }
         self.fd = fd
+    }
+
+    /// This machine's name ("localhost" if it has none).
+    static var hostName: String {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let name = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
+    }
+
+    /// Whether a process holds the lock of `run` now (it is training there).
+    public static func isHeld(run: String) -> Bool {
+        let fd = open(run + "/" + fileName, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_SH | LOCK_NB) == 0 else { return true }
+        flock(fd, LOCK_UN)
+        return false
     }
 
     deinit {

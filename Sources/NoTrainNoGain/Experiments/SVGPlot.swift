@@ -19,7 +19,8 @@ public struct SVGPlot {
     public var xLabel: String
     public var yLabel: String
     public var width = 760.0, height = 460.0
-    let left = 78.0, right = 190.0, top = 42.0
+    let left = 78.0, top = 42.0
+    var right = 190.0
     var bottom = 58.0
     /// Approximate width of one character of a 12 px label.
     static let characterWidth = 6.5
@@ -106,8 +107,16 @@ public struct SVGPlot {
         return s
     }
 
-    /// A line chart; `band`s are drawn as translucent areas under the lines.
+    /// A line chart; `band`s are drawn as translucent areas under the lines. The chart widens to fit
+    /// long legend entries.
     public func lines(_ series: [Series]) -> String {
+        let legendWidth = Double(series.map(\.name.count).max() ?? 0) * 7 + 50
+        guard legendWidth <= right else {
+            var plot = self
+            plot.width += legendWidth - right
+            plot.right = legendWidth
+            return plot.lines(series)
+        }
         let xs = series.flatMap { $0.points.map(\.x) }
         let ys = series.flatMap { s in s.points.map(\.y) + (s.band?.flatMap { [$0.lower, $0.upper] } ?? []) }.filter(
             \.isFinite)
@@ -170,17 +179,19 @@ public struct SVGPlot {
         return s + legend(parts) + "</svg>\n"
     }
 
-    /// Writes `svg` to `path`, and a PNG beside it when `rsvg-convert` is installed.
-    public static func write(_ svg: String, to path: String) throws {
+    /// Writes `svg` to `path`, and a PNG beside it when `rsvg-convert` is installed; returns the files written.
+    @discardableResult
+    public static func write(_ svg: String, to path: String) throws -> [String] {
         try svg.write(toFile: path, atomically: true, encoding: .utf8)
         for converter in ["/usr/bin/rsvg-convert", "/usr/local/bin/rsvg-convert"]
         where FileManager.default.isExecutableFile(atPath: converter) {
-            let p = Process()
+            let p = Process(), png = String(path.dropLast(4)) + ".png"
             p.executableURL = URL(fileURLWithPath: converter)
-            p.arguments = ["-o", String(path.dropLast(4)) + ".png", path]
+            p.arguments = ["-o", png, path]
             try? p.run()
             p.waitUntilExit()
-            break
+            return p.terminationStatus == 0 ? [path, png] : [path]
         }
+        return [path]
     }
 }

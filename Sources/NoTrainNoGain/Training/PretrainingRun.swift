@@ -89,7 +89,10 @@ public final class PretrainingRun {
                 from: directory + "/checkpoint", config: config, model: model, optimizer: optimizer,
                 plugins: [optimizer] + methods)
             : PretrainingRun.initialState(config, costModel: costModel, optimizer: optimizer)
-        log = try MetricsLog(path: directory + "/metrics.jsonl", keepThroughStep: resume ? state.step : nil)
+        if !resume { try JSONCoding.write(config, to: directory + "/config.json") }
+        log = try MetricsLog(
+            path: directory + "/metrics.jsonl", keepThroughStep: resume ? state.step : nil,
+            tensorBoard: directory + "/" + TensorBoardLog.folderName)
         lastCheckpointStep = resume ? state.step : nil
         if resume {
             progress(
@@ -97,7 +100,6 @@ public final class PretrainingRun {
                     + "\(format(state.budget.consumed)) of \(format(state.budget.total)) RST used"
             )
         } else {
-            try JSONCoding.write(config, to: directory + "/config.json")
             try log.write(.start(try startEvent(data, methodSettings, irreducibleLossModel: irreducibleLossModel)))
         }
         try announce(data, methodSettings, irreducibleLossModel: irreducibleLossModel)

@@ -3,7 +3,7 @@ import Foundation
 /// One line of a run's `metrics.jsonl`, typed: written by the run, read back by experiments, reports
 /// and tests. Each line is a JSON object with an `event` ("start", "train", "validation",
 /// "checkpoint", "end", or a method's own, e.g. "stacking"), the optimiser `step` and the event's
-/// figures, in snake_case.
+/// figures, in snake_case; the log adds the `time` it was written (`MetricsLog`).
 public enum RunEvent: Equatable, Sendable {
     case start(Start)
     case train(Train)
@@ -138,8 +138,8 @@ public enum RunEvent: Equatable, Sendable {
         }
     }
 
-    /// The event as one line of JSON (without the newline).
-    public func jsonLine() throws -> Data {
+    /// The event as one line of JSON (without the newline), stamped with `time` (Unix seconds) if given.
+    public func jsonLine(time: Double? = nil) throws -> Data {
         var object: [String: JSONValue]
         switch self {
         case .start(let e): object = try JSONValue(encoding: e).object ?? [:]
@@ -154,6 +154,7 @@ public enum RunEvent: Equatable, Sendable {
             object["rst_seconds"] = .number(e.rstSeconds)
         }
         object["event"] = .string(name)
+        object["time"] = time.map { .number($0) }
         return try JSONCoding.encoder(pretty: false).encode(JSONValue.object(object))
     }
 
@@ -174,7 +175,7 @@ public enum RunEvent: Equatable, Sendable {
             guard let step = object["step"]?.double, let rst = object["rst_seconds"]?.double else {
                 throw InputError("event '\(name)' has no step or rst_seconds")
             }
-            for key in ["event", "step", "rst_seconds"] { object[key] = nil }
+            for key in ["event", "step", "rst_seconds", "time"] { object[key] = nil }
             self = .method(MethodEvent(name: name, step: Int(step), rstSeconds: rst, fields: object))
         }
     }

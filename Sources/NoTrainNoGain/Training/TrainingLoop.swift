@@ -272,7 +272,7 @@ public struct TrainingStopped: Error, CustomStringConvertible {
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
 /// "1h02m", "4m10s", "12.5s".
-func format(_ r: RST) -> String { formatWall(r.seconds) }
+public func format(_ r: RST) -> String { formatWall(r.seconds) }
 
 func formatWall(_ s: Double) -> String {
     guard s.isFinite else { return "?" }
