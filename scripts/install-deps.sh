@@ -3,8 +3,12 @@
 #  - OpenBLAS (Debian/Ubuntu package libopenblas-dev), the default BLAS provider;
 #  - zlib headers (zlib1g-dev), to build the reader of C4-style .json.gz shards;
 #  - on Intel CPUs, Intel MKL from its PyPI wheel, unpacked to ~/.cache/ntng/mkl/lib (1.4-1.5x faster
-#    GEMMs there; set NTNG_SKIP_MKL=1 to skip). The engine picks the provider itself at run time.
+#    GEMMs there; set NTNG_SKIP_MKL=1 to skip). The engine picks the provider itself at run time;
+#  - with --mpi, Open MPI (openmpi-bin: mpirun and libmpi.so.40), for data-parallel runs and their
+#    tests; optional: ntng loads it at run time only under mpirun, and the tests skip without it.
 set -euo pipefail
+want_mpi=0
+[ "${1:-}" = --mpi ] && want_mpi=1
 
 say() { echo "install-deps: $*" >&2; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else say "need root for: $*"; return 1; fi; }
@@ -30,6 +34,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 else
     say "OpenBLAS and zlib present"
+fi
+
+if [ $want_mpi = 1 ] && ! { command -v mpirun >/dev/null && has_library libmpi.so.40; }; then
+    say "installing Open MPI (openmpi-bin)"
+    if ! { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends openmpi-bin >/dev/null; }; then
+        say "could not install openmpi-bin; the data-parallel tests will be skipped"
+    fi
 fi
 
 mkl_dir="${XDG_CACHE_HOME:-$HOME/.cache}/ntng/mkl/lib"

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 import ArgumentParser
 import Engine
 import FoundationEssentials
@@ -6,7 +10,7 @@ import NoTrainNoGain
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput and print JSON.",
-        subcommands: [Ops.self, Train.self, Decode.self])
+        subcommands: [Ops.self, Train.self, Decode.self, Allreduce.self])
 
     struct Ops: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -122,8 +126,71 @@ extension Bench {
 }
 
 /// Fails with the loader's one-line message when no BLAS library is available.
-func requireBLAS() throws {
+/// Loads the BLAS. Under `mpirun` with several ranks, only `ntng pretrain` (`distributed`) runs:
+/// it divides the cores between the ranks of a machine unless `NTNG_THREADS` says otherwise.
+func requireBLAS(distributed: Bool = false) throws {
+    let environment = ProcessInfo.processInfo.environment
+    if let ranks = environment["OMPI_COMM_WORLD_SIZE"].flatMap({ Int($0) }), ranks > 1 {
+        guard distributed else {
+            throw InputError("only `ntng pretrain` runs over several processes; start this command without mpirun")
+        }
+        let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) } ?? 1
+        if environment["NTNG_THREADS"] == nil && local > 1 {
+            setenv("NTNG_THREADS", String(max(1, ProcessInfo.processInfo.activeProcessorCount / local)), 1)
+        }
+    }
     if case .failure(let e) = BLASProvider.shared { throw InputError(e.description) }
 }
 
 func printJSON<T: Encodable>(_ value: T) throws { print(try JSONCoding.text(value)) }
+
+extension Bench {
+    /// `mpirun -np N ntng bench allreduce`: the gradient sum of a data-parallel step, alone.
+    struct Allreduce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Time the in-place sum of a parameter-arena-sized float buffer over the ranks (run under mpirun).",
+            discussion: """
+                The sum each data-parallel step takes over its gradients. Prints JSON on rank 0: floats, bytes, ranks, \
+                the median and minimum time and the algorithm bandwidth (bytes / time).
+                """)
+        @Option(help: "Floats in the buffer (the model's parameter count; the paper's BERT: 120M).")
+        var floats = 4_789_249
+        @Option(help: "Timed repetitions (after one warm-up).") var repeats = 20
+
+        func run() throws {
+            try requireBLAS(distributed: true)
+            guard floats > 0, repeats > 0 else { throw ValidationError("--floats and --repeats must be positive") }
+            let communicator = try OpenMPI.fromEnvironment()
+            guard communicator.size > 1 else {
+                throw ValidationError("start it with mpirun -np N (N ≥ 2): one process sums nothing")
+            }
+            var buffer = [Float](repeating: 0, count: floats)
+            var times: [Double] = []
+            for r in 0...repeats {
+                buffer.withUnsafeMutableBufferPointer { $0.update(repeating: 1) }
+                communicator.barrier()
+                let seconds = Stopwatch.time { buffer.withUnsafeMutableBufferPointer { communicator.sum($0) } }
+                if r > 0 { times.append(seconds) }
+                guard buffer[0] == Float(communicator.size), buffer[floats - 1] == Float(communicator.size) else {
+                    throw InputError("rank \(communicator.rank): the sum is wrong (\(buffer[floats - 1]))")
+                }
+            }
+            times.sort()
+            guard communicator.isRoot else { return }
+            try printJSON(
+                AllreduceReport(
+                    floats: floats, bytes: floats * 4, ranks: communicator.size, medianSeconds: times[times.count / 2],
+                    minSeconds: times[0], gigabytesPerSecond: Double(floats * 4) / times[times.count / 2] / 1e9))
+        }
+    }
+
+    struct AllreduceReport: Codable {
+        var floats: Int
+        var bytes: Int
+        var ranks: Int
+        var medianSeconds: Double
+        var minSeconds: Double
+        var gigabytesPerSecond: Double
+    }
+}

@@ -26,13 +26,31 @@ struct Pretrain: ParsableCommand {
     }
 
     func run() throws {
-        try requireBLAS()
+        try requireBLAS(distributed: true)
+        let communicator = try OpenMPI.fromEnvironment()
+        do {
+            try train(communicator)
+        } catch {
+            // One rank's error stops them all (the others may wait in a sum); rank 0's last checkpoint stays.
+            guard let mpi = communicator as? OpenMPI else { throw error }
+            stderrLine("Error (rank \(mpi.rank) of \(mpi.size)): \(error)")
+            mpi.abort(code: 1)
+        }
+    }
+
+    func train(_ communicator: any Communicator) throws {
         var cfg = try configOptions.load()
         if ilModel { cfg.runDirectory += "-il" }
-        let run = try PretrainingRun(config: cfg, resume: resume, overwrite: overwrite, irreducibleLossModel: ilModel) {
-            stderrLine($0)
+        let run = try PretrainingRun(
+            config: cfg, resume: resume, overwrite: overwrite, irreducibleLossModel: ilModel, communicator: communicator
+        ) { stderrLine($0) }
+        if communicator.size > 1 && communicator.isRoot {
+            stderrLine(
+                "data parallel: \(communicator.size) processes, \(Parallel.threadCount) threads each; "
+                    + "rank 0 logs and checkpoints")
         }
         let s = try run.train(stopAfterSteps: stopAfterSteps)
+        guard communicator.isRoot else { return }
         stderrLine(
             s.stoppedEarly
                 ? "stopped after step \(s.steps) (checkpoint in \(run.checkpointDirectory)); continue with --resume"

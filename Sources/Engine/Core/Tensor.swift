@@ -79,6 +79,13 @@ public final class Tensor: @unchecked Sendable {
         hasGrad = false
         if !isLeaf { grad = nil }
     }
+
+    /// Declares the bound gradient written by someone other than a backward pass (a sum over the
+    /// processes of a data-parallel run).
+    public func markGradientWritten() {
+        precondition(grad != nil, "no gradient bound")
+        hasGrad = true
+    }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -37,11 +37,14 @@ public final class PretrainingRun {
     public internal(set) var lastCheckpointStep: Int?
     /// How checkpoints reach the disk (tests swap in a failing one).
     var checkpointStorage = DurableStorage.disk
-    /// Held while this run object lives: no other process trains in the folder meanwhile.
-    let lock: RunLock
+    /// Held while this run object lives: no other process trains in the folder meanwhile (rank 0's).
+    let lock: RunLock?
+    /// The processes training this run (data parallelism); one by default.
+    public let communicator: any Communicator
     /// Masked LM (BERT) or span corruption (T5).
     let objective: any PretrainingObjective
-    let log: MetricsLog
+    /// The run's log (rank 0 writes it).
+    let log: MetricsLog?
     let progress: (String) -> Void
 
     public var checkpointDirectory: String { directory + "/checkpoint" }
@@ -50,22 +53,31 @@ public final class PretrainingRun {
     var plugins: [any RunPlugin] { [optimizer] + methods }
 
     /// With `irreducibleLossModel`, the run trains an IL model for RHO-loss: on the held-out rows
-    /// (`data.reserve_fraction`) instead of the training rows, without batch selection.
+    /// (`data.reserve_fraction`) instead of the training rows, without batch selection. With several
+    /// processes (`communicator`), rank 0 prepares the folder and the data cache first, the others
+    /// then read them; rank 0 alone prints, logs and checkpoints.
     public init(
         config: PretrainingConfig, resume: Bool = false, overwrite: Bool = false, irreducibleLossModel: Bool = false,
-        progress: @escaping (String) -> Void = { _ in }
+        communicator: any Communicator = SingleProcess(), progress: @escaping (String) -> Void = { _ in }
     ) throws {
         self.config = config
-        self.progress = progress
+        self.communicator = communicator
+        self.progress = communicator.isRoot ? progress : { _ in }
         directory = config.runDirectory
-        lock = try PretrainingRun.prepareDirectory(directory, resume: resume, overwrite: overwrite, progress: progress)
+        try communicator.requireSameRun(config)
+        lock =
+            communicator.isRoot
+            ? try PretrainingRun.prepareDirectory(directory, resume: resume, overwrite: overwrite, progress: progress)
+            : nil
         costModel = try config.training.costModel.load()
         guard costModel.maxLayers >= config.model.layers else {
             throw InputError(
                 "training.cost_model (\(config.training.costModel)) covers 1…\(costModel.maxLayers) layers, "
                     + "the model has \(config.model.layers)")
         }
-        let data = try PretrainingData.prepare(config, progress: progress)
+        if !communicator.isRoot { communicator.barrier() }
+        let data = try PretrainingData.prepare(config, progress: self.progress)
+        if communicator.isRoot { communicator.barrier() }
         tokenizer = data.tokenizer
         dataset = data.dataset
         let fullSplit = try config.split(rows: dataset.count)
@@ -78,7 +90,7 @@ public final class PretrainingRun {
         arena = ParameterArena(model.parameters)
         optimizer = config.optimizer.make(
             arena, batchTokens: config.training.batchSize * config.data.sequenceLength)
-        try tokenizer.save(directory + "/tokenizer.json")
+        if communicator.isRoot { try tokenizer.save(directory + "/tokenizer.json") }
         let methodSettings = irreducibleLossModel ? config.methods.withoutDataSelection : config.methods
         let setup = MethodSetup(model: config.model, costModel: costModel, datasetRows: dataset.count)
         methods = try methodSettings.all.map { try $0.make(setup) }
@@ -89,10 +101,12 @@ public final class PretrainingRun {
                 from: directory + "/checkpoint", config: config, model: model, optimizer: optimizer,
                 plugins: [optimizer] + methods)
             : PretrainingRun.initialState(config, costModel: costModel, optimizer: optimizer)
-        if !resume { try JSONCoding.write(config, to: directory + "/config.json") }
-        log = try MetricsLog(
-            path: directory + "/metrics.jsonl", keepThroughStep: resume ? state.step : nil,
-            tensorBoard: directory + "/" + TensorBoardLog.folderName)
+        if !resume && communicator.isRoot { try JSONCoding.write(config, to: directory + "/config.json") }
+        log =
+            communicator.isRoot
+            ? try MetricsLog(
+                path: directory + "/metrics.jsonl", keepThroughStep: resume ? state.step : nil,
+                tensorBoard: directory + "/" + TensorBoardLog.folderName) : nil
         lastCheckpointStep = resume ? state.step : nil
         if resume {
             progress(
@@ -100,7 +114,7 @@ public final class PretrainingRun {
                     + "\(format(state.budget.consumed)) of \(format(state.budget.total)) RST used"
             )
         } else {
-            try log.write(.start(try startEvent(data, methodSettings, irreducibleLossModel: irreducibleLossModel)))
+            try log?.write(.start(try startEvent(data, methodSettings, irreducibleLossModel: irreducibleLossModel)))
         }
         try announce(data, methodSettings, irreducibleLossModel: irreducibleLossModel)
     }

@@ -52,7 +52,7 @@ extension PretrainingRun {
         }
         try checkpoint(reason: "end")
         let s = summary(stoppedEarly: false)
-        try log.write(
+        try log?.write(
             .end(
                 .init(
                     step: state.step, rstSeconds: state.budget.consumed.seconds, tokens: state.tokensSeen,
@@ -70,20 +70,25 @@ extension PretrainingRun {
         for m in methods { m.willStep(context) }
         optimizer.willStep(self)
         var blocksRun = 0, tokens = 0
-        let outcome = TrainingStep(arena: arena, optimizer: optimizer, clip: config.training.gradientClip).run(
-            try nextTrainingBatch(),
-            loss: { batch in
-                let blocks = trainingBlocks(microBatch: state.ledger[.training].count)
-                let layers = blocks?.count ?? model.blockCount
-                blocksRun += layers
-                charge(
-                    .training,
-                    costModel.training(activeLayers: layers, sequences: batch.batchSize, optimizer: optimizer.name),
-                    free: false)
-                state.tokensSeen += batch.tokenCount
-                tokens += batch.tokenCount
-                return model.loss(batch, activeBlocks: blocks).loss
-            },
+        // Every process draws the blocks of, and charges, every micro-batch of the step (the draws
+        // and the ledger do not depend on how many processes share the work), then runs its own.
+        let microBatches = try nextTrainingBatch().map { batch in
+            let blocks = trainingBlocks(microBatch: state.ledger[.training].count)
+            let layers = blocks?.count ?? model.blockCount
+            blocksRun += layers
+            charge(
+                .training,
+                costModel.training(activeLayers: layers, sequences: batch.batchSize, optimizer: optimizer.name),
+                free: false)
+            state.tokensSeen += batch.tokenCount
+            tokens += batch.tokenCount
+            return (batch, blocks)
+        }
+        let step = TrainingStep(
+            arena: arena, optimizer: optimizer, clip: config.training.gradientClip, communicator: communicator)
+        let outcome = step.run(
+            microBatches,
+            loss: { batch, blocks in model.loss(batch, activeBlocks: blocks).loss },
             learningRate: {
                 config.training.learningRate * config.training.schedule.factor(progress: state.budget.progress)
             })
@@ -101,7 +106,7 @@ extension PretrainingRun {
         if policy == .skipStep {
             state.ledger.reclassify(state.ledger.since(ledgerBefore, .training), from: .training, to: .skipped)
         }
-        try log.write(
+        try log?.write(
             .nonFinite(
                 .init(
                     step: state.step, rstSeconds: state.budget.consumed.seconds, quantity: problem.quantity,
@@ -147,7 +152,7 @@ extension PretrainingRun {
             // Logged under the step being taken (state.step counts finished steps), so that a resume
             // from the checkpoint at state.step drops the event with the step and logs it once again.
             let step = state.step + 1
-            try? log.write(
+            try? log?.write(
                 .method(.init(name: event, step: step, rstSeconds: state.budget.consumed.seconds, fields: fields)))
             progress(line)
         }
@@ -170,7 +175,7 @@ extension PretrainingRun {
     func logTraining(_ outcome: TrainingStep.Outcome, activeBlocks: Double, _ tokensPerSecond: Double) throws {
         var fields: [String: JSONValue] = [:]
         for p in plugins { fields[p.pluginName] = p.logFields }
-        try log.write(
+        try log?.write(
             .train(
                 .init(
                     step: state.step, loss: outcome.meanLoss, lr: outcome.learningRate,
@@ -184,27 +189,37 @@ extension PretrainingRun {
     /// Validation loss — the plain mean of micro-batch losses over the validation rows — and token
     /// accuracy (correct predictions / predicted tokens). Corruption comes from a fixed seed, so
     /// every evaluation of a run, and of every method, sees the same inputs.
+    /// With several processes, each evaluates its share of the micro-batches (all draw every mask).
     public func validationMetrics() -> (loss: Double, accuracy: Double) {
         let micro = config.training.microBatchSize
-        var losses: [Double] = [], correct = 0, predicted = 0
-        var g = SeedStream.validationMasks.generator(0)
         let (rows, validation) = validationSet
-        for start in stride(from: 0, to: validation.count, by: micro) {
-            let indices = Array(validation[start..<min(start + micro, validation.count)])
+        let batches = (validation.count + micro - 1) / micro
+        // Per micro-batch: its loss, whether it had predicted tokens, correct and predicted tokens.
+        var figures = [Double](repeating: 0, count: 4 * batches)
+        var g = SeedStream.validationMasks.generator(0)
+        for b in 0..<batches {
+            let indices = Array(validation[(b * micro)..<min((b + 1) * micro, validation.count)])
             let batch = objective.batch(
                 rows.rows(indices), rowLength: rows.sequenceLength, exampleIndices: indices, generator: &g)
-            guard batch.labels.contains(where: { $0 != PretrainingBatch.ignoreLabel }) else { continue }
+            guard communicator.owns(b), batch.labels.contains(where: { $0 != PretrainingBatch.ignoreLabel }) else {
+                continue
+            }
             withoutGradients {
                 let p = model.predictions(batch, activeBlocks: evaluationBlocks)
                 let out = p.loss(batchSize: batch.batchSize)
-                losses.append(Double(out.loss.item()))
-                correct += p.correctCount()
-                predicted += out.predictedTokens
+                figures[4 * b] = Double(out.loss.item())
+                figures[4 * b + 1] = 1
+                figures[4 * b + 2] = Double(p.correctCount())
+                figures[4 * b + 3] = Double(out.predictedTokens)
             }
         }
+        communicator.sum(&figures)
+        let counted = (0..<batches).filter { figures[4 * $0 + 1] > 0 }
+        let correct = counted.reduce(0) { $0 + figures[4 * $1 + 2] }
+        let predicted = counted.reduce(0) { $0 + figures[4 * $1 + 3] }
         return (
-            losses.isEmpty ? .nan : losses.reduce(0, +) / Double(losses.count),
-            predicted > 0 ? Double(correct) / Double(predicted) : .nan
+            counted.isEmpty ? .nan : counted.reduce(0) { $0 + figures[4 * $1] } / Double(counted.count),
+            predicted > 0 ? correct / predicted : .nan
         )
     }
 
@@ -212,7 +227,7 @@ extension PretrainingRun {
         let (loss, accuracy) = validationMetrics()
         let rst = state.budget.consumed.seconds
         state.validations.append(.init(step: state.step, rstSeconds: rst, loss: loss, accuracy: accuracy))
-        try log.write(
+        try log?.write(
             .validation(
                 .init(
                     step: state.step, loss: loss, accuracy: accuracy, rstSeconds: rst, progress: state.budget.progress))
@@ -224,6 +239,10 @@ extension PretrainingRun {
     }
 
     func checkpoint(reason: String) throws {
+        guard communicator.isRoot else {
+            lastCheckpointStep = state.step
+            return
+        }
         state.plugins = [:]
         for p in plugins { state.plugins[p.pluginName] = try p.checkpointValues() }
         do {
@@ -242,7 +261,7 @@ extension PretrainingRun {
                 description: "could not write the checkpoint of step \(state.step) (\(error)); \(kept) — "
                     + "free some disk space and --resume")
         }
-        try log.write(.checkpoint(.init(step: state.step, rstSeconds: state.budget.consumed.seconds, reason: reason)))
+        try log?.write(.checkpoint(.init(step: state.step, rstSeconds: state.budget.consumed.seconds, reason: reason)))
         lastCheckpointStep = state.step
     }
 

@@ -7,15 +7,23 @@ import Engine
 /// budget, which the micro-batches advance), and clearing the gradients. A non-finite loss or
 /// gradient norm drops the update (the parameters and the optimiser state stay as they were) and is
 /// reported in the outcome; what then happens is the caller's policy.
+///
+/// With several processes (`communicator`), each runs the micro-batches it owns, and the gradients
+/// and losses are summed over the processes before the clip and the update: every process then
+/// holds the step a single process would have taken (up to the order of the float additions).
 public struct TrainingStep {
     public let arena: ParameterArena
     public let optimizer: ArenaOptimizer
     public let clip: Double
+    public let communicator: any Communicator
 
-    public init(arena: ParameterArena, optimizer: ArenaOptimizer, clip: Double) {
+    public init(
+        arena: ParameterArena, optimizer: ArenaOptimizer, clip: Double, communicator: any Communicator = SingleProcess()
+    ) {
         self.arena = arena
         self.optimizer = optimizer
         self.clip = clip
+        self.communicator = communicator
     }
 
     public struct Outcome {
@@ -35,19 +43,20 @@ public struct TrainingStep {
         public var value: Double
     }
 
-    /// `loss(b)` builds the differentiable loss of micro-batch `b`.
+    /// `loss(b)` builds the differentiable loss of micro-batch `b` (called for this process's own).
     public func run<Batch>(_ microBatches: [Batch], loss: (Batch) -> Tensor, learningRate: () -> Double) -> Outcome {
-        var sum = 0.0
-        var nonFinite: NonFinite?
-        for (k, batch) in microBatches.enumerated() {
+        var losses = [Double](repeating: 0, count: microBatches.count)
+        for (k, batch) in microBatches.enumerated() where communicator.owns(k) {
             let l = loss(batch)
             l.scaled(by: 1 / Float(microBatches.count)).backward()
-            let value = Double(l.item())
-            if !value.isFinite && nonFinite == nil {
-                nonFinite = NonFinite(quantity: "training loss", microBatch: k, value: value)
-            }
-            sum += value
+            losses[k] = Double(l.item())
         }
+        communicator.sum(&losses)
+        communicator.sumGradients(arena)
+        var nonFinite = losses.firstIndex { !$0.isFinite }.map {
+            NonFinite(quantity: "training loss", microBatch: $0, value: losses[$0])
+        }
+        let sum = losses.reduce(0, +)
         let lr = learningRate()
         let norm = clip > 0 ? clipGradientNorm(arena.tensors, maxNorm: Float(clip)) : gradientNorm(arena.tensors)
         if nonFinite == nil && !norm.isFinite {
