@@ -27,6 +27,33 @@ struct MPIRun {
 
     /// Runs `ntng pretrain` on `ranks` processes; returns the exit status and the output.
     func pretrain(ranks: Int, _ arguments: [String], perRank: [Int: [String]] = [:]) throws -> (Int32, String) {
+        let job = try start(ranks: ranks, arguments, perRank: perRank)
+        let text = job.finish()
+        return (job.process.terminationStatus, text)
+    }
+
+    /// A started `mpirun`; `finish()` waits for it and returns its output.
+    struct Job {
+        let process: Process
+        let output: Pipe
+
+        func finish() -> String {
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return text
+        }
+    }
+
+    /// The process of rank `rank` among `mpirun`'s children (by its OMPI_COMM_WORLD_RANK).
+    static func rankProcess(_ rank: Int, under mpirun: Int32) -> Int32? {
+        let children = (try? String(contentsOfFile: "/proc/\(mpirun)/task/\(mpirun)/children", encoding: .utf8)) ?? ""
+        return children.split(separator: " ").compactMap { Int32($0) }.first { pid in
+            let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
+            return environment.split(separator: 0).contains { Array($0) == Array("OMPI_COMM_WORLD_RANK=\(rank)".utf8) }
+        }
+    }
+
+    func start(ranks: Int, _ arguments: [String], perRank: [Int: [String]] = [:]) throws -> Job {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: mpirun)
         var args = ["--oversubscribe", "--bind-to", "none"]
@@ -44,9 +71,7 @@ struct MPIRun {
         p.standardOutput = output
         p.standardError = output
         try p.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        return (p.terminationStatus, text)
+        return Job(process: p, output: output)
     }
 }
 
@@ -123,6 +148,30 @@ struct DataParallelTests {
         let one = try Self.figures(stopped)
         #expect(Self.close(one.train, straight.train) && Self.close(one.validation, straight.validation))
         #expect(one.end?.step == straight.end?.step && one.end?.ledger == straight.end?.ledger)
+    }
+
+    /// A rank killed mid-run stops the run (mpirun names the rank); rank 0's last checkpoint is intact
+    /// and the run resumes from it on 2 ranks to the end.
+    @Test func aDeadRankStopsTheRunAndItsCheckpointResumes() throws {
+        guard let mpi = MPIRun.available else { return }
+        let tiny = try TinyRun(budgetSeconds: 200)
+        let run = tiny.directory + "/run"
+        let arguments = [
+            "--config", tiny.configPath, "--set", Self.batch, "--set", "training.checkpoint_every=8s", "--set",
+            "training.log_every=10", "--set", "training.validate_every=100s",
+        ]
+        let job = try mpi.start(ranks: 2, arguments)
+        while !FileManager.default.fileExists(atPath: run + "/checkpoint/state.json") && job.process.isRunning {
+            usleep(20_000)
+        }
+        let killed = try #require(MPIRun.rankProcess(1, under: job.process.processIdentifier))
+        kill(killed, SIGKILL)
+        let said = job.finish()
+        #expect(job.process.terminationStatus != 0)
+        #expect(said.contains("rank 1"), "\(said)")
+        let (status, output) = try mpi.pretrain(ranks: 2, arguments + ["--resume"])
+        #expect(status == 0 && output.contains("resumed at step"), "\(output)")
+        #expect(try MetricsLog.read(run + "/metrics.jsonl").end?.rstSeconds == 200)
     }
 
     /// Bad starts stop with one line naming the problem: ranks with different configs, a batch whose

@@ -94,6 +94,9 @@ struct OwnedFolderTests {
         try "x".write(toFile: cache.entry("abc") + "/thesis.tex", atomically: true, encoding: .utf8)
         #expect(errorMessage { _ = try cache.prepareEntry("abc") }.contains("holds 'thesis.tex'"))
         _ = try cache.prepareEntry("def")
+        // A concurrent writer's atomic-write temporary is the cache's own (two cells filling one entry).
+        try "x".write(toFile: cache.entry("def") + "/.dat.nosync2029.xUtZ2m", atomically: false, encoding: .utf8)
+        _ = try cache.prepareEntry("def")
         // An experiment's output folder that holds other files is refused before any cell runs.
         let tiny = try TinyRun(budgetSeconds: 2)
         let path = tiny.directory + "/experiment.yaml"

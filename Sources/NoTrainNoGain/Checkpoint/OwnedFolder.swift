@@ -58,7 +58,7 @@ public struct OwnedFolder: Sendable {
                 // What an atomic write (Foundation's) killed half-way leaves behind.
                 ".dat.nosync*",
             ]
-        case .experiment: ["report.md", "report.json", "*.svg", "*.png", "*.log"]
+        case .experiment: ["report.md", "report.json", "*.svg", "*.png", "*.log", "slurm"]
         case .fineTuning: ["model.safetensors", "result.json", "report.json", "report.md", "predictions.jsonl"]
         case .cache: []
         }

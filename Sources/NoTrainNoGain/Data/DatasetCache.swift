@@ -49,13 +49,15 @@ public struct DatasetCache: Sendable {
     static let entryFiles: Set<String> = ["rows.bin", "meta.json", "tokenizer.json"]
 
     /// The folder of entry `key`, created if missing; refused if it holds files the cache did not
-    /// write (the cache never writes over a user's files).
+    /// write (the cache never writes over a user's files). The temporary files of its atomic writes
+    /// (`.dat.nosync*`, Foundation's) are its own: another process filling the same entry at the same
+    /// time (cells of `ntng compare` started together), or one killed while writing, leaves them.
     public func prepareEntry(_ key: String) throws -> String {
         let dir = entry(key)
         let fm = FileManager.default
         if let names = try? fm.contentsOfDirectory(atPath: dir),
             let foreign = names.first(where: {
-                !DatasetCache.entryFiles.contains($0)
+                !DatasetCache.entryFiles.contains($0) && !$0.hasPrefix(".dat.nosync")
             })
         {
             throw InputError(

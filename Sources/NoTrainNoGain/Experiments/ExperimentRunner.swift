@@ -57,17 +57,7 @@ public struct ExperimentRunner: Sendable {
         let work = pending.map { cell -> @Sendable () -> Void in
             {
                 do {
-                    let extra = try self.extraOverrides(for: cell)
-                    if !ExperimentCell.runEnded(cell.directory) {
-                        let resume = FileManager.default.fileExists(atPath: cell.directory + "/checkpoint/state.json")
-                        progress("cell \(cell.label): \(resume ? "resuming" : "starting")")
-                        try executor(
-                            cell, self.experiment.baseConfig,
-                            cell.overrides(common: self.experiment.common, extra: extra), resume)
-                    }
-                    if let glue = self.experiment.glue { try self.evaluate(cell, glue, progress: progress) }
-                    if let sni = self.experiment.sni { try self.evaluate(cell, sni, progress: progress) }
-                    progress("cell \(cell.label): done")
+                    try self.run(cell, executor: executor, progress: progress)
                 } catch {
                     lock.lock(); failures.append("\(cell.label): \(error)"); lock.unlock()
                     progress("cell \(cell.label) failed: \(error)")
@@ -88,11 +78,32 @@ public struct ExperimentRunner: Sendable {
         return pending
     }
 
+    /// Runs one cell: its pre-training (resumed from a checkpoint, or skipped when it ended), then its
+    /// downstream evaluation. Its RHO-loss IL losses must exist (`prepareIrreducibleLosses`).
+    public func run(
+        _ cell: ExperimentCell, executor: Executor = ExperimentRunner.inProcess,
+        progress: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws {
+        try OwnedFolder(experiment.output, kind: .experiment).open()
+        let extra = try extraOverrides(for: cell)
+        if !ExperimentCell.runEnded(cell.directory) {
+            let resume = FileManager.default.fileExists(atPath: cell.directory + "/checkpoint/state.json")
+            progress("cell \(cell.label): \(resume ? "resuming" : "starting")")
+            try executor(cell, experiment.baseConfig, cell.overrides(common: experiment.common, extra: extra), resume)
+        }
+        if let glue = experiment.glue { try evaluate(cell, glue, progress: progress) }
+        if let sni = experiment.sni { try evaluate(cell, sni, progress: progress) }
+        progress("cell \(cell.label): done")
+    }
+
+    /// Whether the cell reads the shared IL model's losses (a RHO-loss cell that names none itself).
+    public func needsIrreducibleLosses(_ cell: ExperimentCell) throws -> Bool { try !extraOverrides(for: cell).isEmpty }
+
     /// The shared IL model's run directory.
     var irreducibleLossDirectory: String { experiment.irreducibleLossDirectory }
 
     /// The shared IL model's per-row losses, read by every RHO cell that names none itself.
-    var irreducibleLosses: String { irreducibleLossDirectory + "/il_losses.safetensors" }
+    public var irreducibleLosses: String { irreducibleLossDirectory + "/il_losses.safetensors" }
 
     /// Overrides a cell gets beyond its method's: RHO cells that name no IL losses read the shared ones.
     func extraOverrides(for cell: ExperimentCell) throws -> [String] {
@@ -146,8 +157,11 @@ public struct ExperimentRunner: Sendable {
     }
 
     /// Trains the shared IL model and extracts its losses if a pending RHO cell needs them.
-    func prepareIrreducibleLosses(for cells: [ExperimentCell], progress: @escaping @Sendable (String) -> Void) throws {
+    public func prepareIrreducibleLosses(
+        for cells: [ExperimentCell], progress: @escaping @Sendable (String) -> Void
+    ) throws {
         guard let cell = try cells.first(where: { try !extraOverrides(for: $0).isEmpty }) else { return }
+        try OwnedFolder(experiment.output, kind: .experiment).open()
         let dir = irreducibleLossDirectory
         let losses = irreducibleLosses
         if FileManager.default.fileExists(atPath: losses) { return }
