@@ -116,6 +116,31 @@ struct DataParallelTests {
         #expect(!one.train.isEmpty && one.validation.count >= 3)
     }
 
+    /// RHO-loss divides its selection forwards between the ranks and selects as one process does.
+    @Test func rhoLossSelectsOnTwoRanksAsOneProcessDoes() throws {
+        guard let mpi = MPIRun.available else { return }
+        let tiny = try TinyRun(budgetSeconds: 16)
+        let reserve = [Self.batch, "data.reserve_fraction=0.2"]
+        var ilConfig = try tiny.config(reserve)
+        ilConfig.runDirectory += "-il"
+        let il = try PretrainingRun(config: ilConfig, irreducibleLossModel: true)
+        try il.train()
+        let losses = tiny.directory + "/il.safetensors"
+        try IrreducibleLossExtraction.run(
+            config: try tiny.config(reserve), modelCheckpoint: il.checkpointDirectory + "/model.safetensors",
+            output: losses)
+        let rho = reserve + ["batch_selection.method=rho", "batch_selection.il_losses=\(losses)"]
+        let single = try PretrainingRun(config: try tiny.config(rho))
+        try single.train()
+        let (status, output) = try mpi.pretrain(
+            ranks: 2,
+            ["--config", tiny.configPath] + (rho + ["run_directory=\(tiny.directory)/two"]).flatMap { ["--set", $0] })
+        #expect(status == 0, "\(output)")
+        let one = try Self.figures(single.directory), two = try Self.figures(tiny.directory + "/two")
+        #expect(one.end?.ledger == two.end?.ledger && one.end?.ledger[.selection].count ?? 0 > 0)
+        #expect(Self.close(one.train, two.train) && Self.close(one.validation, two.validation))
+    }
+
     /// A 2-rank run stopped and resumed equals the uninterrupted 2-rank run, bit for bit; a 2-rank
     /// checkpoint resumes on 1 process (within the tolerance).
     @Test func aResumedTwoRankRunEqualsAnUninterruptedOne() throws {

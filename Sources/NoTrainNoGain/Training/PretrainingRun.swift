@@ -255,6 +255,16 @@ extension PretrainingRun: TrainerContext {
         withoutGradients { model.loss(batch, activeBlocks: evaluationBlocks).sequenceLosses }
     }
 
+    public func scoreSequences(_ batches: [PretrainingBatch]) -> [[Float]] {
+        let starts = batches.reduce(into: [0]) { $0.append($0.last! + $1.batchSize) }
+        var scores = [Double](repeating: 0, count: starts.last!)
+        for (k, batch) in batches.enumerated() where communicator.owns(k) {
+            for (i, s) in scoreSequences(batch).enumerated() { scores[starts[k] + i] = Double(s) }
+        }
+        communicator.sum(&scores)
+        return batches.indices.map { k in scores[starts[k]..<starts[k + 1]].map { Float($0) } }
+    }
+
     public func chargeSelectionForward(sequences: Int, free: Bool) {
         charge(.selection, costModel.forward(sequences: sequences), free: free)
     }

@@ -8,7 +8,7 @@ import Engine
 /// `clip_hessian_gradient`, as nanoT5 does) updates h ← β₂h + (1 − β₂)ĝ⊙ĝ. Each of those
 /// micro-batches is charged as a full forward + backward (ledger kind `hessian`), or recorded as
 /// waived with `free_hessian` or when the cost table folds the passes into Sophia's step cost
-/// (paper-t5).
+/// (paper-t5). In a data-parallel run the processes divide the micro-batches and sum the gradient.
 extension Sophia {
     func curvaturePass(_ trainer: TrainerContext) {
         arena.zeroGrad()
@@ -18,10 +18,14 @@ extension Sophia {
             activeLayers: blocks?.count ?? trainer.model.blockCount, sequences: trainer.microBatchSize)
         let free = curvature.freeHessian || trainer.costModel.hessianInStepCost == true
         let lastOnly = curvature.hessianGradient == .lastMicroBatch
-        for _ in 0..<n {
-            if lastOnly { arena.zeroGrad() }
+        let world = trainer.communicator
+        for k in 0..<n {
             let batch = trainer.drawMicroBatch()
             var g = SeedStream.hessianLabels.generator(trainer.seed, trainer.microBatchesDrawn)
+            trainer.charge(.hessian, cost, free: free)
+            // Every micro-batch is drawn and charged; each process runs its own (with the last one's
+            // estimate alone, only the last: the others' gradients would be discarded anyway).
+            guard world.owns(k) && (!lastOnly || k == n - 1) else { continue }
             let logits: Tensor
             switch curvature.hessianLabels {
             case .vocabulary: logits = trainer.model.predictions(batch, activeBlocks: blocks).logits
@@ -30,8 +34,8 @@ extension Sophia {
             let sampled = SampledLabels.draw(logits: logits, generator: &g)
             softmaxCrossEntropy(logits: logits, labels: Tensor(int32: sampled, shape: [sampled.count]))
                 .loss.scaled(by: lastOnly ? 1 : 1 / Float(n)).backward()
-            trainer.charge(.hessian, cost, free: free)
         }
+        world.sumGradients(arena)
         if curvature.clipHessianGradient && trainer.gradientClip > 0 {
             clipGradientNorm(arena.tensors, maxNorm: Float(trainer.gradientClip))
         }

@@ -13,9 +13,17 @@ public protocol BatchSource: AnyObject {
     /// Per-sequence losses (mean cross-entropy over each sequence's predicted tokens) of the current
     /// model, without gradients.
     func scoreSequences(_ batch: PretrainingBatch) -> [Float]
+    /// The same for several micro-batches at once, which the processes of a data-parallel run divide
+    /// between them (every process gets every score).
+    func scoreSequences(_ batches: [PretrainingBatch]) -> [[Float]]
     /// Charges one forward-only pass over `sequences` sequences as selection (recorded as waived when
     /// `free`).
     func chargeSelectionForward(sequences: Int, free: Bool)
+}
+
+extension BatchSource {
+    /// One process: each micro-batch in turn.
+    public func scoreSequences(_ batches: [PretrainingBatch]) -> [[Float]] { batches.map { scoreSequences($0) } }
 }
 
 /// What the trainer offers its plug-ins during a step, beyond a `BatchSource`: the model and the
@@ -31,6 +39,8 @@ public protocol TrainerContext: BatchSource {
     var evaluationBlocks: [Int]? { get }
     /// `training.gradient_clip` (0: none).
     var gradientClip: Double { get }
+    /// The processes training the run (extra passes can divide their micro-batches between them).
+    var communicator: any Communicator { get }
     /// Charges `cost` to the ledger as `kind` (recorded as waived when `free`).
     func charge(_ kind: Ledger.Kind, _ cost: RST, free: Bool)
 }

@@ -59,10 +59,14 @@ public final class RhoLoss: TrainingMethod {
     public func nextBatch(from source: BatchSource) throws -> [PretrainingBatch.Sequence]? {
         var pool: [PretrainingBatch.Sequence] = [], reducible: [Float] = []
         let mega = megaBatchMultiple * source.batchSize
-        while pool.count < mega {
+        var batches: [PretrainingBatch] = []
+        while batches.reduce(0, { $0 + $1.batchSize }) < mega {
             let batch = source.drawMicroBatch()
-            let losses = source.scoreSequences(batch)
             source.chargeSelectionForward(sequences: batch.batchSize, free: freeSelection)
+            batches.append(batch)
+        }
+        // Scored together: the processes of a data-parallel run divide the forwards between them.
+        for (batch, losses) in zip(batches, source.scoreSequences(batches)) {
             for i in 0..<batch.batchSize {
                 let index = batch.exampleIndices[i]
                 guard let il = irreducible[index] else {
