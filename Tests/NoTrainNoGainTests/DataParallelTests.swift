@@ -22,7 +22,15 @@ struct MPIRun {
                     + "(scripts/test.sh installs and builds both)")
             return nil
         }
-        return MPIRun(binary: binary, mpirun: mpirun)
+        // mpirun itself must work here (a container may lack what Open MPI needs to start 2 processes).
+        let run = MPIRun(binary: binary, mpirun: mpirun)
+        let probe = try? run.launch(ranks: 2, ["/bin/echo", "ok"])
+        let said = probe?.finish() ?? ""
+        guard probe?.process.terminationStatus == 0 else {
+            print("skipped: data-parallel tests: mpirun -np 2 /bin/echo does not run here: \(said.prefix(300))")
+            return nil
+        }
+        return run
     }()
 
     /// Runs `ntng pretrain` on `ranks` processes; returns the exit status and the output.
@@ -54,12 +62,17 @@ struct MPIRun {
     }
 
     func start(ranks: Int, _ arguments: [String], perRank: [Int: [String]] = [:]) throws -> Job {
+        try launch(ranks: ranks, [binary, "pretrain"] + arguments, perRank: perRank)
+    }
+
+    /// `mpirun` starting `command` on `ranks` ranks (`perRank` appends arguments for some ranks).
+    func launch(ranks: Int, _ command: [String], perRank: [Int: [String]] = [:]) throws -> Job {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: mpirun)
         var args = ["--oversubscribe", "--bind-to", "none"]
         for r in 0..<ranks {
             if r > 0 { args.append(":") }
-            args += ["-np", "1", binary, "pretrain"] + arguments + (perRank[r] ?? [])
+            args += ["-np", "1"] + command + (perRank[r] ?? [])
         }
         p.arguments = args
         var environment = ProcessInfo.processInfo.environment
