@@ -7,12 +7,12 @@ Not needed by the tests.
 """
 import argparse
 import json
-import math
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from torch_crammed_bert import CrammedBERT
 from torch_train_timing import time_training_steps
 
 p = argparse.ArgumentParser()
@@ -32,62 +32,26 @@ args = p.parse_args()
 torch.manual_seed(0)
 
 
-class Block(nn.Module):
-    def __init__(self, d, h, inter):
-        super().__init__()
-        self.h = h
-        self.norm1 = nn.LayerNorm(d, eps=1e-12)
-        self.qkv = nn.Linear(d, 3 * d, bias=False)
-        self.out = nn.Linear(d, d, bias=False)
-        self.norm2 = nn.LayerNorm(d, eps=1e-12)
-        self.ffn_in = nn.Linear(d, inter, bias=False)
-        self.ffn_out = nn.Linear(inter // 2, d, bias=False)
+class PretrainingBERT(CrammedBERT):
+    """The MLM step: a sparse head over the masked positions with a tied decoder."""
 
-    def forward(self, x, rows=None):
-        B, S, d = x.shape
-        q, k, v = self.qkv(self.norm1(x)).view(B, S, 3, self.h, d // self.h).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, S, d)
-        if rows is not None:
-            x, a = x.reshape(-1, d)[rows], a.reshape(-1, d)[rows]
-        x = x + self.out(a)
-        h, gate = self.ffn_in(self.norm2(x)).chunk(2, dim=-1)
-        return x + self.ffn_out(F.gelu(gate) * h)
-
-
-class CrammedBERT(nn.Module):
-    def __init__(self, L, d, h, inter, V, S):
-        super().__init__()
-        self.emb = nn.Embedding(V, d, padding_idx=0)
-        pos = torch.arange(S).unsqueeze(1)
-        div = torch.exp(torch.arange(0, d, 2) * (-math.log(10000.0) / d))
-        pe = torch.zeros(S, d)
-        pe[:, 0::2] = torch.sin(pos * div)
-        pe[:, 1::2] = torch.cos(pos * div)
-        self.register_buffer("pe", pe)
-        self.scale = nn.Parameter(torch.tensor(1 / math.sqrt(d)))
-        self.emb_norm = nn.LayerNorm(d, eps=1e-12)
-        self.blocks = nn.ModuleList([Block(d, h, inter) for _ in range(L)])
-        self.final_norm = nn.LayerNorm(d, eps=1e-12)
-        self.head = nn.Linear(d, d, bias=False)
-        for m in self.modules():
-            if isinstance(m, (nn.Linear, nn.Embedding)):
-                nn.init.normal_(m.weight, std=0.02)
+    def __init__(self, *shape):
+        super().__init__(*shape)
+        self.head = nn.Linear(shape[1], shape[1], bias=False)
+        nn.init.normal_(self.head.weight, std=0.02)
 
     def forward(self, ids, labels):
-        x = self.emb_norm(self.emb(ids) + self.scale * self.pe[: ids.shape[1]])
         labels = labels.view(-1)
         sel = labels != -100
-        for i, b in enumerate(self.blocks):
-            last = i == len(self.blocks) - 1
-            x = b(x, sel if (last and args.sparse_last_block) else None)
-        x = self.final_norm(x).view(-1, x.shape[-1])
+        x = self.encode(ids, sel if args.sparse_last_block else None)
+        x = x.reshape(-1, x.shape[-1])
         if not args.sparse_last_block:
             x = x[sel]
         logits = F.linear(self.head(x), self.emb.weight)
         return F.cross_entropy(logits, labels[sel])
 
 
-model = CrammedBERT(args.layers, args.hidden, args.heads, args.intermediate, args.vocab, args.seq)
+model = PretrainingBERT(args.layers, args.hidden, args.heads, args.intermediate, args.vocab, args.seq)
 decay = [p for n, p in model.named_parameters() if "norm" not in n]
 no_decay = [p for n, p in model.named_parameters() if "norm" in n]
 opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}],

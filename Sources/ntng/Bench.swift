@@ -10,7 +10,7 @@ import NoTrainNoGain
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput and print JSON.",
-        subcommands: [Ops.self, Train.self, Decode.self, Allreduce.self])
+        subcommands: [Ops.self, Train.self, Finetune.self, Decode.self, Allreduce.self])
 
     struct Ops: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -192,5 +192,33 @@ extension Bench {
         var medianSeconds: Double
         var minSeconds: Double
         var gigabytesPerSecond: Double
+    }
+}
+
+extension Bench {
+    struct Finetune: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Tokens/s of a GLUE fine-tuning step: crammed BERT + classification head, dropout on, AdamW.")
+        @Option(help: "Timed steps (the median is reported).") var steps = 10
+        @Option(help: "Sequences per batch (the GLUE recipe's 16).") var batchSize = 16
+        @Option(help: "Tokens per sequence (the GLUE recipe's 128).") var sequenceLength = 128
+        @Option(help: "Model: tiny or paper.") var model = "tiny"
+
+        func run() throws {
+            try requireBLAS()
+            guard steps > 0, batchSize > 0, sequenceLength > 0 else {
+                throw ValidationError("--steps, --batch-size and --sequence-length must be positive")
+            }
+            guard let config = CrammedBERTConfig.presets[model] else {
+                throw ValidationError(
+                    "--model must be one of \(CrammedBERTConfig.presets.keys.sorted().joined(separator: ", "))")
+            }
+            guard sequenceLength <= config.maxSequenceLength else {
+                throw ValidationError("--sequence-length: the model takes at most \(config.maxSequenceLength)")
+            }
+            let bench = FineTuneBenchmark(
+                config: config, batchSize: batchSize, sequenceLength: sequenceLength, steps: steps)
+            try printJSON(bench.run { stderrLine("bench finetune: \($0)") })
+        }
     }
 }
