@@ -6,7 +6,6 @@ full-length sequences, timed the same way (median step after a warm-up), printin
 Not needed by the tests.
     /tmp/torchvenv/bin/python scripts/bench_finetune_torch.py [--steps 10] [--compile]
 """
-import argparse
 import json
 
 import torch
@@ -14,19 +13,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from torch_crammed_bert import CrammedBERT
-from torch_train_timing import time_training_steps
+from torch_train_timing import argument_parser, time_training_steps
 
-p = argparse.ArgumentParser()
-p.add_argument("--steps", type=int, default=10)
-p.add_argument("--warmup", type=int, default=2)
-p.add_argument("--layers", type=int, default=4)
-p.add_argument("--hidden", type=int, default=256)
-p.add_argument("--heads", type=int, default=4)
+p = argument_parser(batch=16)
 p.add_argument("--intermediate", type=int, default=1024)
-p.add_argument("--vocab", type=int, default=8192)
-p.add_argument("--batch", type=int, default=16)
 p.add_argument("--seq", type=int, default=128)
-p.add_argument("--compile", action="store_true", help="torch.compile the model")
 args = p.parse_args()
 torch.manual_seed(0)
 

@@ -7,7 +7,6 @@ the same way, printing JSON. `--hf` runs Hugging Face's T5ForConditionalGenerati
 shared bias table, as HF has it; needs `pip install transformers`). Not needed by the tests.
     /tmp/torchvenv/bin/python scripts/bench_train_t5_torch.py [--steps 10] [--compile] [--hf]
 """
-import argparse
 import json
 import math
 
@@ -16,22 +15,14 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from golden_models import AdamWScale
-from torch_train_timing import time_training_steps
+from torch_train_timing import argument_parser, time_training_steps
 
-p = argparse.ArgumentParser()
-p.add_argument("--steps", type=int, default=10)
-p.add_argument("--warmup", type=int, default=2)
-p.add_argument("--layers", type=int, default=4)
-p.add_argument("--hidden", type=int, default=256)
-p.add_argument("--heads", type=int, default=4)
+p = argument_parser(batch=32)
 p.add_argument("--head-dim", type=int, default=64)
 p.add_argument("--ff", type=int, default=672)
-p.add_argument("--vocab", type=int, default=8192)
-p.add_argument("--batch", type=int, default=32)
 p.add_argument("--inputs", type=int, default=128)
 p.add_argument("--buckets", type=int, default=32)
 p.add_argument("--max-distance", type=int, default=128)
-p.add_argument("--compile", action="store_true", help="torch.compile the model")
 p.add_argument("--hf", action="store_true", help="Hugging Face T5ForConditionalGeneration")
 args = p.parse_args()
 torch.manual_seed(0)

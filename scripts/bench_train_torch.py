@@ -5,7 +5,6 @@ AdamW, gradient clipping 0.5, no dropout), timed the same way, printing JSON.
 Not needed by the tests.
     /tmp/torchvenv/bin/python scripts/bench_train_torch.py [--steps 10] [--compile]
 """
-import argparse
 import json
 
 import torch
@@ -13,19 +12,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from torch_crammed_bert import CrammedBERT
-from torch_train_timing import time_training_steps
+from torch_train_timing import argument_parser, time_training_steps
 
-p = argparse.ArgumentParser()
-p.add_argument("--steps", type=int, default=10)
-p.add_argument("--warmup", type=int, default=2)
-p.add_argument("--layers", type=int, default=4)
-p.add_argument("--hidden", type=int, default=256)
-p.add_argument("--heads", type=int, default=4)
+p = argument_parser(batch=32)
 p.add_argument("--intermediate", type=int, default=1024)
-p.add_argument("--vocab", type=int, default=8192)
-p.add_argument("--batch", type=int, default=32)
 p.add_argument("--seq", type=int, default=128)
-p.add_argument("--compile", action="store_true", help="torch.compile the model")
 p.add_argument("--sparse-last-block", action="store_true",
                help="run the last block's output projection and FFN on masked rows only, as ntng does")
 args = p.parse_args()

@@ -1,10 +1,25 @@
 """The timed training loop shared by the PyTorch comparison scripts (bench_train_torch.py,
 bench_train_t5_torch.py): forward, backward, then clipping + optimiser step, each timed; the median
 of the steps after the warm-up is reported, as `ntng bench train` does."""
+import argparse
 import statistics
 import time
 
 import torch
+
+
+def argument_parser(batch):
+    """The options every comparison script shares: timing, the model's common sizes, torch.compile."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--heads", type=int, default=4)
+    p.add_argument("--vocab", type=int, default=8192)
+    p.add_argument("--batch", type=int, default=batch)
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    return p
 
 
 def time_training_steps(model, opt, step_model, batch, clip, warmup, steps):
