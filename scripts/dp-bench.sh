@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Data parallelism on this machine (a benchmark, not a test): the demo BERT pre-trained for the same
-# RST budget by 1 process × 2 threads and by 2 MPI ranks × 1 thread, in interleaved rounds, then the
+# RST budget by 1 process × 2 threads and by 2 MPI ranks × 1 thread, in interleaved rounds — each round
+# checks that both took the same steps and RST and reached the same validation losses within 1e-5
+# (relative; the gradient sums add in another order), and fails otherwise — then the
 # gradient allreduce alone for the demo BERT's and the paper BERT's parameter counts. Prints one JSON
 # object per run and per allreduce size.
 #
@@ -39,6 +41,17 @@ for r in $(seq "$rounds"); do
     NTNG_THREADS=1 mpirun --bind-to none -np 2 "$binary" pretrain "${common[@]}" --set "run_directory=$work/two-$r" \
         >"$work/two-$r.log" 2>&1
     summary "2 ranks x 1 thread" "$work/two-$r"
+    # The check: the same steps and RST, validation losses within 1e-5 (relative; the sums' order differs).
+    python3 - "$work/one-$r" "$work/two-$r" <<'PY'
+import json, sys
+one, two = ([json.loads(l) for l in open(d + "/metrics.jsonl")] for d in sys.argv[1:])
+end = lambda log: [e for e in log if e["event"] == "end"][-1]
+val = lambda log: [e["loss"] for e in log if e["event"] == "validation"]
+assert end(one)["step"] == end(two)["step"] and end(one)["rst_seconds"] == end(two)["rst_seconds"], "steps or RST differ"
+worst = max(abs(a - b) / max(1, abs(a)) for a, b in zip(val(one), val(two)))
+assert len(val(one)) == len(val(two)) and worst <= 1e-5, f"validation losses differ by {worst}"
+print(json.dumps({"check": "2 ranks = 1 process", "steps": end(one)["step"], "largest_validation_difference": worst}))
+PY
 done
 floats=$(python3 -c "import json; print(json.loads(open('$work/one-1/metrics.jsonl').readline())['parameters'])")
 for n in "$floats" 120000000; do
