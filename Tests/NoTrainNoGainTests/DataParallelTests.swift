@@ -90,6 +90,16 @@ struct MPIRun {
 
 @Suite("Data parallelism over MPI", .serialized)
 struct DataParallelTests {
+    /// One process unless Open MPI's mpirun started several; other launchers' siblings are refused.
+    @Test func theLauncherDecidesTheRanks() throws {
+        #expect(try OpenMPI.fromEnvironment([:]).size == 1)
+        #expect(try OpenMPI.fromEnvironment(["OMPI_COMM_WORLD_SIZE": "1", "SLURM_STEP_NUM_TASKS": "1"]).size == 1)
+        #expect(
+            errorMessage { _ = try OpenMPI.fromEnvironment(["PMI_SIZE": "4"]) }.contains(
+                "one of 4 processes (PMI_SIZE); data-parallel runs start under Open MPI's mpirun"))
+        #expect(errorMessage { _ = try OpenMPI.fromEnvironment(["SLURM_STEP_NUM_TASKS": "2"]) }.contains("srun"))
+    }
+
     /// Sums over 2 processes add the same numbers in another order: losses agree to this relative
     /// tolerance after a few steps of the tiny model, weights to ~1e-6.
     static let tolerance = 1e-5

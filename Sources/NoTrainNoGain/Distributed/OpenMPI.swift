@@ -23,11 +23,21 @@ public final class OpenMPI: Communicator {
     private let inPlace = UnsafeRawPointer(bitPattern: 1)
 
     /// The communicator of this process: Open MPI's world when `mpirun` started more than one rank
-    /// (it sets `OMPI_COMM_WORLD_SIZE`), else a single process.
-    public static func fromEnvironment() throws -> any Communicator {
-        guard let size = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap({ Int($0) }), size > 1
-        else { return SingleProcess() }
-        return try OpenMPI()
+    /// (it sets `OMPI_COMM_WORLD_SIZE`), else a single process. A process that another launcher
+    /// started as one of several (MPICH's `mpiexec` sets `PMI_SIZE`, `srun` `SLURM_STEP_NUM_TASKS`) is
+    /// refused: it would train alone, as each of its siblings would.
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> any Communicator {
+        func count(_ key: String) -> Int { environment[key].flatMap { Int($0) } ?? 1 }
+        if count("OMPI_COMM_WORLD_SIZE") > 1 { return try OpenMPI() }
+        for (key, launcher) in [("PMI_SIZE", "an MPI launcher (mpiexec)"), ("SLURM_STEP_NUM_TASKS", "srun")]
+        where count(key) > 1 {
+            throw InputError(
+                "started by \(launcher) as one of \(count(key)) processes (\(key)); data-parallel runs start "
+                    + "under Open MPI's mpirun: mpirun -np \(count(key)) ntng pretrain …")
+        }
+        return SingleProcess()
     }
 
     init() throws {
