@@ -153,13 +153,7 @@ struct TensorBoardTests {
         for entry in entries {
             let values = TensorBoardLog.scalars(entry.event)
             guard !values.isEmpty else { continue }
-            let rst: Double =
-                switch entry.event {
-                case .train(let t): t.rstSeconds
-                case .validation(let v): v.rstSeconds
-                case .method(let m): m.rstSeconds
-                default: .nan
-                }
+            let rst = try #require(entry.event.rstSeconds)
             let time = try #require(entry.time)
             expected.append(
                 (

@@ -59,7 +59,7 @@ public struct RunRecord {
     /// RST used: the end line's, or the last figure logged.
     public var usedRstSeconds: Double {
         if let end = events.end { return end.rstSeconds }
-        return events.lazy.compactMap { TensorBoardLog.rstSeconds($0) }.max() ?? 0
+        return events.lazy.compactMap(\.rstSeconds).max() ?? 0
     }
 
     /// The last validation loss (the final one of a finished run).

@@ -105,22 +105,10 @@ public final class TensorBoardLog {
             return TFRecord.frame(text(wallTime: time, step: 0, tag: "config", markdown: describe(start, config)))
         }
         let values = scalars(event)
-        guard !values.isEmpty, let rst = rstSeconds(event) else { return [] }
+        guard !values.isEmpty, let rst = event.rstSeconds else { return [] }
         let rstStep = Int64((rst * 1000).rounded())
         return TFRecord.frame(scalarEvent(wallTime: time, step: Int64(event.step), values))
             + TFRecord.frame(scalarEvent(wallTime: time, step: rstStep, values.map { ("rst/" + $0.tag, $0.value) }))
-    }
-
-    static func rstSeconds(_ event: RunEvent) -> Double? {
-        switch event {
-        case .train(let e): e.rstSeconds
-        case .validation(let e): e.rstSeconds
-        case .method(let e): e.rstSeconds
-        case .nonFinite(let e): e.rstSeconds
-        case .checkpoint(let e): e.rstSeconds
-        case .end(let e): e.rstSeconds
-        case .start: nil
-        }
     }
 
     /// The text summary: what the run is, then its full config.

@@ -66,11 +66,11 @@ public final class MetricsLog {
         return data.split(separator: UInt8(ascii: "\n")).compactMap { entry(Data($0)) }
     }
 
+    /// A line read once: the event and its `time`.
     static func entry(_ line: Data) -> Entry? {
-        guard let event = try? RunEvent(jsonLine: line) else { return nil }
-        let time = (try? JSONCoding.decoder().decode(Stamp.self, from: line))?.time
-        return Entry(event: event, time: time)
+        guard let value = try? JSONCoding.decoder().decode(JSONValue.self, from: line),
+            let event = try? RunEvent(json: value)
+        else { return nil }
+        return Entry(event: event, time: value.object?["time"]?.double)
     }
-
-    private struct Stamp: Decodable { var time: Double? }
 }

@@ -138,6 +138,19 @@ public enum RunEvent: Equatable, Sendable {
         }
     }
 
+    /// RST consumed when the event happened (nil for the start, before any).
+    public var rstSeconds: Double? {
+        switch self {
+        case .start: nil
+        case .train(let e): e.rstSeconds
+        case .validation(let e): e.rstSeconds
+        case .checkpoint(let e): e.rstSeconds
+        case .method(let e): e.rstSeconds
+        case .nonFinite(let e): e.rstSeconds
+        case .end(let e): e.rstSeconds
+        }
+    }
+
     /// The event as one line of JSON (without the newline), stamped with `time` (Unix seconds) if given.
     public func jsonLine(time: Double? = nil) throws -> Data {
         var object: [String: JSONValue]
@@ -160,7 +173,11 @@ public enum RunEvent: Equatable, Sendable {
 
     /// Reads one line of a log.
     public init(jsonLine line: Data) throws {
-        let value = try JSONCoding.decoder().decode(JSONValue.self, from: line)
+        try self.init(json: try JSONCoding.decoder().decode(JSONValue.self, from: line))
+    }
+
+    /// Reads one line of a log, already parsed.
+    init(json value: JSONValue) throws {
         guard var object = value.object, let name = object["event"]?.string else {
             throw InputError("not a run event (no 'event' field)")
         }
