@@ -35,6 +35,7 @@ struct RunViewTests {
         #expect(line.contains(#""budget_rst_seconds":12"#) && line.contains(#""validation_loss":"#))
         #expect(errorMessage { _ = try RunRecord(directory: tiny.directory) }.contains("has no metrics.jsonl"))
         #expect(errorMessage { _ = try RunRecord.find(under: tiny.directory + "/nothing") }.contains("no such folder"))
+        #expect(errorMessage { _ = try RunRecord.find(under: tiny.configPath) }.contains("is a file, not a folder"))
     }
 
     @Test func curvesFollowTheLogOnEachAxis() throws {

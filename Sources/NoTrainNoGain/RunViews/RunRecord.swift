@@ -37,9 +37,8 @@ public struct RunRecord {
     public static func find(under folder: String) throws -> [String] {
         let fm = FileManager.default
         var isFolder: ObjCBool = false
-        guard fm.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw InputError(folder, "no such folder")
-        }
+        guard fm.fileExists(atPath: folder, isDirectory: &isFolder) else { throw InputError(folder, "no such folder") }
+        guard isFolder.boolValue else { throw InputError(folder, "is a file, not a folder of runs") }
         if fm.fileExists(atPath: folder + "/metrics.jsonl") { return [folder] }
         guard let walker = fm.enumerator(atPath: folder) else { return [] }
         var runs: [String] = []
