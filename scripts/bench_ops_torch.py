@@ -28,12 +28,12 @@ with torch.no_grad():
     for m, k, n in [(4096, 256, 768), (4096, 256, 1024), (4096, 1024, 256)]:
         x, w = torch.rand(m, k) * 2 - 1, torch.rand(n, k) * 2 - 1
         t = median_time(lambda: F.linear(x, w))
-        report["gemm"].append({"m": m, "k": k, "n": n, "GFLOPS": round(2 * m * n * k / t / 1e9, 1)})
+        report["gemm"].append({"m": m, "k": k, "n": n, "gflops": round(2 * m * n * k / t / 1e9, 1)})
     n = 16 << 20
     a, b = torch.rand(n) * 6 - 3, torch.rand(n) * 6 - 3
     for name, fn in [("add (c = a + b)", lambda: a + b), ("scale (b = 2a)", lambda: a * 2),
                      ("gelu (erf)", lambda: F.gelu(a)), ("gelu (tanh)", lambda: F.gelu(a, approximate="tanh"))]:
-        report["elementwise"].append({"name": name, "melemPerSecond": round(n / median_time(fn) / 1e6, 1)})
+        report["elementwise"].append({"name": name, "melem_per_second": round(n / median_time(fn) / 1e6, 1)})
 
 B, H, S, D = 32, 4, 128, 64
 qkv = (torch.rand(B, S, 3 * H * D) * 2 - 1).requires_grad_(True)
@@ -54,6 +54,6 @@ def fwd_bwd():
 
 
 both = median_time(fwd_bwd)
-report["attention"] = {"batch": B, "heads": H, "sequence": S, "headDim": D,
-                       "forwardMilliseconds": round(fwd * 1e3, 2), "forwardBackwardMilliseconds": round(both * 1e3, 2)}
+report["attention"] = {"batch": B, "heads": H, "sequence": S, "head_dim": D,
+                       "forward_milliseconds": round(fwd * 1e3, 2), "forward_backward_milliseconds": round(both * 1e3, 2)}
 print(json.dumps(report, indent=2))

@@ -187,7 +187,7 @@ def batch():
 t, phases, final_loss = time_training_steps(model, opt, step_model, batch, 1.0, args.warmup, args.steps)
 print(json.dumps({"benchmark": "train T5 (PyTorch" + (", HF transformers)" if args.hf else ")"), "torch": torch.__version__,
                   "threads": torch.get_num_threads(), "compiled": args.compile, "inputs": S_IN, "targets": S_OUT,
-                  "tokensPerSecond": round(args.batch * S_IN / t), "stepMilliseconds": round(t * 1000, 2),
-                  "phasesMilliseconds": phases,
+                  "tokens_per_second": round(args.batch * S_IN / t), "step_milliseconds": round(t * 1000, 2),
+                  "phases_milliseconds": phases,
                   "parameters": sum(p.numel() for p in model.parameters()),
-                  "finalLoss": final_loss}, indent=2))
+                  "final_loss": final_loss}, indent=2))

@@ -65,7 +65,7 @@ def batch():
 
 t, phases, final_loss = time_training_steps(model, opt, step_model, batch, 0.5, args.warmup, args.steps)
 print(json.dumps({"benchmark": "train (PyTorch)", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                  "compiled": args.compile, "sparseLastBlock": args.sparse_last_block, "tokensPerSecond": round(args.batch * args.seq / t),
-                  "stepMilliseconds": round(t * 1000, 2),
-                  "phasesMilliseconds": phases,
-                  "finalLoss": final_loss}, indent=2))
+                  "compiled": args.compile, "sparse_last_block": args.sparse_last_block, "tokens_per_second": round(args.batch * args.seq / t),
+                  "step_milliseconds": round(t * 1000, 2),
+                  "phases_milliseconds": phases,
+                  "final_loss": final_loss}, indent=2))

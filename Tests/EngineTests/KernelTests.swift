@@ -1,4 +1,6 @@
 @testable import Engine
+import Dispatch
+import Foundation
 import Testing
 #if canImport(Glibc)
     import Glibc
@@ -34,14 +36,88 @@ struct KernelTests {
     }
 
     @Test func gemmSplitAlongEitherDimensionMatchesReference() {
+        // Above the 2 MFLOP threshold: split along M, along N, along M with A read transposed and
+        // accumulating into C (a weight's gradient), and below it.
         var g = SeededGenerator(seed: 9)
-        for (m, k, n) in [(257, 33, 19), (19, 33, 257), (130, 7, 130)] {
+        for (m, k, n, transA, accumulate) in [
+            (1030, 40, 70, false, false), (70, 40, 1030, false, false), (260, 2000, 33, true, true),
+            (257, 33, 19, false, false),
+        ] {
             let a = (0..<(m * k)).map { _ in Float(g.uniform() - 0.5) }
             let b = (0..<(k * n)).map { _ in Float(g.uniform() - 0.5) }
-            let c = matmul(Tensor(a, shape: [m, k]), Tensor(b, shape: [k, n])).scalars()
-            let ref = Reference.matmul(a.map(Double.init), b.map(Double.init), m: m, k: k, n: n)
-            #expect(zip(c, ref).map { abs(Double($0) - $1) }.max()! < 1e-4, "\(m)x\(k)x\(n)")
+            let c0 = (0..<(m * n)).map { _ in Float(g.uniform() - 0.5) }
+            // A transposed: stored [K, M], read through a transposed view.
+            let aStored = transA ? (0..<(k * m)).map { a[($0 % m) * k + $0 / m] } : a
+            let aTensor = transA ? Tensor(aStored, shape: [k, m]).transposedView() : Tensor(a, shape: [m, k])
+            let c = Tensor(c0, shape: [m, n])
+            CPUBackend.shared.matmul(aTensor, Tensor(b, shape: [k, n]), into: c, alpha: 0.5, accumulate: accumulate)
+            let ab = Reference.matmul(a.map(Double.init), b.map(Double.init), m: m, k: k, n: n)
+            let ref = zip(ab, c0).map { 0.5 * $0 + (accumulate ? Double($1) : 0) }
+            #expect(zip(c.scalars(), ref).map { abs(Double($0) - $1) }.max()! < 1e-4, "\(m)x\(k)x\(n)")
         }
+    }
+
+    @Test func theWorkerPoolRunsEveryIndexOnceAndRefusesNestedRegions() {
+        let pool = WorkerPool(workers: 3)
+        for count in [2, 3, 7, 64, 1000] {
+            let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: count)
+            hits.initialize(repeating: 0)
+            defer { hits.deallocate() }
+            #expect(pool.run(count) { hits[$0] += 1 })
+            #expect(hits.allSatisfy { $0 == 1 }, "count \(count)")
+        }
+        // Many short regions back to back (workers between spinning and claiming): each index once.
+        let twoWorkers = WorkerPool(workers: 1)
+        let sums = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2)
+        sums.initialize(repeating: 0)
+        defer { sums.deallocate() }
+        for _ in 0..<20_000 { #expect(twoWorkers.run(2) { sums[$0] += 1 }) }
+        #expect(Array(sums) == [20_000, 20_000])
+        // A region started inside a region is refused (the caller falls back to Dispatch).
+        let refused = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 4)
+        refused.initialize(repeating: false)
+        defer { refused.deallocate() }
+        #expect(pool.run(4) { i in refused[i] = !pool.run(2) { _ in } })
+        #expect(refused.allSatisfy { $0 })
+        // Regions from several threads at once through Parallel (pool or Dispatch): each index once.
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for n in 2..<200 {
+                let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: n)
+                hits.initialize(repeating: 0)
+                Parallel.forEach(n) { hits[$0] += 1 }
+                #expect(hits.allSatisfy { $0 == 1 })
+                hits.deallocate()
+            }
+        }
+    }
+
+    @Test func theProfileBooksEachGEMMUnderTheShapeItRanAs() {
+        let backend = CPUBackend.shared
+        var g = SeededGenerator(seed: 5)
+        let x = Tensor.randomUniform([2, 3, 4], low: -1, high: 1, using: &g)
+        let w = Tensor.randomUniform([5, 4], low: -1, high: 1, using: &g)
+        let q = Tensor.randomUniform([6, 3, 4], low: -1, high: 1, using: &g)
+        backend.profile.reset()
+        backend.profile.isEnabled = true
+        withoutGradients {
+            _ = linear(x, w)  // [2, 3, 4] · [5, 4]ᵀ: one GEMM of 6 rows
+            _ = linear(x, w)
+            _ = matmul(q, q.transposed())  // 6 products of 3×4 · 4×3
+        }
+        // Another thread's GEMM is not booked.
+        let other = Thread { withoutGradients { _ = linear(x, w) } }
+        other.start()
+        while !other.isFinished { usleep(1000) }
+        backend.profile.isEnabled = false
+        _ = linear(x, w)  // off: not booked
+        let gemms = backend.profile.gemms
+        backend.profile.reset()
+        let forward = KernelProfile.GEMMShape(m: 6, k: 4, n: 5, batch: 1, transA: false, transB: true)
+        let batched = KernelProfile.GEMMShape(m: 3, k: 4, n: 3, batch: 6, transA: false, transB: true)
+        #expect(Set(gemms.keys) == [forward, batched])
+        #expect(gemms[forward]?.calls == 2 && gemms[batched]?.calls == 1)
+        #expect(forward.flops == 240 && batched.flops == 432)
+        #expect(gemms.values.allSatisfy { $0.seconds > 0 })
     }
 
     @Test func fewRowsTimesATransposedWeightMatchReference() {

@@ -115,10 +115,13 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     // MARK: GEMM
 
     public func matmul(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float, accumulate: Bool) {
-        profile.measure("gemm") { matmulKernel(a, b, into: c, alpha: alpha, accumulate: accumulate) }
+        profile.measureGEMM { matmulKernel(a, b, into: c, alpha: alpha, accumulate: accumulate) }
     }
 
-    private func matmulKernel(_ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float, accumulate: Bool) {
+    /// Runs the product and returns the shape it ran as (for the kernel profile).
+    private func matmulKernel(
+        _ a: Tensor, _ b: Tensor, into c: Tensor, alpha: Float, accumulate: Bool
+    ) -> KernelProfile.GEMMShape {
         precondition(a.rank >= 2 && b.rank >= 2, "matmul needs matrices, got \(a.shape) and \(b.shape)")
         let m = a.shape[a.rank - 2], k = a.shape[a.rank - 1]
         let kb = b.shape[b.rank - 2], n = b.shape[b.rank - 1]
@@ -133,7 +136,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             gemm(
                 transA: false, transB: b.isTransposed, m: batch * m, n: n, k: k, alpha: alpha,
                 a: a.floats, lda: lda, b: b.floats, ldb: ldb, beta: beta, c: c.floats, ldc: n)
-            return
+            return .init(m: batch * m, k: k, n: n, batch: 1, transA: false, transB: b.isTransposed)
         }
         let bBatch = b.shape.dropLast(2).reduce(1, *)
         precondition(b.rank == 2 || bBatch == batch, "matmul: batch dimensions differ (\(a.shape) · \(b.shape))")
@@ -142,6 +145,7 @@ public final class CPUBackend: Backend, @unchecked Sendable {
             count: batch, transA: a.isTransposed, transB: b.isTransposed, m: m, n: n, k: k,
             alpha: alpha, a: a.floats, lda: lda, strideA: m * k, b: b.floats, ldb: ldb,
             strideB: strideB, beta: beta, c: c.floats, ldc: n, strideC: m * n)
+        return .init(m: m, k: k, n: n, batch: batch, transA: a.isTransposed, transB: b.isTransposed)
     }
 
     /// One GEMM split over the workers along M (or N when M is small); each piece runs on the

@@ -10,13 +10,15 @@ public enum Parallel {
         return CPUFeatures.host.logicalCores
     }()
 
-    /// Runs `body(i)` for i in 0..<count, spread over the workers (inline when count == 1).
+    /// Runs `body(i)` for i in 0..<count, spread over the workers (inline when count == 1): on the
+    /// engine's own `WorkerPool`, or on Dispatch's threads when the pool is already running a region.
     @inline(__always)
     public static func forEach(_ count: Int, _ body: (Int) -> Void) {
         if count <= 1 {
             if count == 1 { body(0) }
             return
         }
+        if WorkerPool.shared.run(count, body) { return }
         withoutActuallyEscaping(body) { body in
             nonisolated(unsafe) let run = body
             DispatchQueue.concurrentPerform(iterations: count) { run($0) }

@@ -1,9 +1,10 @@
 import Engine
 
 /// `ntng bench train`: one training step (forward, backward, clipping, the model's baseline
-/// optimiser, all as the model kind's recipe has them) on a micro-batch of random tokens corrupted
+/// optimiser, all as the model kind's recipe has them), repeated on one micro-batch of random tokens corrupted
 /// by the model's objective as in pre-training; reports tokens/s (input tokens), effective GFLOP/s
-/// and the split of the step into phases and kernel families. Models: crammed BERT with AdamW
+/// and the split of the step into phases and kernel families; each GEMM shape's calls and rate, and
+/// the step's share of the machine's measured peak (`GEMMRates`). Models: crammed BERT with AdamW
 /// (default: the tiny CPU model, 4 layers, hidden 256, 4 heads, GLU 1024 → 512, vocabulary 8192,
 /// sequence 128, batch 32), or T5 v1.1 with AdamWScale (`T5Config.tiny`; inputs of
 /// `sequenceLength` from raw rows as span corruption needs, e.g. 128 inputs / 29 targets).
@@ -21,6 +22,12 @@ public struct TrainBenchmark {
         public let tokensPerSecond: Double
         public let stepMilliseconds: Double
         public let gflopsEffective: Double
+        /// The large GEMM that stands for this machine's peak, and `gflopsEffective` over it (MFU).
+        public let machinePeak: GEMMRates.Peak
+        public let shareOfPeak: Double
+        /// All of the step's GEMMs together: FLOPs over time in them.
+        public let gemmGFLOPS: Double
+        public let gemmShapes: [GEMMRates.Shape]
         /// Median milliseconds per phase.
         public let phasesMilliseconds: [String: Double]
         /// Milliseconds per step in GEMMs (linear layers), fused attention, and everything else.
@@ -61,10 +68,14 @@ public struct TrainBenchmark {
         let objective = try config.objective.read(.empty)
         let rowLength = objective.rowLength(forSequenceLength: sequenceLength)
         var batches = SyntheticBatches(model: config, objective: objective, rowLength: rowLength, batchSize: batchSize)
-        func batch() -> PretrainingBatch { batches.next() }
+        // Every step runs the same micro-batch, so that each GEMM shape (the masked-token head's rows
+        // vary between batches) comes a whole number of times per step.
+        let fixed = batches.next()
+        func batch() -> PretrainingBatch { fixed }
         let targetLength = objective.targetLength(rowLength: rowLength)
         var forward: [Double] = [], backward: [Double] = [], optimizerTimes: [Double] = [], total: [Double] = []
         var kernels: [String: [Double]] = [:]
+        var gemms: [KernelProfile.GEMMShape: KernelProfile.GEMMTotal] = [:]
         var loss: Float = 0
         for step in 0..<(warmup + steps) {
             let b = batch()
@@ -89,6 +100,7 @@ public struct TrainBenchmark {
             kernels["gemm", default: []].append(gemm)
             kernels["attention", default: []].append(attention)
             kernels["other", default: []].append(tf + tb + to - gemm - attention)
+            GEMMRates.accumulate(backend.profile.gemms, into: &gemms)
         }
         // Optimiser step alone, per optimiser, on the gradients of one more backward pass.
         let output = model.loss(batch())
@@ -101,16 +113,23 @@ public struct TrainBenchmark {
             optimizerSteps[type.name] = ms.rounded(to: 2)
         }
         arena.zeroGrad()
+        progress("the machine's large GEMM")
+        let peak = GEMMRates.measurePeak()
         let t = Stopwatch.median(total)
         let tokens = Double(batchSize * sequenceLength)
         let flops = config.shape.trainingFLOPs(
             batchSize: batchSize, inputLength: sequenceLength, targetLength: targetLength)
         let ms = { (xs: [Double]) in (Stopwatch.median(xs) * 1000).rounded(to: 2) }
+        let gemmFLOPs = gemms.reduce(0.0) { $0 + $1.key.flops * Double($1.value.calls) }
+        let gemmSeconds = gemms.values.reduce(0.0) { $0 + $1.seconds }
         return Report(
             benchmark: "train", machine: backend.report, model: config, activeBlocks: activeBlocks ?? config.layers,
             batchSize: batchSize, sequenceLength: sequenceLength, targetLength: targetLength, steps: steps,
             tokensPerSecond: (tokens / t).rounded(to: 0),
             stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
+            machinePeak: peak, shareOfPeak: (flops / t / 1e9 / peak.gflops).rounded(to: 3),
+            gemmGFLOPS: (gemmFLOPs / gemmSeconds / 1e9).rounded(to: 1),
+            gemmShapes: GEMMRates.shapes(gemms, steps: steps, peakGFLOPS: peak.gflops),
             phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
             kernelsMilliseconds: kernels.mapValues(ms), optimizerStepMilliseconds: optimizerSteps, finalLoss: loss)
     }

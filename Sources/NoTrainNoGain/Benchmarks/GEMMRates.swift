@@ -1,0 +1,86 @@
+import Engine
+
+/// GEMM rates of a training step against the machine's measured peak.
+///
+/// The peak is the rate of one large GEMM (4096×1024 · 1024×1024, C = A·Bᵀ as a linear layer) on
+/// the same provider: the better of the provider's own threads and the engine's split over its
+/// workers, median of 5 after a warm-up. A step's share of it (its effective GFLOP/s over the peak)
+/// is its MFU on this machine; each GEMM shape's share shows where the gap is.
+public enum GEMMRates {
+    /// One GEMM shape of a step, as the backend ran it (snake_case in the JSON).
+    public struct Shape: Codable {
+        /// Rows, inner dimension and columns of one product; `batch` products per call.
+        public let m: Int, k: Int, n: Int, batch: Int
+        /// Whether A and B were read transposed (x·Wᵀ is a forward linear layer; dX = dY·W has
+        /// neither; dW = dYᵀ·X has A transposed).
+        public let transA: Bool, transB: Bool
+        public let callsPerStep: Double
+        public let millisecondsPerStep: Double
+        public let gflops: Double
+        /// `gflops` over the large GEMM's rate.
+        public let shareOfLargeGEMM: Double
+    }
+
+    /// The machine's reference GEMM.
+    public struct Peak: Codable {
+        public let m: Int, k: Int, n: Int
+        public let providerThreadsGFLOPS: Double
+        public let engineGFLOPS: Double
+        /// The better of the two.
+        public let gflops: Double
+    }
+
+    /// Measures the large GEMM (about 1–2 s on 2 cores).
+    public static func measurePeak(m: Int = 4096, k: Int = 1024, n: Int = 1024, repeats: Int = 5) -> Peak {
+        var g = SeededGenerator(seed: 3)
+        let x = Tensor.randomUniform([m, k], low: -1, high: 1, using: &g)
+        let w = Tensor.randomUniform([n, k], low: -1, high: 1, using: &g)
+        let blas = CPUBackend.shared.blas
+        let flops = 2.0 * Double(m * n * k)
+        let xs = x.scalars(), ws = w.scalars()
+        var c = [Float](repeating: 0, count: m * n)
+        let provider = Stopwatch.median(repeats: repeats) {
+            blas.setThreads(Parallel.threadCount)
+            defer { blas.setThreads(1) }
+            xs.withUnsafeBufferPointer { a in
+                ws.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { cc in
+                        blas.sgemm(
+                            transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: k,
+                            b: b.baseAddress!, ldb: k, beta: 0, c: cc.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+        let engine = Stopwatch.median(repeats: repeats) { withoutGradients { _ = linear(x, w) } }
+        let p = flops / provider / 1e9, e = flops / engine / 1e9
+        return Peak(
+            m: m, k: k, n: n, providerThreadsGFLOPS: p.rounded(to: 1), engineGFLOPS: e.rounded(to: 1),
+            gflops: max(p, e).rounded(to: 1))
+    }
+
+    /// The profile's GEMM shapes per step (totals over `steps` steps), slowest first.
+    public static func shapes(
+        _ totals: [KernelProfile.GEMMShape: KernelProfile.GEMMTotal], steps: Int, peakGFLOPS: Double
+    ) -> [Shape] {
+        totals.sorted { $0.value.seconds > $1.value.seconds }.map { shape, total in
+            let gflops = shape.flops * Double(total.calls) / total.seconds / 1e9
+            return Shape(
+                m: shape.m, k: shape.k, n: shape.n, batch: shape.batch, transA: shape.transA, transB: shape.transB,
+                callsPerStep: (Double(total.calls) / Double(steps)).rounded(to: 2),
+                millisecondsPerStep: (total.seconds / Double(steps) * 1000).rounded(to: 2),
+                gflops: gflops.rounded(to: 1), shareOfLargeGEMM: (gflops / peakGFLOPS).rounded(to: 3))
+        }
+    }
+
+    /// Adds one step's profile to a running total.
+    static func accumulate(
+        _ step: [KernelProfile.GEMMShape: KernelProfile.GEMMTotal],
+        into totals: inout [KernelProfile.GEMMShape: KernelProfile.GEMMTotal]
+    ) {
+        for (shape, t) in step {
+            totals[shape, default: .init()].calls += t.calls
+            totals[shape, default: .init()].seconds += t.seconds
+        }
+    }
+}
