@@ -97,11 +97,11 @@ final class WorkerPool: @unchecked Sendable {
         var seen = 0
         while true {
             var g = generation.load(ordering: .acquiring)
-            let start = WorkerPool.now()
+            let start = KernelProfile.now()
             var polls = 0
             while g == seen {
                 polls += 1
-                if polls & 255 == 0 && WorkerPool.now() - start > WorkerPool.spinSeconds {
+                if polls & 255 == 0 && KernelProfile.now() - start > WorkerPool.spinSeconds {
                     pthread_mutex_lock(mutex)
                     sleepers.add(1, ordering: .sequentiallyConsistent)
                     while generation.load(ordering: .sequentiallyConsistent) == seen {
@@ -115,11 +115,5 @@ final class WorkerPool: @unchecked Sendable {
             seen = g
             claim(g)
         }
-    }
-
-    private static func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 }

@@ -33,27 +33,10 @@ public enum GEMMRates {
     /// Measures the large GEMM (about 1–2 s on 2 cores).
     public static func measurePeak(m: Int = 4096, k: Int = 1024, n: Int = 1024, repeats: Int = 5) -> Peak {
         var g = SeededGenerator(seed: 3)
-        let x = Tensor.randomUniform([m, k], low: -1, high: 1, using: &g)
-        let w = Tensor.randomUniform([n, k], low: -1, high: 1, using: &g)
-        let blas = CPUBackend.shared.blas
-        let flops = 2.0 * Double(m * n * k)
-        let xs = x.scalars(), ws = w.scalars()
-        var c = [Float](repeating: 0, count: m * n)
-        let provider = Stopwatch.median(repeats: repeats) {
-            blas.setThreads(Parallel.threadCount)
-            defer { blas.setThreads(1) }
-            xs.withUnsafeBufferPointer { a in
-                ws.withUnsafeBufferPointer { b in
-                    c.withUnsafeMutableBufferPointer { cc in
-                        blas.sgemm(
-                            transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: k,
-                            b: b.baseAddress!, ldb: k, beta: 0, c: cc.baseAddress!, ldc: n)
-                    }
-                }
-            }
-        }
-        let engine = Stopwatch.median(repeats: repeats) { withoutGradients { _ = linear(x, w) } }
-        let p = flops / provider / 1e9, e = flops / engine / 1e9
+        var product = LinearProduct(m: m, k: k, n: n, generator: &g)
+        let provider = Stopwatch.median(repeats: repeats) { _ = product.direct(threads: Parallel.threadCount) }
+        let engine = Stopwatch.median(repeats: repeats) { _ = product.engine() }
+        let p = product.flops / provider / 1e9, e = product.flops / engine / 1e9
         return Peak(
             m: m, k: k, n: n, providerThreadsGFLOPS: p.rounded(to: 1), engineGFLOPS: e.rounded(to: 1),
             gflops: max(p, e).rounded(to: 1))
@@ -81,6 +64,48 @@ public enum GEMMRates {
         for (shape, t) in step {
             totals[shape, default: .init()].calls += t.calls
             totals[shape, default: .init()].seconds += t.seconds
+        }
+    }
+}
+
+/// y = x·Wᵀ for random x [m, k] and W [n, k], timed through the engine (`linear`) or as one direct
+/// `sgemm` call to the BLAS provider on a given number of its own threads.
+struct LinearProduct {
+    let m: Int, k: Int, n: Int
+    let x: Tensor, w: Tensor
+    private let xs: [Float], ws: [Float]
+    private var c: [Float]
+
+    init(m: Int, k: Int, n: Int, generator g: inout SeededGenerator) {
+        (self.m, self.k, self.n) = (m, k, n)
+        x = Tensor.randomUniform([m, k], low: -1, high: 1, using: &g)
+        w = Tensor.randomUniform([n, k], low: -1, high: 1, using: &g)
+        xs = x.scalars()
+        ws = w.scalars()
+        c = [Float](repeating: 0, count: m * n)
+    }
+
+    var flops: Double { 2.0 * Double(m * n * k) }
+
+    /// Seconds of one engine product.
+    func engine() -> Double { Stopwatch.time { withoutGradients { _ = linear(x, w) } } }
+
+    /// Seconds of one direct `sgemm` on `threads` provider threads.
+    mutating func direct(threads: Int) -> Double {
+        let blas = CPUBackend.shared.blas
+        let (m, k, n) = (self.m, self.k, self.n)
+        blas.setThreads(threads)
+        defer { blas.setThreads(1) }
+        return xs.withUnsafeBufferPointer { a in
+            ws.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { cc in
+                    Stopwatch.time {
+                        blas.sgemm(
+                            transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: k,
+                            b: b.baseAddress!, ldb: k, beta: 0, c: cc.baseAddress!, ldc: n)
+                    }
+                }
+            }
         }
     }
 }

@@ -56,7 +56,7 @@ public struct OpsBenchmark {
         if parts.contains(.gemm) {
             gemms = shapes.map { s in
                 progress("gemm \(s.m)x\(s.k)x\(s.n)")
-                return gemm(s.m, s.k, s.n, backend: backend, generator: &g)
+                return gemm(s.m, s.k, s.n, generator: &g)
             }
         }
         var elementwise: [ElementwiseResult]?
@@ -75,37 +75,17 @@ public struct OpsBenchmark {
     }
 
     private func gemm(
-        _ m: Int, _ k: Int, _ n: Int, backend: CPUBackend, generator g: inout SeededGenerator
+        _ m: Int, _ k: Int, _ n: Int, generator g: inout SeededGenerator
     ) -> GEMMResult {
-        let x = Tensor.randomUniform([m, k], low: -1, high: 1, using: &g)
-        let w = Tensor.randomUniform([n, k], low: -1, high: 1, using: &g)
-        let flops = 2.0 * Double(m * n * k)
-        let blas = backend.blas
-        let xs = x.scalars(), ws = w.scalars()
-        var c = [Float](repeating: 0, count: m * n)
-        func direct(threads: Int) -> Double {
-            blas.setThreads(threads)
-            defer { blas.setThreads(1) }
-            return xs.withUnsafeBufferPointer { a in
-                ws.withUnsafeBufferPointer { b in
-                    c.withUnsafeMutableBufferPointer { cc in
-                        Stopwatch.time {
-                            blas.sgemm(
-                                transA: false, transB: true, m: m, n: n, k: k, alpha: 1, a: a.baseAddress!, lda: k,
-                                b: b.baseAddress!, ldb: k, beta: 0, c: cc.baseAddress!, ldc: n)
-                        }
-                    }
-                }
-            }
-        }
-        func engine() -> Double { Stopwatch.time { withoutGradients { _ = linear(x, w) } } }
+        var product = LinearProduct(m: m, k: k, n: n, generator: &g)
+        let flops = product.flops
         // Interleave: engine, direct (provider threads), direct (1 thread); warm up each first.
-        _ = engine(); _ = direct(threads: Parallel.threadCount); _ = direct(threads: 1)
+        _ = product.engine(); _ = product.direct(threads: Parallel.threadCount); _ = product.direct(threads: 1)
         var te: [Double] = [], td: [Double] = [], t1: [Double] = []
         for _ in 0..<repeats {
-            te.append(engine())
-            td.append(direct(threads: Parallel.threadCount))
-            t1.append(direct(threads: 1))
+            te.append(product.engine())
+            td.append(product.direct(threads: Parallel.threadCount))
+            t1.append(product.direct(threads: 1))
         }
         let e = flops / Stopwatch.median(te) / 1e9, d = flops / Stopwatch.median(td) / 1e9
         return GEMMResult(

@@ -70,20 +70,18 @@ public struct TrainBenchmark {
         var batches = SyntheticBatches(model: config, objective: objective, rowLength: rowLength, batchSize: batchSize)
         // Every step runs the same micro-batch, so that each GEMM shape (the masked-token head's rows
         // vary between batches) comes a whole number of times per step.
-        let fixed = batches.next()
-        func batch() -> PretrainingBatch { fixed }
+        let batch = batches.next()
         let targetLength = objective.targetLength(rowLength: rowLength)
         var forward: [Double] = [], backward: [Double] = [], optimizerTimes: [Double] = [], total: [Double] = []
         var kernels: [String: [Double]] = [:]
         var gemms: [KernelProfile.GEMMShape: KernelProfile.GEMMTotal] = [:]
         var loss: Float = 0
         for step in 0..<(warmup + steps) {
-            let b = batch()
             backend.profile.reset()
             backend.profile.isEnabled = true
             var output: PretrainingOutput?
             let blocks = activeBlocks.map { Array(0..<$0) }
-            let tf = Stopwatch.time { output = model.loss(b, activeBlocks: blocks) }
+            let tf = Stopwatch.time { output = model.loss(batch, activeBlocks: blocks) }
             let tb = Stopwatch.time { output!.loss.backward() }
             let to = Stopwatch.time {
                 clipGradientNorm(arena.tensors, maxNorm: Float(recipe.gradientClip))
@@ -103,7 +101,7 @@ public struct TrainBenchmark {
             GEMMRates.accumulate(backend.profile.gemms, into: &gemms)
         }
         // Optimiser step alone, per optimiser, on the gradients of one more backward pass.
-        let output = model.loss(batch())
+        let output = model.loss(batch)
         output.loss.backward()
         var optimizerSteps: [String: Double] = [:]
         for type in Plugins.optimizers {
