@@ -35,8 +35,14 @@ if not os.access(args.ntng, os.X_OK):
 
 
 def run(cmd):
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        sys.exit(f"compare_torch: `{' '.join(cmd)}` failed (exit {done.returncode}): {last}")
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        sys.exit(f"compare_torch: `{' '.join(cmd)}` did not print a JSON report")
 
 
 ntng_cmd, script = MODELS[args.model]
