@@ -120,6 +120,25 @@ struct KernelTests {
         #expect(gemms.values.allSatisfy { $0.seconds > 0 })
     }
 
+    @Test func theProfileBooksEachKernelFamilyAndANestedKernelToTheOuterOne() {
+        let backend = CPUBackend.shared
+        var g = SeededGenerator(seed: 6)
+        let x = Tensor.randomUniform([64, 192], low: -2, high: 2, using: &g)
+        let y = Tensor(shape: [64, 96]), table = Tensor(shape: [10, 96])
+        let rows = Tensor(int32: (0..<64).map { Int32($0 % 10) }, shape: [64])
+        backend.profile.reset()
+        backend.profile.isEnabled = true
+        backend.gatedActivation(.geluTanh, gate: .first, x, into: y)
+        // Overwriting the table fills it with zeros first (`fill`, an element-wise kernel, inside).
+        backend.scatterAddRows(y, indices: rows, into: .overwrite(table))
+        backend.profile.isEnabled = false
+        backend.fill(table, with: 1)  // off: not booked
+        let seconds = backend.profile.seconds
+        backend.profile.reset()
+        #expect(Set(seconds.keys) == ["activation", "embedding"])
+        #expect(seconds.values.allSatisfy { $0 > 0 })
+    }
+
     @Test func fewRowsTimesATransposedWeightMatchReference() {
         // SkinnyGEMM's shapes: 1–16 rows, weight rows not a multiple of its 4-row blocks, inner
         // lengths with and without an 8-lane tail, with α and accumulation into C.

@@ -21,37 +21,42 @@ extension CPUBackend {
     }
 
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor, into out: GradientOutput) {
-        let n = a.elementCount, nb = b.elementCount
-        precondition(out.tensor.shape == a.shape, "binary: output shape \(out.tensor.shape) ≠ \(a.shape)")
-        precondition(
-            a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
-            "binary: \(b.shape) does not broadcast to \(a.shape)")
-        let x = a.floats, y = b.floats, o = out.tensor.floats, acc = out.accumulate
-        let g = CPUBackend.grain
-        if nb == n {
-            switch op {
-            case .add: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] + y[$0] } }
-            case .subtract:
-                Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] - y[$0] } }
-            case .multiply:
-                Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] * y[$0] } }
-            }
-        } else if nb == 1 {
-            let c = y[0]
-            switch op {
-            case .add: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] + c } }
-            case .subtract: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] - c } }
-            case .multiply: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] * c } }
-            }
-        } else {
-            // b repeats over a's leading dims: rows of length nb.
-            Parallel.ranges(n / nb, grain: max(1, g / nb)) { rows in
-                for row in rows {
-                    let xr = x + row * nb, orow = o + row * nb
-                    switch op {
-                    case .add: CPUBackend.store(0..<nb, orow, accumulate: acc) { xr[$0] + y[$0] }
-                    case .subtract: CPUBackend.store(0..<nb, orow, accumulate: acc) { xr[$0] - y[$0] }
-                    case .multiply: CPUBackend.store(0..<nb, orow, accumulate: acc) { xr[$0] * y[$0] }
+        profile.measure("elementwise") {
+            let n = a.elementCount, nb = b.elementCount
+            precondition(out.tensor.shape == a.shape, "binary: output shape \(out.tensor.shape) ≠ \(a.shape)")
+            precondition(
+                a.shape.count >= b.shape.count && Array(a.shape.suffix(b.shape.count)) == b.shape,
+                "binary: \(b.shape) does not broadcast to \(a.shape)")
+            let x = a.floats, y = b.floats, o = out.tensor.floats, acc = out.accumulate
+            let g = CPUBackend.grain
+            if nb == n {
+                switch op {
+                case .add:
+                    Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] + y[$0] } }
+                case .subtract:
+                    Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] - y[$0] } }
+                case .multiply:
+                    Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] * y[$0] } }
+                }
+            } else if nb == 1 {
+                let c = y[0]
+                switch op {
+                case .add: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] + c } }
+                case .subtract:
+                    Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] - c } }
+                case .multiply:
+                    Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { x[$0] * c } }
+                }
+            } else {
+                // b repeats over a's leading dims: rows of length nb.
+                Parallel.ranges(n / nb, grain: max(1, g / nb)) { rows in
+                    for row in rows {
+                        let xr = x + row * nb, orow = o + row * nb
+                        switch op {
+                        case .add: CPUBackend.store(0..<nb, orow, accumulate: acc) { xr[$0] + y[$0] }
+                        case .subtract: CPUBackend.store(0..<nb, orow, accumulate: acc) { xr[$0] - y[$0] }
+                        case .multiply: CPUBackend.store(0..<nb, orow, accumulate: acc) { xr[$0] * y[$0] }
+                        }
                     }
                 }
             }
@@ -59,20 +64,26 @@ extension CPUBackend {
     }
 
     public func scale(_ x: Tensor, by alpha: Float, into out: GradientOutput) {
-        precondition(out.tensor.elementCount == x.elementCount)
-        let s = x.floats, o = out.tensor.floats, acc = out.accumulate
-        Parallel.ranges(x.elementCount, grain: CPUBackend.grain) { r in
-            CPUBackend.store(r, o, accumulate: acc) { alpha * s[$0] }
+        profile.measure("elementwise") {
+            precondition(out.tensor.elementCount == x.elementCount)
+            let s = x.floats, o = out.tensor.floats, acc = out.accumulate
+            Parallel.ranges(x.elementCount, grain: CPUBackend.grain) { r in
+                CPUBackend.store(r, o, accumulate: acc) { alpha * s[$0] }
+            }
         }
     }
 
     public func sumLeading(_ x: Tensor, into out: GradientOutput) {
-        reduceLeading(x, nil, into: out)
+        profile.measure("elementwise") {
+            reduceLeading(x, nil, into: out)
+        }
     }
 
     public func sumLeadingProduct(_ x: Tensor, _ y: Tensor, into out: GradientOutput) {
-        precondition(x.shape == y.shape)
-        reduceLeading(x, y, into: out)
+        profile.measure("elementwise") {
+            precondition(x.shape == y.shape)
+            reduceLeading(x, y, into: out)
+        }
     }
 
     /// out[j] (+)= Σ_row x[row, j] (· y[row, j]); rows split over workers, partial sums combined.
@@ -99,53 +110,63 @@ extension CPUBackend {
     }
 
     public func activation(_ kind: Activation, _ x: Tensor, into y: Tensor) {
-        let s = x.floats, o = y.floats, n = x.elementCount, g = CPUBackend.grain
-        switch kind {
-        case .relu: Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { max(s[$0], 0) } }
-        case .gelu:
-            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.gelu(s[$0]) } }
-        case .geluTanh:
-            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.geluTanh(s[$0]) } }
-        case .tanh:
-            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.tanh(s[$0]) } }
+        profile.measure("activation") {
+            let s = x.floats, o = y.floats, n = x.elementCount, g = CPUBackend.grain
+            switch kind {
+            case .relu:
+                Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { max(s[$0], 0) } }
+            case .gelu:
+                Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.gelu(s[$0]) } }
+            case .geluTanh:
+                Parallel.ranges(n, grain: g) { r in
+                    CPUBackend.store(r, o, accumulate: false) { FastMath.geluTanh(s[$0]) }
+                }
+            case .tanh:
+                Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: false) { FastMath.tanh(s[$0]) } }
+            }
         }
     }
 
     public func activationBackward(_ kind: Activation, _ x: Tensor, _ dy: Tensor, into dx: GradientOutput) {
-        let s = x.floats, d = dy.floats, o = dx.tensor.floats, acc = dx.accumulate
-        let n = x.elementCount, g = CPUBackend.grain
-        switch kind {
-        case .relu:
-            Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { s[$0] > 0 ? d[$0] : 0 } }
-        case .gelu:
-            Parallel.ranges(n, grain: g) { r in
-                CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluDerivative(s[$0]) }
-            }
-        case .geluTanh:
-            Parallel.ranges(n, grain: g) { r in
-                CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluTanhDerivative(s[$0]) }
-            }
-        case .tanh:
-            Parallel.ranges(n, grain: g) { r in
-                CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.derivative(.tanh, s[$0]) }
+        profile.measure("activation") {
+            let s = x.floats, d = dy.floats, o = dx.tensor.floats, acc = dx.accumulate
+            let n = x.elementCount, g = CPUBackend.grain
+            switch kind {
+            case .relu:
+                Parallel.ranges(n, grain: g) { r in CPUBackend.store(r, o, accumulate: acc) { s[$0] > 0 ? d[$0] : 0 } }
+            case .gelu:
+                Parallel.ranges(n, grain: g) { r in
+                    CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluDerivative(s[$0]) }
+                }
+            case .geluTanh:
+                Parallel.ranges(n, grain: g) { r in
+                    CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.geluTanhDerivative(s[$0]) }
+                }
+            case .tanh:
+                Parallel.ranges(n, grain: g) { r in
+                    CPUBackend.store(r, o, accumulate: acc) { d[$0] * FastMath.derivative(.tanh, s[$0]) }
+                }
             }
         }
     }
 
     public func gatedActivation(_ kind: Activation, gate: GateHalf, _ x: Tensor, into y: Tensor) {
-        let h = y.shape.lastDimension, rows = y.elementCount / max(h, 1)
-        precondition(
-            x.shape.lastDimension == 2 * h && x.elementCount == 2 * y.elementCount, "GLU: input must be [..., 2h]")
-        let s = x.floats, o = y.floats
-        let gateOffset = gate == .first ? 0 : h, linearOffset = gate == .first ? h : 0
-        Parallel.ranges(rows, grain: max(1, CPUBackend.grain / h)) { r in
-            for row in r {
-                let gp = s + row * 2 * h + gateOffset, lp = s + row * 2 * h + linearOffset, out = o + row * h
-                switch kind {
-                case .relu: CPUBackend.store(0..<h, out, accumulate: false) { max(gp[$0], 0) * lp[$0] }
-                case .gelu: CPUBackend.store(0..<h, out, accumulate: false) { FastMath.gelu(gp[$0]) * lp[$0] }
-                case .geluTanh: CPUBackend.store(0..<h, out, accumulate: false) { FastMath.geluTanh(gp[$0]) * lp[$0] }
-                case .tanh: CPUBackend.store(0..<h, out, accumulate: false) { FastMath.tanh(gp[$0]) * lp[$0] }
+        profile.measure("activation") {
+            let h = y.shape.lastDimension, rows = y.elementCount / max(h, 1)
+            precondition(
+                x.shape.lastDimension == 2 * h && x.elementCount == 2 * y.elementCount, "GLU: input must be [..., 2h]")
+            let s = x.floats, o = y.floats
+            let gateOffset = gate == .first ? 0 : h, linearOffset = gate == .first ? h : 0
+            Parallel.ranges(rows, grain: max(1, CPUBackend.grain / h)) { r in
+                for row in r {
+                    let gp = s + row * 2 * h + gateOffset, lp = s + row * 2 * h + linearOffset, out = o + row * h
+                    switch kind {
+                    case .relu: CPUBackend.store(0..<h, out, accumulate: false) { max(gp[$0], 0) * lp[$0] }
+                    case .gelu: CPUBackend.store(0..<h, out, accumulate: false) { FastMath.gelu(gp[$0]) * lp[$0] }
+                    case .geluTanh:
+                        CPUBackend.store(0..<h, out, accumulate: false) { FastMath.geluTanh(gp[$0]) * lp[$0] }
+                    case .tanh: CPUBackend.store(0..<h, out, accumulate: false) { FastMath.tanh(gp[$0]) * lp[$0] }
+                    }
                 }
             }
         }
@@ -156,18 +177,20 @@ extension CPUBackend {
         _ kind: Activation, gate: GateHalf, _ x: Tensor, _ dy: Tensor,
         into dx: GradientOutput
     ) {
-        let h = dy.shape.lastDimension, rows = dy.elementCount / max(h, 1)
-        let s = x.floats, d = dy.floats, o = dx.tensor.floats, acc = dx.accumulate
-        let gateOffset = gate == .first ? 0 : h, linearOffset = gate == .first ? h : 0
-        Parallel.ranges(rows, grain: max(1, CPUBackend.grain / h)) { r in
-            for row in r {
-                let gp = s + row * 2 * h + gateOffset, lp = s + row * 2 * h + linearOffset, dyr = d + row * h
-                let dg = o + row * 2 * h + gateOffset, dl = o + row * 2 * h + linearOffset
-                switch kind {
-                case .relu: CPUBackend.glaBackwardRow(.relu, gp, lp, dyr, dg, dl, h, acc)
-                case .gelu: CPUBackend.glaBackwardRow(.gelu, gp, lp, dyr, dg, dl, h, acc)
-                case .geluTanh: CPUBackend.glaBackwardRow(.geluTanh, gp, lp, dyr, dg, dl, h, acc)
-                case .tanh: CPUBackend.glaBackwardRow(.tanh, gp, lp, dyr, dg, dl, h, acc)
+        profile.measure("activation") {
+            let h = dy.shape.lastDimension, rows = dy.elementCount / max(h, 1)
+            let s = x.floats, d = dy.floats, o = dx.tensor.floats, acc = dx.accumulate
+            let gateOffset = gate == .first ? 0 : h, linearOffset = gate == .first ? h : 0
+            Parallel.ranges(rows, grain: max(1, CPUBackend.grain / h)) { r in
+                for row in r {
+                    let gp = s + row * 2 * h + gateOffset, lp = s + row * 2 * h + linearOffset, dyr = d + row * h
+                    let dg = o + row * 2 * h + gateOffset, dl = o + row * 2 * h + linearOffset
+                    switch kind {
+                    case .relu: CPUBackend.glaBackwardRow(.relu, gp, lp, dyr, dg, dl, h, acc)
+                    case .gelu: CPUBackend.glaBackwardRow(.gelu, gp, lp, dyr, dg, dl, h, acc)
+                    case .geluTanh: CPUBackend.glaBackwardRow(.geluTanh, gp, lp, dyr, dg, dl, h, acc)
+                    case .tanh: CPUBackend.glaBackwardRow(.tanh, gp, lp, dyr, dg, dl, h, acc)
+                    }
                 }
             }
         }
@@ -205,11 +228,13 @@ extension CPUBackend {
     }
 
     public func dropout(_ x: Tensor, probability p: Float, seed: UInt64, into y: GradientOutput) {
-        let s = x.floats, o = y.tensor.floats, acc = y.accumulate
-        let threshold = CounterHash.dropThreshold(p), keepScale = p < 1 ? 1 / (1 - p) : 0
-        Parallel.ranges(x.elementCount, grain: CPUBackend.grain) { r in
-            CPUBackend.store(r, o, accumulate: acc) { i in
-                CounterHash.bits(seed: seed, counter: UInt64(i)) >= threshold ? s[i] * keepScale : 0
+        profile.measure("elementwise") {
+            let s = x.floats, o = y.tensor.floats, acc = y.accumulate
+            let threshold = CounterHash.dropThreshold(p), keepScale = p < 1 ? 1 / (1 - p) : 0
+            Parallel.ranges(x.elementCount, grain: CPUBackend.grain) { r in
+                CPUBackend.store(r, o, accumulate: acc) { i in
+                    CounterHash.bits(seed: seed, counter: UInt64(i)) >= threshold ? s[i] * keepScale : 0
+                }
             }
         }
     }

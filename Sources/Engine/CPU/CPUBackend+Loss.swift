@@ -10,45 +10,49 @@ extension CPUBackend {
         _ logits: Tensor, labels: Tensor, ignoreIndex: Int32,
         losses: Tensor, dLogits: Tensor?
     ) -> Int {
-        let v = logits.shape.lastDimension, rows = logits.elementCount / max(v, 1)
-        precondition(
-            labels.elementCount == rows && losses.elementCount == rows,
-            "cross-entropy: \(rows) rows but \(labels.elementCount) labels")
-        let z = logits.floats, y = labels.int32s, l = losses.floats, g = dLogits?.floats
-        var count = 0
-        for i in 0..<rows where y[i] != ignoreIndex {
-            precondition(y[i] >= 0 && Int(y[i]) < v, "cross-entropy: label \(y[i]) out of range 0..<\(v)")
-            count += 1
-        }
-        let invCount = count > 0 ? 1 / Float(count) : 0
-        Parallel.ranges(rows, grain: max(1, CPUBackend.grain / v)) { r in
-            for i in r {
-                let zr = z + i * v
-                let label = y[i]
-                if label == ignoreIndex {
-                    l[i] = 0
-                    if let g { memset(g + i * v, 0, v * 4) }
-                    continue
-                }
-                let mx = VectorMath.max(zr, v)
-                let gr = g.map { $0 + i * v }
-                // With a gradient buffer, the exponentials land there and are scaled in place.
-                let sum = VectorMath.expShifted(zr, by: mx, into: gr, v)
-                l[i] = logf(sum) + mx - zr[Int(label)]
-                if let gr {
-                    let scale = invCount / sum
-                    for j in 0..<v { gr[j] *= scale }
-                    gr[Int(label)] -= invCount
+        profile.measure("loss") {
+            let v = logits.shape.lastDimension, rows = logits.elementCount / max(v, 1)
+            precondition(
+                labels.elementCount == rows && losses.elementCount == rows,
+                "cross-entropy: \(rows) rows but \(labels.elementCount) labels")
+            let z = logits.floats, y = labels.int32s, l = losses.floats, g = dLogits?.floats
+            var count = 0
+            for i in 0..<rows where y[i] != ignoreIndex {
+                precondition(y[i] >= 0 && Int(y[i]) < v, "cross-entropy: label \(y[i]) out of range 0..<\(v)")
+                count += 1
+            }
+            let invCount = count > 0 ? 1 / Float(count) : 0
+            Parallel.ranges(rows, grain: max(1, CPUBackend.grain / v)) { r in
+                for i in r {
+                    let zr = z + i * v
+                    let label = y[i]
+                    if label == ignoreIndex {
+                        l[i] = 0
+                        if let g { memset(g + i * v, 0, v * 4) }
+                        continue
+                    }
+                    let mx = VectorMath.max(zr, v)
+                    let gr = g.map { $0 + i * v }
+                    // With a gradient buffer, the exponentials land there and are scaled in place.
+                    let sum = VectorMath.expShifted(zr, by: mx, into: gr, v)
+                    l[i] = logf(sum) + mx - zr[Int(label)]
+                    if let gr {
+                        let scale = invCount / sum
+                        for j in 0..<v { gr[j] *= scale }
+                        gr[Int(label)] -= invCount
+                    }
                 }
             }
+            return count
         }
-        return count
     }
 
     public func sum(_ x: Tensor, into out: GradientOutput) {
-        let s = Float(reduce(x, squared: false))
-        let o = out.tensor.floats
-        o[0] = out.accumulate ? o[0] + s : s
+        profile.measure("loss") {
+            let s = Float(reduce(x, squared: false))
+            let o = out.tensor.floats
+            o[0] = out.accumulate ? o[0] + s : s
+        }
     }
 
     public func sumOfSquares(_ x: Tensor) -> Double { reduce(x, squared: true) }

@@ -10,21 +10,23 @@ extension CPUBackend {
         _ x: Tensor, weight: Tensor, bias: Tensor?, epsilon: Float,
         into y: Tensor, mean: Tensor, rstd: Tensor
     ) {
-        let d = x.shape.lastDimension, rows = x.elementCount / max(d, 1)
-        precondition(weight.elementCount == d && (bias?.elementCount ?? d) == d, "LayerNorm: weight must be [\(d)]")
-        let xs = x.floats, ys = y.floats, w = weight.floats, b = bias?.floats
-        let mu = mean.floats, rs = rstd.floats
-        Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
-            for row in r {
-                let xr = xs + row * d, yr = ys + row * d
-                let m = VectorMath.sum(xr, d) / Float(d)
-                let inv = 1 / (VectorMath.squaredDeviation(xr, from: m, d) / Float(d) + epsilon).squareRoot()
-                mu[row] = m
-                rs[row] = inv
-                if let b {
-                    for j in 0..<d { yr[j] = (xr[j] - m) * inv * w[j] + b[j] }
-                } else {
-                    for j in 0..<d { yr[j] = (xr[j] - m) * inv * w[j] }
+        profile.measure("normalization") {
+            let d = x.shape.lastDimension, rows = x.elementCount / max(d, 1)
+            precondition(weight.elementCount == d && (bias?.elementCount ?? d) == d, "LayerNorm: weight must be [\(d)]")
+            let xs = x.floats, ys = y.floats, w = weight.floats, b = bias?.floats
+            let mu = mean.floats, rs = rstd.floats
+            Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
+                for row in r {
+                    let xr = xs + row * d, yr = ys + row * d
+                    let m = VectorMath.sum(xr, d) / Float(d)
+                    let inv = 1 / (VectorMath.squaredDeviation(xr, from: m, d) / Float(d) + epsilon).squareRoot()
+                    mu[row] = m
+                    rs[row] = inv
+                    if let b {
+                        for j in 0..<d { yr[j] = (xr[j] - m) * inv * w[j] + b[j] }
+                    } else {
+                        for j in 0..<d { yr[j] = (xr[j] - m) * inv * w[j] }
+                    }
                 }
             }
         }
@@ -36,20 +38,24 @@ extension CPUBackend {
         _ x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor, _ dy: Tensor,
         dx: GradientOutput?, dWeight: GradientOutput?, dBias: GradientOutput?
     ) {
-        normBackward(x, weight: weight, mean: mean, rstd: rstd, dy, dx: dx, dWeight: dWeight, dBias: dBias)
+        profile.measure("normalization") {
+            normBackward(x, weight: weight, mean: mean, rstd: rstd, dy, dx: dx, dWeight: dWeight, dBias: dBias)
+        }
     }
 
     /// y = x·rstd·w with rstd = 1/√(mean(x²) + ε) (T5's RMS LayerNorm, no mean subtraction).
     public func rmsNorm(_ x: Tensor, weight: Tensor, epsilon: Float, into y: Tensor, rstd: Tensor) {
-        let d = x.shape.lastDimension, rows = x.elementCount / max(d, 1)
-        precondition(weight.elementCount == d, "RMSNorm: weight must be [\(d)]")
-        let xs = x.floats, ys = y.floats, w = weight.floats, rs = rstd.floats
-        Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
-            for row in r {
-                let xr = xs + row * d, yr = ys + row * d
-                let inv = 1 / (VectorMath.dot(xr, xr, d) / Float(d) + epsilon).squareRoot()
-                rs[row] = inv
-                for j in 0..<d { yr[j] = xr[j] * inv * w[j] }
+        profile.measure("normalization") {
+            let d = x.shape.lastDimension, rows = x.elementCount / max(d, 1)
+            precondition(weight.elementCount == d, "RMSNorm: weight must be [\(d)]")
+            let xs = x.floats, ys = y.floats, w = weight.floats, rs = rstd.floats
+            Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
+                for row in r {
+                    let xr = xs + row * d, yr = ys + row * d
+                    let inv = 1 / (VectorMath.dot(xr, xr, d) / Float(d) + epsilon).squareRoot()
+                    rs[row] = inv
+                    for j in 0..<d { yr[j] = xr[j] * inv * w[j] }
+                }
             }
         }
     }
@@ -59,7 +65,9 @@ extension CPUBackend {
         _ x: Tensor, weight: Tensor, rstd: Tensor, _ dy: Tensor,
         dx: GradientOutput?, dWeight: GradientOutput?
     ) {
-        normBackward(x, weight: weight, mean: nil, rstd: rstd, dy, dx: dx, dWeight: dWeight, dBias: nil)
+        profile.measure("normalization") {
+            normBackward(x, weight: weight, mean: nil, rstd: rstd, dy, dx: dx, dWeight: dWeight, dBias: nil)
+        }
     }
 
     /// Shared backward of LayerNorm (`mean` given) and RMSNorm (`mean` nil).
@@ -120,25 +128,29 @@ extension CPUBackend {
     }
 
     public func softmax(_ x: Tensor, into y: Tensor) {
-        let d = x.shape.lastDimension, rows = x.elementCount / max(d, 1)
-        let xs = x.floats, ys = y.floats
-        Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
-            for row in r { CPUBackend.softmaxRow(xs + row * d, into: ys + row * d, count: d) }
+        profile.measure("normalization") {
+            let d = x.shape.lastDimension, rows = x.elementCount / max(d, 1)
+            let xs = x.floats, ys = y.floats
+            Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
+                for row in r { CPUBackend.softmaxRow(xs + row * d, into: ys + row * d, count: d) }
+            }
         }
     }
 
     /// dx = y ⊙ (dy − Σ_j y_j·dy_j), per row.
     public func softmaxBackward(_ y: Tensor, _ dy: Tensor, into dx: GradientOutput) {
-        let d = y.shape.lastDimension, rows = y.elementCount / max(d, 1)
-        let ys = y.floats, gs = dy.floats, o = dx.tensor.floats, acc = dx.accumulate
-        Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
-            for row in r {
-                let yr = ys + row * d, gr = gs + row * d, orow = o + row * d
-                let dot = VectorMath.dot(yr, gr, d)
-                if acc {
-                    for j in 0..<d { orow[j] += yr[j] * (gr[j] - dot) }
-                } else {
-                    for j in 0..<d { orow[j] = yr[j] * (gr[j] - dot) }
+        profile.measure("normalization") {
+            let d = y.shape.lastDimension, rows = y.elementCount / max(d, 1)
+            let ys = y.floats, gs = dy.floats, o = dx.tensor.floats, acc = dx.accumulate
+            Parallel.ranges(rows, grain: max(1, CPUBackend.grain / d)) { r in
+                for row in r {
+                    let yr = ys + row * d, gr = gs + row * d, orow = o + row * d
+                    let dot = VectorMath.dot(yr, gr, d)
+                    if acc {
+                        for j in 0..<d { orow[j] += yr[j] * (gr[j] - dot) }
+                    } else {
+                        for j in 0..<d { orow[j] = yr[j] * (gr[j] - dot) }
+                    }
                 }
             }
         }

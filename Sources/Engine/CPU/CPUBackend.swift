@@ -53,60 +53,64 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     }
 
     public func fill(_ tensor: Tensor, with value: Float) {
-        precondition(!tensor.isTransposed)
-        let n = tensor.elementCount
-        if tensor.dtype == .int32 {
-            let p = tensor.int32s, v = Int32(value)
-            Parallel.ranges(n, grain: 1 << 16) { r in for i in r { p[i] = v } }
-            return
-        }
-        let p = tensor.floats
-        Parallel.ranges(n, grain: 1 << 16) { r in
-            if value == 0 {
-                memset(p + r.lowerBound, 0, r.count * 4)
-            } else {
-                CPUBackend.store(r, p, accumulate: false) { _ in value }
+        profile.measure("elementwise") {
+            precondition(!tensor.isTransposed)
+            let n = tensor.elementCount
+            if tensor.dtype == .int32 {
+                let p = tensor.int32s, v = Int32(value)
+                Parallel.ranges(n, grain: 1 << 16) { r in for i in r { p[i] = v } }
+                return
+            }
+            let p = tensor.floats
+            Parallel.ranges(n, grain: 1 << 16) { r in
+                if value == 0 {
+                    memset(p + r.lowerBound, 0, r.count * 4)
+                } else {
+                    CPUBackend.store(r, p, accumulate: false) { _ in value }
+                }
             }
         }
     }
 
     public func copy(_ source: Tensor, into destination: Tensor, accumulate: Bool) {
-        precondition(source.shape == destination.shape && !destination.isTransposed, "copy: shape mismatch")
-        precondition(source.dtype == destination.dtype, "copy: dtype mismatch")
-        let n = source.elementCount
-        if !source.isTransposed {
-            if accumulate {
-                let s = source.floats, d = destination.floats
-                Parallel.ranges(n, grain: 1 << 15) { r in for i in r { d[i] += s[i] } }
-            } else {
-                let s = source.rawPointer, d = destination.rawPointer, w = source.dtype.size
-                Parallel.ranges(n, grain: 1 << 16) { r in
-                    (d + r.lowerBound * w).copyMemory(from: s + r.lowerBound * w, byteCount: r.count * w)
-                }
-            }
-            return
-        }
-        // Materialise a transposed view: storage [..., C, R] → destination [..., R, C], in tiles.
-        precondition(source.dtype == .float32)
-        let rows = source.shape[source.rank - 2], cols = source.shape[source.rank - 1]
-        let batch = n / max(rows * cols, 1)
-        let s = source.floats, d = destination.floats
-        let tile = 32
-        let rowTiles = (rows + tile - 1) / tile
-        Parallel.ranges(batch * rowTiles) { range in
-            for task in range {
-                let b = task / rowTiles, r0 = (task % rowTiles) * tile, r1 = min(r0 + tile, rows)
-                let sb = s + b * rows * cols, db = d + b * rows * cols
-                var c0 = 0
-                while c0 < cols {
-                    let c1 = min(c0 + tile, cols)
-                    for r in r0..<r1 {
-                        for c in c0..<c1 {
-                            let v = sb[c * rows + r]
-                            if accumulate { db[r * cols + c] += v } else { db[r * cols + c] = v }
-                        }
+        profile.measure("elementwise") {
+            precondition(source.shape == destination.shape && !destination.isTransposed, "copy: shape mismatch")
+            precondition(source.dtype == destination.dtype, "copy: dtype mismatch")
+            let n = source.elementCount
+            if !source.isTransposed {
+                if accumulate {
+                    let s = source.floats, d = destination.floats
+                    Parallel.ranges(n, grain: 1 << 15) { r in for i in r { d[i] += s[i] } }
+                } else {
+                    let s = source.rawPointer, d = destination.rawPointer, w = source.dtype.size
+                    Parallel.ranges(n, grain: 1 << 16) { r in
+                        (d + r.lowerBound * w).copyMemory(from: s + r.lowerBound * w, byteCount: r.count * w)
                     }
-                    c0 = c1
+                }
+                return
+            }
+            // Materialise a transposed view: storage [..., C, R] → destination [..., R, C], in tiles.
+            precondition(source.dtype == .float32)
+            let rows = source.shape[source.rank - 2], cols = source.shape[source.rank - 1]
+            let batch = n / max(rows * cols, 1)
+            let s = source.floats, d = destination.floats
+            let tile = 32
+            let rowTiles = (rows + tile - 1) / tile
+            Parallel.ranges(batch * rowTiles) { range in
+                for task in range {
+                    let b = task / rowTiles, r0 = (task % rowTiles) * tile, r1 = min(r0 + tile, rows)
+                    let sb = s + b * rows * cols, db = d + b * rows * cols
+                    var c0 = 0
+                    while c0 < cols {
+                        let c1 = min(c0 + tile, cols)
+                        for r in r0..<r1 {
+                            for c in c0..<c1 {
+                                let v = sb[c * rows + r]
+                                if accumulate { db[r * cols + c] += v } else { db[r * cols + c] = v }
+                            }
+                        }
+                        c0 = c1
+                    }
                 }
             }
         }

@@ -72,16 +72,25 @@ enum FastMath {
         return cdf + x * invSqrt2Pi * exp(-0.5 * x * x)
     }
 
-    /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+    /// 0.5·x·(1 + tanh(u)), u = √(2/π)·(x + 0.044715·x³), computed as x·σ(2u) = x / (1 + e^(−2u))
+    /// (0.5·(1 + tanh(u)) = σ(2u)): one exp and one division, no sign handling.
     @inline(__always)
-    static func geluTanh(_ x: Float) -> Float {
-        0.5 * x * (1 + tanh(sqrt2OverPi * (x + 0.044_715 * x * x * x)))
+    static func geluTanh(_ x: Float) -> Float { x * geluTanhGate(x) }
+
+    /// σ(2u) = 0.5·(1 + tanh(u)) of `geluTanh`.
+    @inline(__always)
+    static func geluTanhGate(_ x: Float) -> Float {
+        1 / (1 + exp(-2 * sqrt2OverPi * (x + 0.044_715 * x * x * x)))
     }
 
+    /// With s = σ(2u): d/dx x·s = s + x·s·(1 − s)·2u', u' = √(2/π)·(1 + 3·0.044715·x²).
     @inline(__always)
-    static func geluTanhDerivative(_ x: Float) -> Float {
-        let th = tanh(sqrt2OverPi * (x + 0.044_715 * x * x * x))
-        return 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x)
+    static func geluTanhDerivative(_ x: Float) -> Float { geluTanhValueAndDerivative(x).1 }
+
+    @inline(__always)
+    static func geluTanhValueAndDerivative(_ x: Float) -> (Float, Float) {
+        let s = geluTanhGate(x)
+        return (x * s, s + x * s * (1 - s) * (2 * sqrt2OverPi) * (1 + 3 * 0.044_715 * x * x))
     }
 
     /// (act(x), act'(x)) sharing the expensive parts (one erf/exp or one tanh).
@@ -94,10 +103,7 @@ enum FastMath {
             let cdf = 0.5 * (1 + erf(x * sqrtHalf))
             return (x * cdf, cdf + x * invSqrt2Pi * exp(-0.5 * x * x))
         case .geluTanh:
-            let th = tanh(sqrt2OverPi * (x + 0.044_715 * x * x * x))
-            return (
-                0.5 * x * (1 + th), 0.5 * (1 + th) + 0.5 * x * (1 - th * th) * sqrt2OverPi * (1 + 3 * 0.044_715 * x * x)
-            )
+            return geluTanhValueAndDerivative(x)
         case .tanh:
             let t = tanh(x)
             return (t, 1 - t * t)

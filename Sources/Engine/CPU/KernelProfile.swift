@@ -5,9 +5,10 @@ import Synchronization
 #endif
 
 /// Optional timing of kernel families (off by default): benchmarks switch it on to split a step's
-/// time into GEMMs, attention and the rest, and the GEMMs by shape. Only the calls of the thread that
-/// switched it on are booked (kernels are dispatched from the caller's thread), so other threads'
-/// work neither counts nor races with the totals.
+/// time into GEMMs (by shape), attention, activations, normalisation, other element-wise work,
+/// embedding rows, the loss and optimiser updates. Only the calls of the thread that switched it on
+/// are booked (kernels are dispatched from the caller's thread), so other threads' work neither
+/// counts nor races with the totals; a kernel called inside another is booked to the outer one.
 public final class KernelProfile: @unchecked Sendable {
     /// One GEMM as the backend ran it: `batch` products of (M×K)·(K×N), A and B as stored
     /// (transposed or not); a product over a batch of rows with one weight is one GEMM of
@@ -43,19 +44,24 @@ public final class KernelProfile: @unchecked Sendable {
     private var totals: [String: Double] = [:]
     private var gemmTotals: [GEMMShape: GEMMTotal] = [:]
 
+    /// Depth of measured kernels running on the profiling thread.
+    private var depth = 0
+
     @inline(__always)
     func measure<T>(_ family: String, _ body: () -> T) -> T {
-        guard isEnabled else { return body() }
+        guard isEnabled && depth == 0 else { return body() }
+        depth += 1
         let start = KernelProfile.now()
         let result = body()
         totals[family, default: 0] += KernelProfile.now() - start
+        depth -= 1
         return result
     }
 
     /// Times a GEMM (family "gemm") and books it under the shape it reports.
     @inline(__always)
     func measureGEMM(_ body: () -> GEMMShape) {
-        guard isEnabled else {
+        guard isEnabled && depth == 0 else {
             _ = body()
             return
         }

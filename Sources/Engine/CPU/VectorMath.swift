@@ -132,14 +132,13 @@ enum VectorMath {
             let cdf: V = 0.5 * (1 + erf(x * FastMath.sqrtHalf))
             let pdf: V = FastMath.invSqrt2Pi * exp(-0.5 * x * x)
             return (x * cdf, cdf + x * pdf)
-        case .geluTanh:
+        case .geluTanh:  // as FastMath.geluTanhValueAndDerivative
             let x2 = x * x
-            let inner: V = FastMath.sqrt2OverPi * (x + 0.044_715 * x2 * x)
-            let th = tanh(inner)
-            let onePlus: V = 1 + th
-            let slope: V = FastMath.sqrt2OverPi * (1 + 3 * 0.044_715 * x2)
-            let d: V = 0.5 * onePlus + 0.5 * x * (1 - th * th) * slope
-            return (0.5 * x * onePlus, d)
+            let inner: V = (-2 * FastMath.sqrt2OverPi) * (x + 0.044_715 * x2 * x)
+            let s: V = 1 / (1 + exp(inner))
+            let slope: V = (2 * FastMath.sqrt2OverPi) * (1 + 3 * 0.044_715 * x2)
+            let d: V = s + x * s * (1 - s) * slope
+            return (x * s, d)
         case .tanh:
             let t = tanh(x)
             return (t, 1 - t * t)

@@ -30,7 +30,9 @@ public struct TrainBenchmark {
         public let gemmShapes: [GEMMRates.Shape]
         /// Median milliseconds per phase.
         public let phasesMilliseconds: [String: Double]
-        /// Milliseconds per step in GEMMs (linear layers), fused attention, and everything else.
+        /// Milliseconds per step in each kernel family the backend books (gemm: linear layers; attention;
+        /// activation; normalization; elementwise; embedding; loss; optimizer) and in everything else
+        /// ("other": the tape, allocation, the gradient-norm clip).
         public let kernelsMilliseconds: [String: Double]
         /// Median milliseconds of one optimiser step (the update over all parameters) per optimiser.
         public let optimizerStepMilliseconds: [String: Double]
@@ -93,11 +95,9 @@ public struct TrainBenchmark {
             progress("step \(step + 1)/\(warmup + steps): loss \(loss), \(Int((tf + tb + to) * 1000)) ms")
             guard step >= warmup else { continue }
             forward.append(tf); backward.append(tb); optimizerTimes.append(to); total.append(tf + tb + to)
-            let s = backend.profile.seconds
-            let gemm = s["gemm"] ?? 0, attention = s["attention"] ?? 0
-            kernels["gemm", default: []].append(gemm)
-            kernels["attention", default: []].append(attention)
-            kernels["other", default: []].append(tf + tb + to - gemm - attention)
+            let families = backend.profile.seconds
+            for (family, seconds) in families { kernels[family, default: []].append(seconds) }
+            kernels["other", default: []].append(tf + tb + to - families.values.reduce(0, +))
             GEMMRates.accumulate(backend.profile.gemms, into: &gemms)
         }
         // Optimiser step alone, per optimiser, on the gradients of one more backward pass.
