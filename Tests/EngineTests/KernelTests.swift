@@ -37,11 +37,12 @@ struct KernelTests {
 
     @Test func gemmSplitAlongEitherDimensionMatchesReference() {
         // Above the 2 MFLOP threshold: split along M, along N, along M with A read transposed and
-        // accumulating into C (a weight's gradient), and below it.
+        // accumulating into C (a weight's gradient), along K (K ≥ 6·max(M, N); a weight's gradient
+        // and a K that is not a multiple of 16), and below it.
         var g = SeededGenerator(seed: 9)
         for (m, k, n, transA, accumulate) in [
             (1030, 40, 70, false, false), (70, 40, 1030, false, false), (260, 2000, 33, true, true),
-            (257, 33, 19, false, false),
+            (40, 2100, 24, true, true), (36, 1003, 30, false, false), (257, 33, 19, false, false),
         ] {
             let a = (0..<(m * k)).map { _ in Float(g.uniform() - 0.5) }
             let b = (0..<(k * n)).map { _ in Float(g.uniform() - 0.5) }
@@ -54,6 +55,40 @@ struct KernelTests {
             let ab = Reference.matmul(a.map(Double.init), b.map(Double.init), m: m, k: k, n: n)
             let ref = zip(ab, c0).map { 0.5 * $0 + (accumulate ? Double($1) : 0) }
             #expect(zip(c.scalars(), ref).map { abs(Double($0) - $1) }.max()! < 1e-4, "\(m)x\(k)x\(n)")
+        }
+    }
+
+    @Test func aGEMMSplitAlongKAddsEachPieceOnce() {
+        // Three pieces (more than this machine may have workers), A and B each read transposed or
+        // not, C accumulated with β = 1 and a leading dimension wider than N.
+        var g = SeededGenerator(seed: 12)
+        let (m, k, n, ldc) = (19, 1003, 21, 25)
+        for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = (0..<(m * k)).map { _ in Float(g.uniform() - 0.5) }
+            let b = (0..<(k * n)).map { _ in Float(g.uniform() - 0.5) }
+            var c = (0..<(m * ldc)).map { _ in Float(g.uniform() - 0.5) }
+            let c0 = c
+            let aStored = transA ? (0..<(k * m)).map { a[($0 % m) * k + $0 / m] } : a
+            let bStored = transB ? (0..<(n * k)).map { b[($0 % k) * n + $0 / k] } : b
+            aStored.withUnsafeBufferPointer { pa in
+                bStored.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        CPUBackend.shared.splitInner(
+                            3, transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2, a: pa.baseAddress!,
+                            lda: transA ? m : k, b: pb.baseAddress!, ldb: transB ? k : n, beta: 1,
+                            c: pc.baseAddress!, ldc: ldc)
+                    }
+                }
+            }
+            let ab = Reference.matmul(a.map(Double.init), b.map(Double.init), m: m, k: k, n: n)
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    let want = j < n ? 2 * ab[i * n + j] + Double(c0[i * ldc + j]) : Double(c0[i * ldc + j])
+                    worst = max(worst, abs(Double(c[i * ldc + j]) - want))
+                }
+            }
+            #expect(worst < 1e-4, "transA \(transA), transB \(transB): max error \(worst)")
         }
     }
 

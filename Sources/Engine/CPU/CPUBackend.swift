@@ -154,7 +154,8 @@ public final class CPUBackend: Backend, @unchecked Sendable {
 
     /// One GEMM split over the workers along M (or N when M is small); each piece runs on the
     /// single-threaded BLAS — except a few rows times a transposed weight (a decoder step), which
-    /// `SkinnyGEMM` multiplies without packing.
+    /// `SkinnyGEMM` multiplies without packing, and a product whose inner dimension is long next to
+    /// its output (a weight gradient over many rows), which `splitInner` splits along K.
     func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -175,6 +176,12 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                     m: m, columns: lo..<hi, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c,
                     ldc: ldc)
             }
+            return
+        }
+        if threads > 1 && flops >= 2e6 && k >= CPUBackend.innerSplitRatio * max(m, n) {
+            splitInner(
+                threads, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
         guard threads > 1, flops >= 2e6, extent >= 32 * threads else {
@@ -200,6 +207,45 @@ public final class CPUBackend: Backend, @unchecked Sendable {
                 blas.sgemm(
                     transA: transA, transB: transB, m: m, n: hi - lo, k: k, alpha: alpha,
                     a: a, lda: lda, b: b + bOff, ldb: ldb, beta: beta, c: c + lo, ldc: ldc)
+            }
+        }
+    }
+
+    /// K at least this many times max(M, N) is split along K (`splitInner`).
+    static let innerSplitRatio = 6
+
+    /// C = α·A·B + β·C with K cut into one piece per worker: worker 0 computes its piece into C (with
+    /// β), each other worker its own into a scratch matrix, and the scratch matrices are then added to
+    /// C. Split along M or N instead, every worker would pack all of the operand that is not split —
+    /// a weight gradient dW = dYᵀ·X over 4,096 rows with 256 output rows reads X (cold since the
+    /// forward pass) once per worker; split along K, each worker packs half of both (BENCHMARKS.md:
+    /// BERT's 256×4096×256 dW 11.3 → 10.6 ms a step, T5's 256×4096×672 40.1 → 37.0 ms).
+    /// The K pieces are multiples of 16 rows; the sum's rounding depends on the worker count.
+    func splitInner(
+        _ pieces: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let blas = self.blas
+        let scratchBytes = (pieces - 1) * m * n * MemoryLayout<Float>.size
+        let scratch = pool.allocate(scratchBytes).assumingMemoryBound(to: Float.self)
+        defer { pool.release(UnsafeMutableRawPointer(scratch), bytes: scratchBytes) }
+        let units = k / 16
+        Parallel.forEach(pieces) { t in
+            let lo = t * units / pieces * 16, hi = t == pieces - 1 ? k : (t + 1) * units / pieces * 16
+            let (out, ld) = t == 0 ? (c, ldc) : (scratch + (t - 1) * m * n, n)
+            blas.sgemm(
+                transA: transA, transB: transB, m: m, n: n, k: hi - lo, alpha: alpha,
+                a: a + (transA ? lo * lda : lo), lda: lda, b: b + (transB ? lo : lo * ldb), ldb: ldb,
+                beta: t == 0 ? beta : 0, c: out, ldc: ld)
+        }
+        Parallel.ranges(m, grain: max(1, 16384 / n)) { rows in
+            for i in rows {
+                let row = c + i * ldc
+                for p in 1..<pieces {
+                    let partial = scratch + (p - 1) * m * n + i * n
+                    for j in 0..<n { row[j] += partial[j] }
+                }
             }
         }
     }
