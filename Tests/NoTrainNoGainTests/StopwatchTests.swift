@@ -17,23 +17,35 @@ struct StopwatchTests {
         #expect(x == 300_000)
     }
 
-    @Test func gemmShapesArePerStepRatesAgainstThePeakSlowestFirst() {
+    @Test func gemmShapesAreMedianStepRatesAgainstThePeakOfTheirMomentSlowestFirst() {
         typealias S = KernelProfile.GEMMShape
+        typealias T = KernelProfile.GEMMTotal
         let big = S(m: 4096, k: 256, n: 768, batch: 1, transA: false, transB: true)
         let small = S(m: 128, k: 64, n: 128, batch: 128, transA: false, transB: true)
-        var a = KernelProfile.GEMMTotal(), b = KernelProfile.GEMMTotal()
-        a.calls = 8  // 4 per step over 2 steps, 0.1 s: 8 · 1.61e9 FLOPs / 0.1 s = 128.8 GFLOP/s
-        a.seconds = 0.1
-        b.calls = 2
-        b.seconds = 0.2
-        let rows = GEMMRates.shapes([small: b, big: a], steps: 2, peakGFLOPS: 100)
+        func total(_ calls: Int, _ seconds: Double) -> T {
+            var t = T()
+            t.calls = calls
+            t.seconds = seconds
+            return t
+        }
+        // Three steps; the big shape took 0.05 s in the first and 0.1 s in the other two. After the third
+        // the large GEMM was slow as well (0.2 s instead of 0.1: the host was busy), after the second not.
+        let steps = [
+            [big: total(4, 0.05), small: total(1, 0.12)], [big: total(4, 0.1), small: total(1, 0.12)],
+            [big: total(4, 0.1), small: total(1, 0.12)],
+        ]
+        let rows = GEMMRates.shapes(steps, peakGFLOPS: 100, stepPeakSeconds: [0.1, 0.1, 0.2])
         #expect(rows.count == 2)
         #expect(rows[0].m == 128 && rows[0].batch == 128 && rows[0].callsPerStep == 1)
-        #expect(rows[0].millisecondsPerStep == 100)
-        // 2 · 128 · 128·64·128 · 2 calls / 0.2 s = 2.68 GFLOP/s
-        #expect(rows[0].gflops == 2.7 && rows[0].shareOfLargeGEMM == 0.027)
-        #expect(rows[1].callsPerStep == 4 && rows[1].millisecondsPerStep == 50)
-        #expect(rows[1].gflops == 128.8 && rows[1].shareOfLargeGEMM == 1.288)
+        #expect(rows[0].millisecondsPerStep == 120)
+        // 2 · 128 · 128·64·128 / 0.12 s = 2.24 GFLOP/s; shares 0.0224, 0.0224 and 0.0447 (peak 50).
+        #expect(rows[0].gflops == 2.2 && rows[0].shareOfLargeGEMM == 0.022)
+        // 4 · 1.61e9 FLOPs: 64.4 GFLOP/s in the median step (0.1 s); shares 128.8 / 100, 64.4 / 100 and
+        // 64.4 / 50 (the busy moment), median 1.288.
+        #expect(rows[1].callsPerStep == 4 && rows[1].millisecondsPerStep == 100)
+        #expect(rows[1].gflops == 64.4 && rows[1].shareOfLargeGEMM == 1.288)
         #expect(rows[1].transB && !rows[1].transA)
+        // Without timings after the steps, every step is compared with the peak itself: 1.288, 0.644, 0.644.
+        #expect(GEMMRates.shapes(steps, peakGFLOPS: 100)[1].shareOfLargeGEMM == 0.644)
     }
 }

@@ -42,29 +42,53 @@ public enum GEMMRates {
             gflops: max(p, e).rounded(to: 1))
     }
 
-    /// The profile's GEMM shapes per step (totals over `steps` steps), slowest first.
-    public static func shapes(
-        _ totals: [KernelProfile.GEMMShape: KernelProfile.GEMMTotal], steps: Int, peakGFLOPS: Double
-    ) -> [Shape] {
-        totals.sorted { $0.value.seconds > $1.value.seconds }.map { shape, total in
-            let gflops = shape.flops * Double(total.calls) / total.seconds / 1e9
-            return Shape(
-                m: shape.m, k: shape.k, n: shape.n, batch: shape.batch, transA: shape.transA, transB: shape.transB,
-                callsPerStep: (Double(total.calls) / Double(steps)).rounded(to: 2),
-                millisecondsPerStep: (total.seconds / Double(steps) * 1000).rounded(to: 2),
-                gflops: gflops.rounded(to: 1), shareOfLargeGEMM: (gflops / peakGFLOPS).rounded(to: 3))
+    /// The large GEMM timed once through the engine after each of a benchmark's steps: this VM's host
+    /// load moves a step's GEMMs and the large GEMM alike (by up to 20% within a minute), so each
+    /// step's GEMMs are compared with the peak scaled to the moment (`shapes`). Timed right after a
+    /// step, its operands are no longer in cache: only the ratios between these timings are used.
+    public struct MomentSampler {
+        private let product: LinearProduct
+
+        public init() {
+            var g = SeededGenerator(seed: 3)
+            product = LinearProduct(m: 4096, k: 1024, n: 1024, generator: &g)
         }
+
+        /// Seconds of one engine product now.
+        public func seconds() -> Double { product.engine() }
     }
 
-    /// Adds one step's profile to a running total.
-    static func accumulate(
-        _ step: [KernelProfile.GEMMShape: KernelProfile.GEMMTotal],
-        into totals: inout [KernelProfile.GEMMShape: KernelProfile.GEMMTotal]
-    ) {
-        for (shape, t) in step {
-            totals[shape, default: .init()].calls += t.calls
-            totals[shape, default: .init()].seconds += t.seconds
+    /// The GEMM shapes of a run's steps (one profile per step), slowest first: calls and milliseconds per
+    /// step and GFLOP/s from the median step; the share of the large GEMM is the median over steps of
+    /// the step's rate over the peak of its moment: `peakGFLOPS` times the median of `stepPeakSeconds`
+    /// (the `MomentSampler` timings) over that step's timing (empty: `peakGFLOPS` for every step).
+    public static func shapes(
+        _ steps: [[KernelProfile.GEMMShape: KernelProfile.GEMMTotal]], peakGFLOPS: Double,
+        stepPeakSeconds: [Double] = []
+    ) -> [Shape] {
+        let median = Stopwatch.median(stepPeakSeconds)
+        let peaks: [Double] = steps.indices.map { i in
+            i < stepPeakSeconds.count ? peakGFLOPS * median / stepPeakSeconds[i] : peakGFLOPS
         }
+        let all = Set(steps.flatMap { Array($0.keys) })
+        var rows: [(seconds: Double, shape: Shape)] = []
+        for shape in all {
+            let totals = steps.map { $0[shape] ?? KernelProfile.GEMMTotal() }
+            let calls = Double(totals.reduce(0) { $0 + $1.calls }) / Double(max(steps.count, 1))
+            let seconds = Stopwatch.median(totals.map { $0.seconds })
+            let gflops = shape.flops * calls / seconds / 1e9
+            var shares: [Double] = []
+            for (t, peak) in zip(totals, peaks) where t.seconds > 0 {
+                shares.append(shape.flops * Double(t.calls) / t.seconds / 1e9 / peak)
+            }
+            let row = Shape(
+                m: shape.m, k: shape.k, n: shape.n, batch: shape.batch, transA: shape.transA,
+                transB: shape.transB, callsPerStep: calls.rounded(to: 2),
+                millisecondsPerStep: (seconds * 1000).rounded(to: 2), gflops: gflops.rounded(to: 1),
+                shareOfLargeGEMM: Stopwatch.median(shares).rounded(to: 3))
+            rows.append((seconds, row))
+        }
+        return rows.sorted { $0.seconds > $1.seconds }.map { $0.shape }
     }
 }
 

@@ -4,8 +4,9 @@ import Engine
 /// optimiser, all as the model kind's recipe has them), repeated on one micro-batch of random tokens corrupted
 /// by the model's objective as in pre-training; reports tokens/s (input tokens), effective GFLOP/s
 /// and the split of the step into phases and kernel families; each GEMM shape's calls and rate, and
-/// the step's share of the machine's measured peak (`GEMMRates`). Models: crammed BERT with AdamW
-/// (default: the tiny CPU model, 4 layers, hidden 256, 4 heads, GLU 1024 → 512, vocabulary 8192,
+/// the step's share of the machine's measured peak (`GEMMRates`; the large GEMM is also timed once
+/// after each step, so that each shape is compared with the peak scaled to its moment). Models: crammed BERT with
+/// AdamW (default: the tiny CPU model, 4 layers, hidden 256, 4 heads, GLU 1024 → 512, vocabulary 8192,
 /// sequence 128, batch 32), or T5 v1.1 with AdamWScale (`T5Config.tiny`; inputs of
 /// `sequenceLength` from raw rows as span corruption needs, e.g. 128 inputs / 29 targets).
 public struct TrainBenchmark {
@@ -76,7 +77,9 @@ public struct TrainBenchmark {
         let targetLength = objective.targetLength(rowLength: rowLength)
         var forward: [Double] = [], backward: [Double] = [], optimizerTimes: [Double] = [], total: [Double] = []
         var kernels: [String: [Double]] = [:]
-        var gemms: [KernelProfile.GEMMShape: KernelProfile.GEMMTotal] = [:]
+        var gemms: [[KernelProfile.GEMMShape: KernelProfile.GEMMTotal]] = []
+        let moments = GEMMRates.MomentSampler()
+        var peakSeconds: [Double] = []
         var loss: Float = 0
         for step in 0..<(warmup + steps) {
             backend.profile.reset()
@@ -98,7 +101,8 @@ public struct TrainBenchmark {
             let families = backend.profile.seconds
             for (family, seconds) in families { kernels[family, default: []].append(seconds) }
             kernels["other", default: []].append(tf + tb + to - families.values.reduce(0, +))
-            GEMMRates.accumulate(backend.profile.gemms, into: &gemms)
+            gemms.append(backend.profile.gemms)
+            peakSeconds.append(moments.seconds())
         }
         // Optimiser step alone, per optimiser, on the gradients of one more backward pass.
         let output = model.loss(batch)
@@ -118,8 +122,8 @@ public struct TrainBenchmark {
         let flops = config.shape.trainingFLOPs(
             batchSize: batchSize, inputLength: sequenceLength, targetLength: targetLength)
         let ms = { (xs: [Double]) in (Stopwatch.median(xs) * 1000).rounded(to: 2) }
-        let gemmFLOPs = gemms.reduce(0.0) { $0 + $1.key.flops * Double($1.value.calls) }
-        let gemmSeconds = gemms.values.reduce(0.0) { $0 + $1.seconds }
+        let gemmFLOPs = gemms.joined().reduce(0.0) { $0 + $1.key.flops * Double($1.value.calls) }
+        let gemmSeconds = gemms.joined().reduce(0.0) { $0 + $1.value.seconds }
         return Report(
             benchmark: "train", machine: backend.report, model: config, activeBlocks: activeBlocks ?? config.layers,
             batchSize: batchSize, sequenceLength: sequenceLength, targetLength: targetLength, steps: steps,
@@ -127,7 +131,7 @@ public struct TrainBenchmark {
             stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
             machinePeak: peak, shareOfPeak: (flops / t / 1e9 / peak.gflops).rounded(to: 3),
             gemmGFLOPS: (gemmFLOPs / gemmSeconds / 1e9).rounded(to: 1),
-            gemmShapes: GEMMRates.shapes(gemms, steps: steps, peakGFLOPS: peak.gflops),
+            gemmShapes: GEMMRates.shapes(gemms, peakGFLOPS: peak.gflops, stepPeakSeconds: peakSeconds),
             phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
             kernelsMilliseconds: kernels.mapValues(ms), optimizerStepMilliseconds: optimizerSteps, finalLoss: loss)
     }
