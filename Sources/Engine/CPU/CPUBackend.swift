@@ -212,15 +212,16 @@ public final class CPUBackend: Backend, @unchecked Sendable {
     }
 
     /// K at least this many times max(M, N) is split along K (`splitInner`).
-    static let innerSplitRatio = 6
+    static let innerSplitRatio = 3
 
     /// C = α·A·B + β·C with K cut into one piece per worker: worker 0 computes its piece into C (with
     /// β), each other worker its own into a scratch matrix, and the scratch matrices are then added to
     /// C. Split along M or N instead, every worker would pack all of the operand that is not split —
     /// a weight gradient dW = dYᵀ·X over 4,096 rows with 256 output rows reads X (cold since the
     /// forward pass) once per worker; split along K, each worker packs half of both (BENCHMARKS.md:
-    /// BERT's 256×4096×256 dW 11.3 → 10.6 ms a step, T5's 256×4096×672 40.1 → 37.0 ms).
-    /// The K pieces are multiples of 16 rows; the sum's rounding depends on the worker count.
+    /// BERT's 256×4096×256 dW 11.3 → 10.6 ms a step, T5's 256×4096×672 40.1 → 37.0 ms; from K = 3·max(M, N)
+    /// on, K pieces were as fast or faster). The K pieces are multiples of 16 rows; the sum's rounding
+    /// depends on the worker count.
     func splitInner(
         _ pieces: Int, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
