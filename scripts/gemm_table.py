@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Markdown table of the GEMM shapes in one or more `ntng bench train` JSON reports (the median per
 shape over the reports): M×K×N, which operand is read transposed, calls per step, milliseconds per
-step, GFLOP/s and the share of the machine's large GEMM. Not needed by the tests.
+step, GFLOP/s and the share of the machine's large GEMM (each report's share is the median over its
+steps of the shape's rate against the large GEMM scaled to that step's moment, so it need not equal
+GFLOP/s over the large GEMM's median). Not needed by the tests.
     ntng bench train [--model t5-tiny] > a.json; …; python3 scripts/gemm_table.py a.json b.json …
 """
 import json
