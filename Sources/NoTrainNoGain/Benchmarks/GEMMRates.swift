@@ -44,8 +44,9 @@ public enum GEMMRates {
 
     /// The large GEMM timed once through the engine after each of a benchmark's steps: this VM's host
     /// load moves a step's GEMMs and the large GEMM alike (by up to 20% within a minute), so each
-    /// step's GEMMs are compared with the peak scaled to the moment (`shapes`). Timed right after a
-    /// step, its operands are no longer in cache: only the ratios between these timings are used.
+    /// step's GEMMs are compared with the peak scaled to the moment (`shapes`): by this timing after
+    /// the step against the same timing just before the peak's measurement. Its operands are then out
+    /// of the cache both times, so only the ratio between these timings is used.
     public struct MomentSampler {
         private let product: LinearProduct
 
@@ -60,15 +61,15 @@ public enum GEMMRates {
 
     /// The GEMM shapes of a run's steps (one profile per step), slowest first: calls and milliseconds per
     /// step and GFLOP/s from the median step; the share of the large GEMM is the median over steps of
-    /// the step's rate over the peak of its moment: `peakGFLOPS` times the median of `stepPeakSeconds`
-    /// (the `MomentSampler` timings) over that step's timing (empty: `peakGFLOPS` for every step).
+    /// the step's rate over the peak of its moment: `peakGFLOPS` times `referenceSeconds` (a
+    /// `MomentSampler` timing taken just before the peak was measured) over the timing taken after
+    /// that step (`stepPeakSeconds`; without them, `peakGFLOPS` for every step).
     public static func shapes(
         _ steps: [[KernelProfile.GEMMShape: KernelProfile.GEMMTotal]], peakGFLOPS: Double,
-        stepPeakSeconds: [Double] = []
+        stepPeakSeconds: [Double] = [], referenceSeconds: Double = 0
     ) -> [Shape] {
-        let median = Stopwatch.median(stepPeakSeconds)
         let peaks: [Double] = steps.indices.map { i in
-            i < stepPeakSeconds.count ? peakGFLOPS * median / stepPeakSeconds[i] : peakGFLOPS
+            i < stepPeakSeconds.count ? peakGFLOPS * referenceSeconds / stepPeakSeconds[i] : peakGFLOPS
         }
         let all = Set(steps.flatMap { Array($0.keys) })
         var rows: [(seconds: Double, shape: Shape)] = []

@@ -116,6 +116,7 @@ public struct TrainBenchmark {
         }
         arena.zeroGrad()
         progress("the machine's large GEMM")
+        let referenceSeconds = moments.seconds()  // the moment of the peak's measurement
         let peak = GEMMRates.measurePeak()
         let t = Stopwatch.median(total)
         let tokens = Double(batchSize * sequenceLength)
@@ -131,7 +132,8 @@ public struct TrainBenchmark {
             stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
             machinePeak: peak, shareOfPeak: (flops / t / 1e9 / peak.gflops).rounded(to: 3),
             gemmGFLOPS: (gemmFLOPs / gemmSeconds / 1e9).rounded(to: 1),
-            gemmShapes: GEMMRates.shapes(gemms, peakGFLOPS: peak.gflops, stepPeakSeconds: peakSeconds),
+            gemmShapes: GEMMRates.shapes(
+                gemms, peakGFLOPS: peak.gflops, stepPeakSeconds: peakSeconds, referenceSeconds: referenceSeconds),
             phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
             kernelsMilliseconds: kernels.mapValues(ms), optimizerStepMilliseconds: optimizerSteps, finalLoss: loss)
     }
