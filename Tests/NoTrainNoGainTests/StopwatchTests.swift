@@ -35,8 +35,7 @@ struct StopwatchTests {
             [big: total(4, 0.05), small: total(1, 0.12)], [big: total(4, 0.1), small: total(1, 0.12)],
             [big: total(4, 0.1), small: total(1, 0.12)],
         ]
-        let rows = GEMMRates.shapes(
-            steps, peakGFLOPS: 100, stepPeakSeconds: [0.1, 0.1, 0.2], referenceSeconds: 0.1)
+        let rows = GEMMRates.shapes(steps, peakGFLOPS: 100, peakScales: [0.1 / 0.1, 0.1 / 0.1, 0.1 / 0.2])
         #expect(rows.count == 2)
         #expect(rows[0].m == 128 && rows[0].batch == 128 && rows[0].callsPerStep == 1)
         #expect(rows[0].millisecondsPerStep == 120)
@@ -49,8 +48,7 @@ struct StopwatchTests {
         #expect(rows[1].transB && !rows[1].transA)
         // Measured in a moment twice as busy (the reference took 0.2 s), the peak stands for 200 at the
         // steps' moments: shares 0.644, 0.322 and 0.644.
-        let busyPeak = GEMMRates.shapes(
-            steps, peakGFLOPS: 100, stepPeakSeconds: [0.1, 0.1, 0.2], referenceSeconds: 0.2)
+        let busyPeak = GEMMRates.shapes(steps, peakGFLOPS: 100, peakScales: [0.2 / 0.1, 0.2 / 0.1, 0.2 / 0.2])
         #expect(busyPeak[1].shareOfLargeGEMM == 0.644)
         // Without timings after the steps, every step is compared with the peak itself: 1.288, 0.644, 0.644.
         #expect(GEMMRates.shapes(steps, peakGFLOPS: 100)[1].shareOfLargeGEMM == 0.644)

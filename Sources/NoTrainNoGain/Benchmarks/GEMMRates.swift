@@ -32,8 +32,7 @@ public enum GEMMRates {
 
     /// Measures the large GEMM (about 1–2 s on 2 cores).
     public static func measurePeak(m: Int = 4096, k: Int = 1024, n: Int = 1024, repeats: Int = 5) -> Peak {
-        var g = SeededGenerator(seed: 3)
-        var product = LinearProduct(m: m, k: k, n: n, generator: &g)
+        var product = largeProduct(m: m, k: k, n: n)
         let provider = Stopwatch.median(repeats: repeats) { _ = product.direct(threads: Parallel.threadCount) }
         let engine = Stopwatch.median(repeats: repeats) { _ = product.engine() }
         let p = product.flops / provider / 1e9, e = product.flops / engine / 1e9
@@ -42,34 +41,44 @@ public enum GEMMRates {
             gflops: max(p, e).rounded(to: 1))
     }
 
-    /// The large GEMM timed once through the engine after each of a benchmark's steps: this VM's host
-    /// load moves a step's GEMMs and the large GEMM alike (by up to 20% within a minute), so each
-    /// step's GEMMs are compared with the peak scaled to the moment (`shapes`): by this timing after
-    /// the step against the same timing just before the peak's measurement. Its operands are then out
-    /// of the cache both times, so only the ratio between these timings is used.
+    /// The large GEMM's operands (the same random values every time).
+    static func largeProduct(m: Int = 4096, k: Int = 1024, n: Int = 1024) -> LinearProduct {
+        var g = SeededGenerator(seed: 3)
+        return LinearProduct(m: m, k: k, n: n, generator: &g)
+    }
+
+    /// The large GEMM timed once through the engine after each of a benchmark's steps and once just
+    /// before the peak is measured: this VM's host load moves a step's GEMMs and the large GEMM alike
+    /// (by up to 20% within a minute), so each step's GEMMs are compared with the peak scaled to the
+    /// moment (`shapes`). Its operands are out of the cache each time, so only the ratios are used.
     public struct MomentSampler {
-        private let product: LinearProduct
+        private let product = GEMMRates.largeProduct()
+        private var afterSteps: [Double] = []
+        private var beforePeak: Double?
 
-        public init() {
-            var g = SeededGenerator(seed: 3)
-            product = LinearProduct(m: 4096, k: 1024, n: 1024, generator: &g)
+        public init() {}
+
+        public mutating func timeAfterStep() { afterSteps.append(product.engine()) }
+        public mutating func timeBeforePeak() { beforePeak = product.engine() }
+
+        /// Per step, the peak's factor at that step's moment: the timing before the peak over the
+        /// timing after the step (empty until both were taken).
+        public var peakScales: [Double] {
+            guard let beforePeak else { return [] }
+            return afterSteps.map { beforePeak / $0 }
         }
-
-        /// Seconds of one engine product now.
-        public func seconds() -> Double { product.engine() }
     }
 
     /// The GEMM shapes of a run's steps (one profile per step), slowest first: calls and milliseconds per
     /// step and GFLOP/s from the median step; the share of the large GEMM is the median over steps of
-    /// the step's rate over the peak of its moment: `peakGFLOPS` times `referenceSeconds` (a
-    /// `MomentSampler` timing taken just before the peak was measured) over the timing taken after
-    /// that step (`stepPeakSeconds`; without them, `peakGFLOPS` for every step).
+    /// the step's rate over the peak of its moment, `peakGFLOPS` times that step's `peakScales` entry
+    /// (`MomentSampler.peakScales`; without one, `peakGFLOPS` itself).
     public static func shapes(
         _ steps: [[KernelProfile.GEMMShape: KernelProfile.GEMMTotal]], peakGFLOPS: Double,
-        stepPeakSeconds: [Double] = [], referenceSeconds: Double = 0
+        peakScales: [Double] = []
     ) -> [Shape] {
         let peaks: [Double] = steps.indices.map { i in
-            i < stepPeakSeconds.count ? peakGFLOPS * referenceSeconds / stepPeakSeconds[i] : peakGFLOPS
+            i < peakScales.count ? peakGFLOPS * peakScales[i] : peakGFLOPS
         }
         let all = Set(steps.flatMap { Array($0.keys) })
         var rows: [(seconds: Double, shape: Shape)] = []

@@ -5,9 +5,9 @@ import Engine
 /// by the model's objective as in pre-training; reports tokens/s (input tokens), effective GFLOP/s
 /// and the split of the step into phases and kernel families; each GEMM shape's calls and rate, and
 /// the step's share of the machine's measured peak (`GEMMRates`; the large GEMM is also timed once
-/// after each step, so that each shape is compared with the peak scaled to its moment). Models: crammed BERT with
-/// AdamW (default: the tiny CPU model, 4 layers, hidden 256, 4 heads, GLU 1024 → 512, vocabulary 8192,
-/// sequence 128, batch 32), or T5 v1.1 with AdamWScale (`T5Config.tiny`; inputs of
+/// after each step, so that each shape is compared with the peak scaled to its moment). Models:
+/// crammed BERT with AdamW (default: the tiny CPU model, 4 layers, hidden 256, 4 heads, GLU 1024 → 512,
+/// vocabulary 8192, sequence 128, batch 32), or T5 v1.1 with AdamWScale (`T5Config.tiny`; inputs of
 /// `sequenceLength` from raw rows as span corruption needs, e.g. 128 inputs / 29 targets).
 public struct TrainBenchmark {
     public struct Report: Codable {
@@ -78,8 +78,7 @@ public struct TrainBenchmark {
         var forward: [Double] = [], backward: [Double] = [], optimizerTimes: [Double] = [], total: [Double] = []
         var kernels: [String: [Double]] = [:]
         var gemms: [[KernelProfile.GEMMShape: KernelProfile.GEMMTotal]] = []
-        let moments = GEMMRates.MomentSampler()
-        var peakSeconds: [Double] = []
+        var moments = GEMMRates.MomentSampler()
         var loss: Float = 0
         for step in 0..<(warmup + steps) {
             backend.profile.reset()
@@ -102,7 +101,7 @@ public struct TrainBenchmark {
             for (family, seconds) in families { kernels[family, default: []].append(seconds) }
             kernels["other", default: []].append(tf + tb + to - families.values.reduce(0, +))
             gemms.append(backend.profile.gemms)
-            peakSeconds.append(moments.seconds())
+            moments.timeAfterStep()
         }
         // Optimiser step alone, per optimiser, on the gradients of one more backward pass.
         let output = model.loss(batch)
@@ -116,7 +115,7 @@ public struct TrainBenchmark {
         }
         arena.zeroGrad()
         progress("the machine's large GEMM")
-        let referenceSeconds = moments.seconds()  // the moment of the peak's measurement
+        moments.timeBeforePeak()
         let peak = GEMMRates.measurePeak()
         let t = Stopwatch.median(total)
         let tokens = Double(batchSize * sequenceLength)
@@ -132,8 +131,7 @@ public struct TrainBenchmark {
             stepMilliseconds: (t * 1000).rounded(to: 2), gflopsEffective: (flops / t / 1e9).rounded(to: 1),
             machinePeak: peak, shareOfPeak: (flops / t / 1e9 / peak.gflops).rounded(to: 3),
             gemmGFLOPS: (gemmFLOPs / gemmSeconds / 1e9).rounded(to: 1),
-            gemmShapes: GEMMRates.shapes(
-                gemms, peakGFLOPS: peak.gflops, stepPeakSeconds: peakSeconds, referenceSeconds: referenceSeconds),
+            gemmShapes: GEMMRates.shapes(gemms, peakGFLOPS: peak.gflops, peakScales: moments.peakScales),
             phasesMilliseconds: ["forward": ms(forward), "backward": ms(backward), "optimizer": ms(optimizerTimes)],
             kernelsMilliseconds: kernels.mapValues(ms), optimizerStepMilliseconds: optimizerSteps, finalLoss: loss)
     }
